@@ -1,0 +1,1 @@
+"""Benchmarks of the suitkaise packages against their peers (see ../../docs/benchmarks/)."""

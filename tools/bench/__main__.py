@@ -1,0 +1,128 @@
+"""Run the benchmarks: ``python tools/bench [--quick] [--only P10,P5] [--no-write]``.
+
+Each row compares ours against its peers measured in the same run and prints the ratio and bar.
+Results go to ``docs/benchmarks/results.json`` (``results-quick.json`` with ``--quick``) and a chart
+``docs/benchmarks/results.png`` when matplotlib is installed (bench dependency group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as `python tools/bench`: make `tools.bench` importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    __package__ = "tools.bench"
+
+from tools.bench._core import Result, fmt_value
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "benchmarks"
+
+
+def discover() -> list[str]:
+    folder = Path(__file__).resolve().parent / "benchmarks"
+    return sorted(p.stem for p in folder.glob("p[0-9]*.py"))
+
+
+def _row_id(module: str) -> str:
+    return module.split("_", 1)[0].upper()
+
+
+def print_table(results: list[Result]) -> None:
+    header = ["id", "benchmark", "ours", "peers (ratio ours/peer)", "bar", "pass"]
+    rows = []
+    for r in results:
+        peers = "; ".join(
+            f"{name} {fmt_value(v, r.unit)} ({(r.ratio(name) or 0):.2f}x)" for name, v in r.peers.items()
+        )
+        status = {True: "PASS", False: "FAIL", None: "-"}[r.passed]
+        rows.append([r.id, r.name, fmt_value(r.ours, r.unit), peers or "-", r.bar, status])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("{:<" + str(w) + "}" for w in widths)
+    print(line.format(*header))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))
+
+
+def write_chart(results: list[Result], path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    labels, ratios, colors = [], [], []
+    for r in results:
+        if r.bar_peer is None or r.ratio(r.bar_peer) is None:
+            continue
+        labels.append(f"{r.id} {r.name}\nvs {r.bar_peer}")
+        ratios.append(r.ratio(r.bar_peer))
+        colors.append("tab:green" if r.passed else "tab:red")
+    if not labels:
+        return False
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(labels) + 1.5))
+    ax.barh(labels, ratios, color=colors)
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("time ratio ours / peer (lower is better; 1.0 = same as the peer)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repetitions (< 2 minutes)")
+    parser.add_argument("--only", default="", help="comma-separated row ids, e.g. P10,P5")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not write docs/benchmarks/")
+    args = parser.parse_args(argv)
+    wanted = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+
+    results: list[Result] = []
+    failed_modules: list[str] = []
+    started = time.perf_counter()
+    for module_name in discover():
+        if wanted and _row_id(module_name) not in wanted:
+            continue
+        print(f"running {module_name} ...", file=sys.stderr, flush=True)
+        try:
+            module = importlib.import_module(f"tools.bench.benchmarks.{module_name}")
+            results.extend(r.decide() for r in module.run(quick=args.quick))
+        except Exception:
+            traceback.print_exc()
+            failed_modules.append(module_name)
+    print_table(results)
+    print(f"\n{len(results)} rows in {time.perf_counter() - started:.1f} s on {os.cpu_count()} cores")
+    if failed_modules:
+        print(f"benchmark modules that crashed: {', '.join(failed_modules)}", file=sys.stderr)
+    if not args.no_write and results and not wanted:
+        OUT.mkdir(parents=True, exist_ok=True)
+        suffix = "-quick" if args.quick else ""
+        payload = {
+            "quick": args.quick,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d"),
+            "results": [r.to_dict() for r in results],
+        }
+        (OUT / f"results{suffix}.json").write_text(json.dumps(payload, indent=2) + "\n")
+        if write_chart(results, OUT / f"results{suffix}.png"):
+            print(f"wrote {OUT / f'results{suffix}.png'}")
+    return 1 if failed_modules else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""One entry point for working on the suitkaise monorepo with nothing but Python 3.10+ and pip.
+
+    python tools/dev.py demo        # set up .venv (first time) and run the demo
+    python tools/dev.py test        # set up .venv (first time) and run every test
+    python tools/dev.py lint        # ruff check + ruff format --check
+    python tools/dev.py types       # mypy --strict over every package's src/
+    python tools/dev.py bench ...   # tools/bench with the bench peers installed
+    python tools/dev.py ci          # what .ci/run does: fresh env, tests, lint, types, leak check
+
+The environment is `.venv` at the repository root. Every distribution under `packages/` is installed
+into it in editable mode (the same set a hatch workspace installs), plus the dependency groups of
+the root `pyproject.toml`. It is re-synced whenever a `pyproject.toml` changes.
+`--here` skips all of that and uses the running interpreter (for `hatch run`, or an env you manage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+# Install order does not matter to pip (one resolver run), but keep it readable: leaves first.
+PACKAGES = [
+    "shared-counter",
+    "cucumber",
+    "sktiming",
+    "sk-modifiers",
+    "suitkaise-processing",
+    "suitkaise",
+]
+IMPORT_NAMES = {
+    "shared-counter": "shared_counter",
+    "cucumber": "cucumber",
+    "sktiming": "sktiming",
+    "sk-modifiers": "sk_modifiers",
+    "suitkaise-processing": "suitkaise_processing",
+    "suitkaise": "suitkaise",
+}
+# Prefixes of everything our packages create in /dev/shm (segments and named semaphores).
+SHM_PREFIXES = ("sk_", "sem.sk_")
+
+
+def _venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _stamp(groups: list[str]) -> str:
+    digest = hashlib.sha256(",".join(groups).encode())
+    for path in sorted([ROOT / "pyproject.toml", *(ROOT / "packages").glob("*/pyproject.toml")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run(cmd: list[str | Path], **kwargs: object) -> int:
+    printable = " ".join(str(c) for c in cmd)
+    print(f"+ {printable}", flush=True)
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def _check(cmd: list[str | Path]) -> None:
+    code = _run(cmd)
+    if code != 0:
+        sys.exit(code)
+
+
+def ensure_env(groups: list[str], *, fresh: bool = False) -> Path:
+    """Create or re-sync `.venv` with every package (editable) and the given dependency groups."""
+    stamp_file = VENV / ".suitkaise-stamp"
+    if fresh and VENV.exists():
+        shutil.rmtree(VENV)
+    stamp = _stamp(groups)
+    if stamp_file.exists() and stamp_file.read_text() == stamp and _venv_python().exists():
+        return _venv_python()
+    if not _venv_python().exists():
+        print(f"creating virtual environment {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    python = _venv_python()
+    # pip >= 25.1 reads PEP 735 dependency groups (--group).
+    _check([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip>=25.1"])
+    cmd: list[str | Path] = [python, "-m", "pip", "install", "--quiet"]
+    for pkg in PACKAGES:
+        cmd += ["-e", f"packages/{pkg}"]
+    for group in groups:
+        cmd += ["--group", group]
+    _check(cmd)
+    stamp_file.write_text(stamp)
+    return python
+
+
+def _python(args: argparse.Namespace, groups: list[str]) -> Path:
+    if args.here:
+        return Path(sys.executable)
+    return ensure_env(groups, fresh=getattr(args, "fresh", False))
+
+
+def _shm_entries() -> set[str]:
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        return set()
+    return {p.name for p in shm.iterdir() if p.name.startswith(SHM_PREFIXES)}
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    python = _python(args, ["dev"])
+    before = _shm_entries()
+    code = _run([python, "-m", "pytest", *args.rest])
+    leaked = _shm_entries() - before
+    if leaked:
+        print(f"FAIL: the tests left these in /dev/shm: {sorted(leaked)}", file=sys.stderr)
+        return code or 1
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    python = _python(args, ["dev"])
+    return _run([python, "-m", "suitkaise", "demo", *args.rest])
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    python = _python(args, ["dev"])
+    code = _run([python, "-m", "ruff", "check", "."])
+    return _run([python, "-m", "ruff", "format", "--check", "."]) or code
+
+
+def cmd_types(args: argparse.Namespace) -> int:
+    python = _python(args, ["dev"])
+    return _run([python, "-m", "mypy"])
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    python = _python(args, ["dev", "bench"])
+    return _run([python, "tools/bench", *args.rest])
+
+
+def cmd_ci(args: argparse.Namespace) -> int:
+    if not args.here:
+        ensure_env(["dev"], fresh=True)
+    failures = []
+    for name, step in (("tests", cmd_test), ("lint", cmd_lint), ("types", cmd_types)):
+        print(f"\n===== {name} =====", flush=True)
+        step_args = argparse.Namespace(here=args.here, fresh=False, rest=args.rest if name == "tests" else [])
+        if step(step_args) != 0:
+            failures.append(name)
+    if failures:
+        print(f"\nCI FAILED: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    print("\nCI passed: tests, lint, types")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["test", "demo", "lint", "types", "bench", "ci"])
+    parser.add_argument("--here", action="store_true", help="use the running interpreter as is")
+    parser.add_argument("--fresh", action="store_true", help="recreate .venv from scratch first")
+    args, rest = parser.parse_known_args(argv)
+    args.rest = rest
+    commands = {
+        "test": cmd_test,
+        "demo": cmd_demo,
+        "lint": cmd_lint,
+        "types": cmd_types,
+        "bench": cmd_bench,
+        "ci": cmd_ci,
+    }
+    return commands[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

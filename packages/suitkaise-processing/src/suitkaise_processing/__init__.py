@@ -1,5 +1,40 @@
-"""Skprocess, Pool, Share, Pipe: multiprocessing made easy and fast."""
+"""Skprocess, Pool, Share, Pipe: multiprocessing made easy and fast.
+
+Import from here (``from suitkaise_processing import Pool``) or, with the full kit installed,
+from ``suitkaise.processing``.
+"""
 
 from suitkaise_processing.__about__ import __version__
+from suitkaise_processing._private.errors import (
+    ErrorHandlerError,
+    OnFinishError,
+    PipeEndpointError,
+    PoolError,
+    PostRunError,
+    PreRunError,
+    ProcessError,
+    ProcessTimeoutError,
+    ResultError,
+    ResultTimeoutError,
+    RunError,
+    ShareError,
+    WorkerDiedError,
+)
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    # errors
+    "ProcessError",
+    "PreRunError",
+    "RunError",
+    "PostRunError",
+    "OnFinishError",
+    "ResultError",
+    "ErrorHandlerError",
+    "ProcessTimeoutError",
+    "ResultTimeoutError",
+    "PipeEndpointError",
+    "ShareError",
+    "PoolError",
+    "WorkerDiedError",
+]

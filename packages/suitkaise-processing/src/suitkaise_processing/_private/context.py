@@ -1,0 +1,58 @@
+"""Which multiprocessing start method our processes use, chosen once for the whole package.
+
+Default: ``forkserver`` on Linux (safe with threads, fast once the server is up), ``spawn`` elsewhere
+(macOS, Windows). Override with :func:`set_start_method` or the ``SUITKAISE_START_METHOD`` environment
+variable (``fork``, ``forkserver`` or ``spawn``). Payloads always travel as cucumber bytes, so functions
+and classes from ``__main__`` work under every method.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.context
+import os
+import sys
+import threading
+
+_VALID = ("fork", "forkserver", "spawn")
+_lock = threading.Lock()
+_chosen: str | None = None
+
+
+def _default_method() -> str:
+    env = os.environ.get("SUITKAISE_START_METHOD", "").strip()
+    if env:
+        if env not in _VALID:
+            raise ValueError(f"SUITKAISE_START_METHOD={env!r}: use one of {', '.join(_VALID)}")
+        return env
+    if sys.platform.startswith("linux"):
+        return "forkserver"
+    return "spawn"
+
+
+def set_start_method(method: str) -> None:
+    """Choose the start method of every process suitkaise_processing starts from now on."""
+    global _chosen
+    if method not in _VALID:
+        raise ValueError(f"start method {method!r}: use one of {', '.join(_VALID)}")
+    with _lock:
+        _chosen = method
+
+
+def get_start_method() -> str:
+    """The start method in use (the default until :func:`set_start_method` is called)."""
+    global _chosen
+    with _lock:
+        if _chosen is None:
+            _chosen = _default_method()
+        return _chosen
+
+
+def get_context() -> multiprocessing.context.BaseContext:
+    """The multiprocessing context for the current start method."""
+    method = get_start_method()
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # Children of the fork server start with our package already imported.
+        ctx.set_forkserver_preload(["suitkaise_processing", "cucumber"])
+    return ctx

@@ -5,8 +5,9 @@
     python tools/dev.py test        # set up .venv (first time) and run every test
     python tools/dev.py lint        # ruff check + ruff format --check
     python tools/dev.py types       # mypy --strict over every package's src/
+    python tools/dev.py docs        # mkdocs build --strict (fails on broken references)
     python tools/dev.py bench ...   # tools/bench with the bench peers installed
-    python tools/dev.py ci          # what .ci/run does: fresh env, tests, lint, types, leak check
+    python tools/dev.py ci          # what .ci/run does: fresh env, tests, lint, types, docs
 
 The environment is `.venv` at the repository root. Every distribution under `packages/` is installed
 into it in editable mode (the same set a hatch workspace installs), plus the dependency groups of
@@ -135,6 +136,11 @@ def cmd_types(args: argparse.Namespace) -> int:
     return _run([python, "-m", "mypy"])
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    python = _python(args, ["dev"])
+    return _run([python, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), *args.rest])
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     python = _python(args, ["dev", "bench"])
     return _run([python, "tools/bench", *args.rest])
@@ -144,7 +150,8 @@ def cmd_ci(args: argparse.Namespace) -> int:
     if not args.here:
         ensure_env(["dev"], fresh=True)
     failures = []
-    for name, step in (("tests", cmd_test), ("lint", cmd_lint), ("types", cmd_types)):
+    steps = (("tests", cmd_test), ("lint", cmd_lint), ("types", cmd_types), ("docs", cmd_docs))
+    for name, step in steps:
         print(f"\n===== {name} =====", flush=True)
         step_args = argparse.Namespace(here=args.here, fresh=False, rest=args.rest if name == "tests" else [])
         if step(step_args) != 0:
@@ -152,13 +159,13 @@ def cmd_ci(args: argparse.Namespace) -> int:
     if failures:
         print(f"\nCI FAILED: {', '.join(failures)}", file=sys.stderr)
         return 1
-    print("\nCI passed: tests, lint, types")
+    print("\nCI passed: tests, lint, types, docs")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["test", "demo", "lint", "types", "bench", "ci"])
+    parser.add_argument("command", choices=["test", "demo", "lint", "types", "docs", "bench", "ci"])
     parser.add_argument("--here", action="store_true", help="use the running interpreter as is")
     parser.add_argument("--fresh", action="store_true", help="recreate .venv from scratch first")
     args, rest = parser.parse_known_args(argv)
@@ -168,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": cmd_demo,
         "lint": cmd_lint,
         "types": cmd_types,
+        "docs": cmd_docs,
         "bench": cmd_bench,
         "ci": cmd_ci,
     }

@@ -1,5 +1,24 @@
-"""A serializer for (nearly) every Python object, including live resources through Reconnectors."""
+"""A serializer for (nearly) every Python object, including live resources through Reconnectors.
+
+``cucumber.serialize(obj) -> bytes`` and ``cucumber.deserialize(data) -> obj``; plain data goes at
+pickle speed, functions and classes that a fresh interpreter cannot import travel by value. Like
+pickle, deserializing runs code named in the data: exchange data only with processes you trust.
+"""
 
 from cucumber.__about__ import __version__
+from cucumber._private import families as _families
+from cucumber._private.api import deserialize, serialize
+from cucumber._private.errors import CucumberError, DeserializationError, SerializationError
+from cucumber._private.registry import register
 
-__all__ = ["__version__"]
+_families.install()
+
+__all__ = [
+    "serialize",
+    "deserialize",
+    "register",
+    "CucumberError",
+    "SerializationError",
+    "DeserializationError",
+    "__version__",
+]

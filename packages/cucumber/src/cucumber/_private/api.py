@@ -1,0 +1,148 @@
+"""``serialize`` and ``deserialize``: the header, the pickler and the error messages."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+from typing import Any
+
+from cucumber._private import header
+from cucumber._private.errors import CucumberError, DeserializationError, SerializationError
+from cucumber._private.pickler import PROTOCOL, CucumberPickler
+from cucumber._private.walk import describe_handler, locate_failure, print_walk
+
+__all__ = ["deserialize", "serialize"]
+
+_MAX_REASON = 300
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    reason = text[0] if text else ""
+    if len(reason) > _MAX_REASON:
+        reason = reason[: _MAX_REASON - 3] + "..."
+    name = type(exc).__name__
+    return f"{name}: {reason}" if reason else name
+
+
+def _dump_to(buffer: io.BytesIO, obj: Any) -> None:
+    CucumberPickler(buffer, protocol=PROTOCOL).dump(obj)
+
+
+def _serialize_error(obj: Any, exc: Exception, debug: bool) -> SerializationError:
+    if not debug:
+        if isinstance(exc, SerializationError):
+            return exc
+        return SerializationError(
+            f"cannot serialize {type(obj).__name__} object: {_one_line(exc)}. "
+            "Call cucumber.serialize(obj, debug=True) to see the path to the part that failed."
+        )
+
+    def fails(part: Any) -> BaseException | None:
+        try:
+            _dump_to(io.BytesIO(), part)
+        except Exception as err:
+            return err
+        return None
+
+    path, part, error = locate_failure(obj, fails)
+    reason = _one_line(error if error is not None else exc)
+    if isinstance(error, SerializationError):
+        reason = str(error)
+    return SerializationError(
+        f"cannot serialize {path} ({type(part).__module__}.{type(part).__qualname__}, "
+        f"handler: {describe_handler(part)}): {reason}"
+    )
+
+
+def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
+    """Turn ``obj`` into bytes that :func:`deserialize` turns back into an equivalent object.
+
+    ``debug=True`` makes a failure message show the path to the part that failed
+    (``Payload -> workers[3] -> lock``) and the handler used; ``verbose=True`` prints the walk
+    over the object to stderr. Raises :class:`SerializationError`.
+    """
+    if verbose:
+        print_walk(obj, title="serialize")
+    buffer = io.BytesIO()
+    buffer.write(header.PLACEHOLDER)
+    try:
+        _dump_to(buffer, obj)
+    except RecursionError as exc:
+        raise SerializationError(
+            f"cannot serialize {type(obj).__name__} object: it is nested too deeply "
+            f"(more than about {sys.getrecursionlimit()} levels); flatten it or raise sys.setrecursionlimit"
+        ) from exc
+    except Exception as exc:
+        raise _serialize_error(obj, exc, debug) from exc
+    length = buffer.tell() - header.HEADER_SIZE
+    with buffer.getbuffer() as view:
+        view[header.HEADER_SIZE - 8 : header.HEADER_SIZE] = header.pack_length(length)
+    return buffer.getvalue()
+
+
+class _TracingUnpickler(pickle.Unpickler):
+    """Unpickler that remembers the last global it looked up (for ``debug=True`` messages)."""
+
+    last_global: str = ""
+
+    def find_class(self, module: str, name: str) -> Any:
+        self.last_global = f"{module}.{name}"
+        return super().find_class(module, name)
+
+
+def _as_view(data: Any) -> memoryview:
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise DeserializationError(
+            f"expected bytes, bytearray or memoryview, got {type(data).__name__}"
+        ) from None
+    if view.ndim != 1 or view.format not in ("B", "b", "c"):
+        try:
+            view = view.cast("B")
+        except TypeError:
+            raise DeserializationError("expected a contiguous bytes-like object") from None
+    return view
+
+
+def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any:
+    """Turn bytes made by :func:`serialize` back into an object.
+
+    Empty, truncated, corrupt or foreign input raises :class:`DeserializationError` with a
+    one-line reason. Like ``pickle``, loading runs code named in the data: use it only for
+    data from processes you trust. ``debug=True`` adds the last global looked up to error
+    messages; ``verbose=True`` prints the header and a walk over the result to stderr.
+    """
+    view = _as_view(data)
+    payload = header.check_header(view)
+    if verbose:
+        sys.stderr.write(
+            f"cucumber deserialize: format v{header.FORMAT_VERSION}, {len(payload)} payload bytes\n"
+        )
+    try:
+        if debug:
+            unpickler = _TracingUnpickler(io.BytesIO(payload))
+            try:
+                result = unpickler.load()
+            except CucumberError:
+                raise
+            except Exception as exc:
+                where = (
+                    f" (last global looked up: {unpickler.last_global})"
+                    if unpickler.last_global
+                    else ""
+                )
+                raise DeserializationError(f"cannot deserialize: {_one_line(exc)}{where}") from exc
+        else:
+            result = pickle.loads(payload)
+    except DeserializationError:
+        raise
+    except CucumberError as exc:
+        raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
+    except Exception as exc:
+        raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
+    if verbose:
+        print_walk(result, title="deserialize")
+    return result

@@ -1,0 +1,101 @@
+"""The pickler: cloudpickle's C-accelerated Pickler with cucumber's per-type dispatch.
+
+Builtin atomic and container types (int, str, bytes, list, dict, ...) never reach Python code:
+the C pickler only calls ``reducer_override`` for other objects, and that method costs one dict
+lookup by exact type when the type needs nothing special. cloudpickle's ``dispatch_table`` (a
+``ChainMap`` that the C pickler would query for every object) is hidden; its reducers are served
+from the same per-type cache instead.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import types
+from typing import Any
+
+import cloudpickle
+from cloudpickle import cloudpickle as _cp
+
+from cucumber._private import registry
+from cucumber._private.importable import module_importable_elsewhere
+
+__all__ = ["PROTOCOL", "CucumberPickler", "install_code_handlers"]
+
+PROTOCOL = 5
+
+
+def _function_handler(pickler: Any, obj: types.FunctionType) -> Any:
+    module = getattr(obj, "__module__", None)
+    if not isinstance(module, str) or not module_importable_elsewhere(module):
+        return pickler._dynamic_function_reduce(obj)
+    return pickler._function_reduce(obj)
+
+
+def _class_handler(_pickler: Any, obj: type) -> Any:
+    module = getattr(obj, "__module__", None)
+    if isinstance(module, str) and not module_importable_elsewhere(module):
+        if obj in _cp._BUILTIN_TYPE_NAMES:
+            return _cp._class_reduce(obj)
+        return _cp._dynamic_class_reduce(obj)
+    return _cp._class_reduce(obj)
+
+
+def _module_handler(_pickler: Any, obj: types.ModuleType) -> Any:
+    if module_importable_elsewhere(obj.__name__):
+        return _cp.subimport, (obj.__name__,)
+    return _cp._module_reduce(obj)
+
+
+def _code_recogniser(t: type) -> registry.Handler | None:
+    if issubclass(t, type):
+        return registry.Handler("class (by reference if importable, else by value)", _class_handler)
+    return None
+
+
+def install_code_handlers() -> None:
+    """Register cloudpickle's reducers and cucumber's by-value rules for code objects."""
+    for t, reducer in _cp.Pickler._dispatch_table.items():
+        if not isinstance(t, type):
+            continue
+        registry.add_builtin(t, f"cloudpickle {reducer.__name__}", _wrap(reducer))
+    registry.add_builtin(
+        types.FunctionType,
+        "function (by reference if importable, else by value)",
+        _function_handler,
+    )
+    registry.add_builtin(
+        types.ModuleType, "module (by reference if importable, else by value)", _module_handler
+    )
+    registry.add_recogniser(_code_recogniser)
+
+
+def _wrap(reducer: Any) -> registry.HandlerFn:
+    return lambda _pickler, obj: reducer(obj)
+
+
+_cache = registry.cache()
+_lookup = registry.lookup
+
+
+class CucumberPickler(cloudpickle.Pickler):  # type: ignore[misc]
+    """cloudpickle's Pickler with cucumber's handlers; used by :func:`cucumber.serialize`."""
+
+    @property
+    def dispatch_table(self) -> Any:
+        # Hidden on purpose: the C pickler then falls back to copyreg's plain dict, and
+        # cloudpickle's reducers are served by reducer_override from the per-type cache.
+        raise AttributeError("dispatch_table")
+
+    def reducer_override(self, obj: Any) -> Any:
+        t = type(obj)
+        try:
+            handler = _cache[t]
+        except (KeyError, TypeError):
+            handler = _lookup(t)
+        if handler is None:
+            return NotImplemented
+        return handler.fn(self, obj)
+
+
+# Make sure copyreg's table exists (the C pickler reads it when dispatch_table is hidden).
+assert isinstance(copyreg.dispatch_table, dict)

@@ -1,0 +1,112 @@
+"""Core behaviour: round trips of plain data and code, the header, and the error types."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import cucumber
+from cucumber import CucumberError, DeserializationError, SerializationError
+
+
+def roundtrip(obj: object) -> object:
+    return cucumber.deserialize(cucumber.serialize(obj))
+
+
+def test_plain_data_round_trips() -> None:
+    data = {
+        "ints": list(range(100)),
+        "nested": {"a": (1, 2.5, "x"), "b": {1, 2, 3}, "c": frozenset({"q"})},
+        "bytes": b"\x00\x01" * 10,
+        "ba": bytearray(b"abc"),
+        "none": None,
+        "big": 2**100,
+        "complex": 1 + 2j,
+    }
+    assert roundtrip(data) == data
+
+
+def test_output_starts_with_versioned_header() -> None:
+    data = cucumber.serialize([1, 2, 3])
+    assert isinstance(data, bytes)
+    assert data[:4] == b"CUKE"
+    assert data[4] == 1
+
+
+def test_accepts_bytearray_and_memoryview() -> None:
+    data = cucumber.serialize({"k": 1})
+    assert cucumber.deserialize(bytearray(data)) == {"k": 1}
+    assert cucumber.deserialize(memoryview(data)) == {"k": 1}
+
+
+def test_lambda_and_closure_by_value() -> None:
+    offset = 10
+
+    def add(x: int) -> int:
+        return x + offset
+
+    square = roundtrip(lambda x: x * x)
+    closure = roundtrip(add)
+    assert square(7) == 49  # type: ignore[operator]
+    assert closure(5) == 15  # type: ignore[operator]
+
+
+def test_local_class_keeps_methods() -> None:
+    class Point:
+        def __init__(self, x: int, y: int) -> None:
+            self.x, self.y = x, y
+
+        def norm1(self) -> int:
+            return abs(self.x) + abs(self.y)
+
+    p = roundtrip(Point(3, -4))
+    assert p.norm1() == 7  # type: ignore[attr-defined]
+
+
+def test_shared_and_circular_references_survive() -> None:
+    shared = [1, 2]
+    outer: dict[str, object] = {"a": shared, "b": shared}
+    outer["self"] = outer
+    back = roundtrip(outer)
+    assert isinstance(back, dict)
+    assert back["a"] is back["b"]
+    assert back["self"] is back
+
+
+def test_error_hierarchy() -> None:
+    assert issubclass(SerializationError, CucumberError)
+    assert issubclass(DeserializationError, CucumberError)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"", b"CU", b"CUKE", pickle.dumps({"a": 1}), b'{"a": 1}', b"\x00" * 64, "not bytes", None, 12],
+)
+def test_bad_input_raises_deserialization_error(bad: object) -> None:
+    with pytest.raises(DeserializationError):
+        cucumber.deserialize(bad)
+
+
+def test_truncated_and_extended_payloads_are_rejected() -> None:
+    data = cucumber.serialize({"a": list(range(50))})
+    for cut in (1, 5, len(data) // 2, len(data) - 1):
+        with pytest.raises(DeserializationError, match=r"truncated|magic"):
+            cucumber.deserialize(data[:cut])
+    with pytest.raises(DeserializationError, match="extra bytes"):
+        cucumber.deserialize(data + b"x")
+
+
+def test_future_format_version_is_rejected() -> None:
+    data = bytearray(cucumber.serialize(1))
+    data[4] = 99
+    with pytest.raises(DeserializationError, match="version 99"):
+        cucumber.deserialize(bytes(data))
+
+
+def test_corrupt_payload_raises_only_deserialization_error() -> None:
+    data = bytearray(cucumber.serialize({"key": "value", "n": [1, 2, 3]}))
+    data[20] ^= 0xFF
+    data[-1] = 0  # no STOP opcode
+    with pytest.raises(DeserializationError):
+        cucumber.deserialize(bytes(data))

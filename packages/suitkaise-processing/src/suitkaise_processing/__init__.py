@@ -5,6 +5,7 @@ from ``suitkaise.processing``.
 """
 
 from suitkaise_processing.__about__ import __version__
+from suitkaise_processing._private.autoreconnect import autoreconnect
 from suitkaise_processing._private.errors import (
     ErrorHandlerError,
     OnFinishError,
@@ -20,9 +21,20 @@ from suitkaise_processing._private.errors import (
     ShareError,
     WorkerDiedError,
 )
+from suitkaise_processing._private.pipe import Pipe
+from suitkaise_processing._private.skprocess.base import Skprocess
+from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
+from suitkaise_processing._private.timers import ProcessTimers
 
 __all__ = [
     "__version__",
+    # Skprocess, Pipe
+    "Skprocess",
+    "ProcessConfig",
+    "Timeouts",
+    "ProcessTimers",
+    "Pipe",
+    "autoreconnect",
     # errors
     "ProcessError",
     "PreRunError",

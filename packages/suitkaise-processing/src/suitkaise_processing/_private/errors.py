@@ -33,7 +33,14 @@ class ProcessError(Exception):
     def __reduce__(self) -> tuple[object, ...]:
         return (
             _rebuild_process_error,
-            (type(self), self.args, self.current_run, self.original_error, self.remote_traceback, self.__dict__),
+            (
+                type(self),
+                self.args,
+                self.current_run,
+                self.original_error,
+                self.remote_traceback,
+                self.__dict__,
+            ),
         )
 
 

@@ -1,0 +1,169 @@
+"""The one wire format of our processes: cucumber-compatible encoding with a C-pickle fast path.
+
+``encode(obj)`` pickles plain data (dict, list, tuple, str, bytes, numbers, ...) with the C pickler at the
+highest protocol; the first object that is not plain built-in data makes it fall back to
+``cucumber.serialize`` for the whole message, so lambdas, closures, classes from ``__main__`` and live
+resources travel exactly as cucumber carries them. ``decode`` tells the two apart by the first byte:
+a pickle stream starts with the PROTO opcode ``0x80``, cucumber bytes start with their magic header.
+
+``Channel`` wraps a private ``multiprocessing`` connection (socketpair/pipe inherited at start, so it is
+private by construction): one length-prefixed write per message, peer errors mapped to
+``PipeEndpointError`` / ``EOFError``.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from suitkaise_processing._private.errors import PipeEndpointError
+
+_PICKLE_PROTO_OPCODE = 0x80
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+class _NotPlain(Exception):
+    """Raised inside the fast pickler when an object needs cucumber."""
+
+
+class _PlainPickler(pickle.Pickler):
+    """C pickler that refuses anything but built-in plain data.
+
+    ``reducer_override`` is only consulted for objects that are not of the built-in container and
+    scalar types the C pickler handles itself, so plain data never leaves C.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        raise _NotPlain
+
+
+def _cucumber_serialize(obj: Any) -> bytes:
+    import cucumber
+
+    return cucumber.serialize(obj)
+
+
+def _cucumber_deserialize(data: bytes | memoryview) -> Any:
+    import cucumber
+
+    return cucumber.deserialize(bytes(data) if isinstance(data, memoryview) else data)
+
+
+def encode(obj: Any) -> bytes | memoryview:
+    """Bytes for ``obj``: C pickle for plain data, cucumber for everything else."""
+    buf = io.BytesIO()
+    try:
+        _PlainPickler(buf, _PROTOCOL).dump(obj)
+    except _NotPlain:
+        pass
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pass
+    else:
+        return buf.getbuffer()
+    data = _cucumber_serialize(obj)
+    if data[:1] == bytes([_PICKLE_PROTO_OPCODE]):  # pragma: no cover - depends on cucumber's header
+        raise RuntimeError("cucumber bytes must not start with the pickle PROTO opcode")
+    return data
+
+
+def decode(data: bytes | bytearray | memoryview) -> Any:
+    """Inverse of :func:`encode`."""
+    if len(data) and data[0] == _PICKLE_PROTO_OPCODE:
+        return pickle.loads(data)
+    return _cucumber_deserialize(bytes(data) if not isinstance(data, bytes) else data)
+
+
+class Channel:
+    """A message channel over a ``multiprocessing`` connection; thread-safe for sending.
+
+    ``send`` takes a lock so several threads may send; receiving is meant for one thread at a time.
+    """
+
+    __slots__ = ("_conn", "_send_lock")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._send_lock = threading.Lock()
+
+    @property
+    def connection(self) -> Connection:
+        """The underlying connection."""
+        return self._conn
+
+    @property
+    def closed(self) -> bool:
+        """Whether this end was closed."""
+        return self._conn.closed
+
+    def fileno(self) -> int:
+        """The file descriptor (for ``multiprocessing.connection.wait``)."""
+        return self._conn.fileno()
+
+    def send(self, obj: Any) -> None:
+        """Encode and send ``obj`` in one write; ``PipeEndpointError`` if this end or the peer is closed."""
+        data = encode(obj)
+        self.send_bytes(data)
+
+    def send_bytes(self, data: bytes | memoryview) -> None:
+        """Send already encoded bytes."""
+        if self._conn.closed:
+            raise PipeEndpointError(
+                "this pipe endpoint is closed; create a new pair with Pipe.pair()"
+            )
+        try:
+            with self._send_lock:
+                self._conn.send_bytes(data)
+        except (BrokenPipeError, ConnectionResetError, EOFError) as exc:
+            raise PipeEndpointError(
+                "the other end of the pipe is closed (its process exited or called close())"
+            ) from exc
+        except OSError as exc:
+            if self._conn.closed:
+                raise PipeEndpointError("this pipe endpoint is closed") from exc
+            raise PipeEndpointError(f"sending on the pipe failed: {exc}") from exc
+
+    def poll(self, timeout: float | None = 0.0) -> bool:
+        """Whether a message (or EOF) is ready within ``timeout`` seconds (``None``: wait forever)."""
+        if self._conn.closed:
+            raise PipeEndpointError(
+                "this pipe endpoint is closed; create a new pair with Pipe.pair()"
+            )
+        try:
+            return self._conn.poll(timeout)
+        except OSError as exc:
+            raise PipeEndpointError(f"polling the pipe failed: {exc}") from exc
+
+    def recv_bytes(self, timeout: float | None = None) -> bytes:
+        """Raw bytes of the next message; ``TimeoutError`` after ``timeout``, ``EOFError`` if the peer closed."""
+        if self._conn.closed:
+            raise PipeEndpointError(
+                "this pipe endpoint is closed; create a new pair with Pipe.pair()"
+            )
+        try:
+            if timeout is not None and not self._conn.poll(timeout):
+                raise TimeoutError(f"no message within {timeout}s")
+            return self._conn.recv_bytes()
+        except EOFError:
+            raise EOFError(
+                "the other end of the pipe is closed (its process exited or called close())"
+            ) from None
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            raise EOFError("the other end of the pipe is gone") from exc
+        except OSError as exc:
+            if self._conn.closed:
+                raise PipeEndpointError("this pipe endpoint was closed while receiving") from exc
+            raise
+
+    def recv(self, timeout: float | None = None) -> Any:
+        """Receive and decode the next message (see :meth:`recv_bytes` for errors)."""
+        return decode(self.recv_bytes(timeout))
+
+    def close(self) -> None:
+        """Close this end (idempotent)."""
+        try:
+            self._conn.close()
+        except OSError:
+            pass

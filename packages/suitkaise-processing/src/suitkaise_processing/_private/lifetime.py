@@ -1,0 +1,89 @@
+"""No orphans: children die with their parent, however the parent ends.
+
+Three layers, because children are non-daemonic (they may start their own ``Pool``):
+
+1. Parent side: every live child is registered; an ``atexit`` hook (which runs before
+   ``multiprocessing``'s own exit hook, which would *join* non-daemonic children) kills them, and
+   ``wait()`` interrupted by Ctrl-C kills its child before re-raising.
+2. Child side: a thread watches the private control pipe; EOF means the parent is gone, and the child
+   exits at once (:func:`exit_now`).
+3. Linux with the forkserver start method: ``PR_SET_PDEATHSIG`` (SIGKILL) ties the child to the fork
+   server, which itself exits when our parent dies; this covers a child stuck in C code holding the GIL.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import multiprocessing.util  # noqa: F401  (imported first so our atexit hook runs before its exit hook)
+import os
+import signal
+import sys
+import threading
+import weakref
+from typing import Protocol
+
+
+class _Killable(Protocol):
+    def kill_now(self) -> None: ...
+
+
+_children: weakref.WeakSet[_Killable] = weakref.WeakSet()
+_lock = threading.Lock()
+
+
+def register(handle: _Killable) -> None:
+    """Track a parent-side handle whose child must not outlive this process."""
+    with _lock:
+        _children.add(handle)
+
+
+def unregister(handle: _Killable) -> None:
+    """Stop tracking ``handle`` (its child finished)."""
+    with _lock:
+        _children.discard(handle)
+
+
+def kill_all() -> None:
+    """Kill every tracked child (called at interpreter exit)."""
+    with _lock:
+        handles = list(_children)
+    for handle in handles:
+        with contextlib.suppress(Exception):
+            handle.kill_now()
+
+
+atexit.register(kill_all)
+
+
+def exit_now(code: int = 70) -> None:
+    """End this (child) process immediately, without cleanup that could block."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def set_parent_death_signal(start_method: str) -> None:
+    """On Linux under forkserver, ask the kernel to SIGKILL us when the fork server (our parent) dies.
+
+    Not used with ``spawn``/``fork``: there the death signal follows the *thread* that started the
+    child, which may end long before the parent process.
+    """
+    if not sys.platform.startswith("linux") or start_method != "forkserver":
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+
+
+def ignore_sigint() -> None:
+    """In a child: Ctrl-C in a terminal reaches the whole process group; the parent decides what the
+    child does (it kills it when ``wait()`` is interrupted, or at exit)."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

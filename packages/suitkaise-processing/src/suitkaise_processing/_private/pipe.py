@@ -1,0 +1,258 @@
+"""``Pipe``: a fast, cucumber-encoded pair of connected endpoints (anchor stays, point travels).
+
+An endpoint travels to another process when it is pickled (inside an ``Skprocess``, a ``Pool`` payload,
+or sent through another pipe): its file descriptor is duplicated for the receiver through
+``multiprocessing``'s own machinery (passed with the child at start, or via the authenticated
+``resource_sharer`` otherwise). Locked endpoints refuse to travel. The anchor is locked for good.
+
+State snapshots of an ``Skprocess`` (sent back to the parent for lives and final state) do not move
+endpoints: inside :func:`snapshot_mode` an endpoint pickles as a reference to the endpoint with the
+same id in the receiving process, which keeps its own copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import threading
+import weakref
+from collections.abc import Iterator
+from multiprocessing import reduction
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from suitkaise_processing._private.channel import Channel
+from suitkaise_processing._private.context import get_context
+from suitkaise_processing._private.errors import PipeEndpointError
+
+_ids = itertools.count(1)
+_registry: weakref.WeakValueDictionary[str, _Endpoint] = weakref.WeakValueDictionary()
+_state = threading.local()
+
+
+def _new_uid() -> str:
+    return f"{os.getpid()}-{id(_registry):x}-{next(_ids)}"
+
+
+@contextlib.contextmanager
+def snapshot_mode() -> Iterator[None]:
+    """Inside this block endpoints pickle as references (by id) instead of moving their descriptor."""
+    previous = getattr(_state, "snapshot", False)
+    _state.snapshot = True
+    try:
+        yield
+    finally:
+        _state.snapshot = previous
+
+
+@contextlib.contextmanager
+def collect_transfers() -> Iterator[list[_Endpoint]]:
+    """Collect every endpoint whose descriptor is sent away (pickled for transfer) inside the block."""
+    previous = getattr(_state, "collector", None)
+    collected: list[_Endpoint] = []
+    _state.collector = collected
+    try:
+        yield collected
+    finally:
+        _state.collector = previous
+
+
+def _endpoint_by_uid(uid: str, kind: str, readable: bool, writable: bool) -> _Endpoint:
+    endpoint = _registry.get(uid)
+    if endpoint is None:
+        # The endpoint is not held in this process: give a closed placeholder of the same kind.
+        cls = Anchor if kind == "anchor" else Point
+        endpoint = cls.__new__(cls)
+        endpoint._init_closed(uid, readable, writable)
+    return endpoint
+
+
+def _rebuild_point(uid: str, dup: Any, readable: bool, writable: bool, locked: bool) -> Point:
+    fd = dup.detach()
+    point = Point(Connection(fd, readable, writable), uid=uid)
+    point._locked = locked
+    return point
+
+
+class _Endpoint:
+    """One end of a :class:`Pipe`: ``send``, ``recv``, ``poll``, ``close``, ``lock``/``unlock``."""
+
+    _kind = "endpoint"
+
+    def __init__(self, conn: Connection, *, uid: str | None = None, locked: bool = False) -> None:
+        self._channel = Channel(conn)
+        self._readable = conn.readable
+        self._writable = conn.writable
+        self._locked = locked
+        self._uid = uid or _new_uid()
+        _registry[self._uid] = self
+
+    def _init_closed(self, uid: str, readable: bool, writable: bool) -> None:
+        conn = Connection.__new__(Connection)
+        conn._handle = None  # type: ignore[attr-defined]
+        conn._readable = readable  # type: ignore[attr-defined]
+        conn._writable = writable  # type: ignore[attr-defined]
+        self._channel = Channel(conn)
+        self._readable = readable
+        self._writable = writable
+        self._locked = True
+        self._uid = uid
+
+    # --- state -----------------------------------------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        """Whether this endpoint refuses to be moved to another process."""
+        return self._locked
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (or the endpoint was moved away and closed here)."""
+        return self._channel.closed
+
+    @property
+    def readable(self) -> bool:
+        """Whether this endpoint can ``recv``."""
+        return self._readable
+
+    @property
+    def writable(self) -> bool:
+        """Whether this endpoint can ``send``."""
+        return self._writable
+
+    def lock(self) -> None:
+        """Forbid moving this endpoint to another process."""
+        self._locked = True
+
+    def unlock(self) -> None:
+        """Allow moving this endpoint to another process."""
+        self._locked = False
+
+    # --- I/O -------------------------------------------------------------------------------------
+    def send(self, obj: Any) -> None:
+        """Serialize ``obj`` (C pickle for plain data, cucumber otherwise) and send it; does not wait for the peer.
+
+        Raises ``PipeEndpointError`` if this end is closed, receive-only, or the peer is gone.
+        """
+        if not self._writable:
+            raise PipeEndpointError(
+                f"this {self._kind} is receive-only (one-way pipe); send from the other end"
+            )
+        self._channel.send(obj)
+
+    def recv(self, timeout: float | None = None) -> Any:
+        """Wait for the next object and return it.
+
+        ``timeout`` in seconds (``None``: wait forever) raises ``TimeoutError`` when nothing came;
+        ``EOFError`` when the peer closed or its process exited; ``PipeEndpointError`` if this end is closed.
+        """
+        if not self._readable:
+            raise PipeEndpointError(
+                f"this {self._kind} is send-only (one-way pipe); receive at the other end"
+            )
+        return self._channel.recv(timeout)
+
+    def poll(self, timeout: float | None = 0.0) -> bool:
+        """Whether :meth:`recv` would return at once (data or EOF) within ``timeout`` seconds."""
+        if not self._readable:
+            raise PipeEndpointError(
+                f"this {self._kind} is send-only (one-way pipe); poll the other end"
+            )
+        return self._channel.poll(timeout)
+
+    def fileno(self) -> int:
+        """The file descriptor (usable with ``multiprocessing.connection.wait``)."""
+        return self._channel.fileno()
+
+    def close(self) -> None:
+        """Close this endpoint (idempotent); the peer then gets ``EOFError`` from ``recv``."""
+        self._channel.close()
+
+    def __enter__(self) -> _Endpoint:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("locked" if self._locked else "unlocked")
+        mode = "rw" if self._readable and self._writable else ("r" if self._readable else "w")
+        return f"<{type(self).__name__} {self._uid} {mode} {state}>"
+
+    # --- pickling --------------------------------------------------------------------------------
+    def __reduce__(self) -> tuple[Any, ...]:
+        if getattr(_state, "snapshot", False):
+            return (_endpoint_by_uid, (self._uid, self._kind, self._readable, self._writable))
+        if self._locked:
+            raise PipeEndpointError(
+                f"this {self._kind} is locked and cannot be moved to another process; "
+                + (
+                    "keep the anchor in the parent and pass the point instead"
+                    if self._kind == "anchor"
+                    else "call point.unlock() first"
+                )
+            )
+        if self.closed:
+            raise PipeEndpointError("a closed pipe endpoint cannot be moved to another process")
+        collector = getattr(_state, "collector", None)
+        if collector is not None:
+            collector.append(self)
+        dup = reduction.DupFd(self._channel.fileno())
+        return (_rebuild_point, (self._uid, dup, self._readable, self._writable, self._locked))
+
+
+class Anchor(_Endpoint):
+    """The endpoint that stays in the process that created the pair; always locked."""
+
+    _kind = "anchor"
+
+    def __init__(self, conn: Connection, *, uid: str | None = None) -> None:
+        super().__init__(conn, uid=uid, locked=True)
+
+    def unlock(self) -> None:
+        """Always raises ``PipeEndpointError``: an anchor never leaves its process."""
+        raise PipeEndpointError(
+            "an anchor is always locked; pass the point to the other process instead"
+        )
+
+
+class Point(_Endpoint):
+    """The mobile endpoint: unlocked by default, can be passed to a child process."""
+
+    _kind = "point"
+
+
+_AnchorType: TypeAlias = Anchor
+_PointType: TypeAlias = Point
+
+
+class Pipe:
+    """Fast parent/child communication: ``anchor, point = Pipe.pair()``.
+
+    The anchor stays in this process (locked for good); the point can be given to a child, also as an
+    attribute of an ``Skprocess``. Both ends ``send``/``recv``/``poll``/``close`` and are context managers.
+    """
+
+    Anchor = Anchor
+    Point = Point
+
+    def __init__(self) -> None:
+        raise TypeError("create endpoints with Pipe.pair() (or Pipe.pair(one_way=True))")
+
+    @staticmethod
+    def pair(one_way: bool = False) -> tuple[_AnchorType, _PointType]:
+        """A connected ``(anchor, point)``.
+
+        ``one_way=True``: the anchor only sends and the point only receives.
+        """
+        if one_way:
+            recv_end, send_end = get_context().Pipe(duplex=False)
+            return Anchor(send_end), Point(recv_end)
+        a, b = get_context().Pipe(duplex=True)
+        return Anchor(a), Point(b)

@@ -1,0 +1,211 @@
+"""The child side of an ``Skprocess``: entry point, control-pipe reader, hooks that talk to the parent.
+
+Messages child -> parent (tuples, encoded by ``channel.encode``):
+``("tell", obj)``, ``("enter", section, run, timeout)``, ``("leave",)``, ``("snap", run, lives_left, state)``,
+``("done", ok, value, timers, state, current_run)``.
+Messages parent -> child: ``("tell", obj)``, ``("stop",)``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from suitkaise_processing._private import lifetime
+from suitkaise_processing._private.channel import Channel, decode, encode
+from suitkaise_processing._private.errors import PipeEndpointError, ProcessError
+from suitkaise_processing._private.skprocess.engine import (
+    LifecycleHooks,
+    encode_state,
+    run_error_handler,
+    run_lifecycle,
+)
+
+
+class Payload:
+    """What travels to the child: ``(process, error)``, cucumber-encoded when the child is spawned.
+
+    Encoding happens inside ``Process.start()`` so that pipe endpoints held by the object are passed
+    to the child with the start request (``multiprocessing``'s spawning machinery).
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: tuple[Any, ProcessError | None]) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        data = encode(self.value)
+        return (_decode_payload, (bytes(data),))
+
+
+def _decode_payload(data: bytes) -> Payload:
+    return Payload(decode(data))
+
+
+class ChildRuntime:
+    """``tell``/``listen``/stop flag of the running child; exits the child when the parent is gone."""
+
+    is_parent = False
+    is_alive = True
+
+    def __init__(self, conn: Connection, stop_requested: bool) -> None:
+        self.channel = Channel(conn)
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.stop_flag = threading.Event()
+        if stop_requested:
+            self.stop_flag.set()
+        self.finished = False
+        self._reader = threading.Thread(target=self._read, name="sk-control-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self.channel.recv_bytes()
+            except (EOFError, OSError, PipeEndpointError):
+                if not self.finished:
+                    lifetime.exit_now()  # the parent is gone: no orphans
+                return
+            try:
+                message = decode(data)
+            except Exception as exc:  # a told object that cannot be rebuilt here
+                self.inbox.put(
+                    ProcessError(f"a message from the parent could not be decoded: {exc}")
+                )
+                continue
+            kind = message[0]
+            if kind == "tell":
+                self.inbox.put(message[1])
+            elif kind == "stop":
+                self.stop_flag.set()
+
+    def tell(self, data: Any) -> None:
+        """Send ``data`` to the parent."""
+        self.channel.send(("tell", data))
+
+    def listen_ex(self, timeout: float | None) -> tuple[bool, Any]:
+        """``(True, obj)`` for the next told object, ``(False, None)`` after ``timeout`` seconds."""
+        try:
+            return True, self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return False, None
+
+    def stop(self) -> None:
+        """Stop at the next section boundary (called from inside the process)."""
+        self.stop_flag.set()
+
+    def kill(self) -> None:
+        """Inside the process: end it now."""
+        lifetime.exit_now(1)
+
+
+class ChildHooks(LifecycleHooks):
+    """Announce timed sections and restart points to the parent; poll the stop flag."""
+
+    def __init__(self, runtime: ChildRuntime) -> None:
+        self.rt = runtime
+        self.announced = False
+
+    def enter(self, section: str, run: int, timeout: float | None) -> None:
+        if timeout is not None:
+            self.rt.channel.send(("enter", section, run, timeout))
+            self.announced = True
+
+    def leave(self, section: str, run: int) -> None:
+        if self.announced:
+            self.announced = False
+            self.rt.channel.send(("leave",))
+
+    def should_stop(self) -> bool:
+        return self.rt.stop_flag.is_set()
+
+    def snapshot(self, state: bytes | memoryview, run: int, lives_left: int) -> None:
+        self.rt.channel.send(("snap", run, lives_left, bytes(state)))
+
+
+def child_main(
+    conn: Connection,
+    payload: Payload,
+    lives_left: int,
+    deadline: float | None,
+    mode: str,
+    stop_requested: bool,
+    start_method: str,
+) -> None:
+    """Entry point of an ``Skprocess`` child (target of ``multiprocessing.Process``)."""
+    lifetime.ignore_sigint()
+    lifetime.set_parent_death_signal(start_method)
+    process, error = payload.value
+    runtime = ChildRuntime(conn, stop_requested)
+    process.__dict__["_sk_rt"] = runtime
+    hooks = ChildHooks(runtime)
+    ok = False
+    value: Any
+    try:
+        if mode == "error" and error is not None:
+            value = run_error_handler(process, error, hooks=hooks)
+        else:
+            value = run_lifecycle(process, hooks=hooks, lives_left=lives_left, deadline=deadline)
+        ok = True
+    except ProcessError as exc:
+        value = exc
+    except BaseException as exc:
+        value = ProcessError(
+            f"the process ended with {type(exc).__name__}: {exc}",
+            current_run=process._sk_current_run,
+            original_error=exc,
+            remote_traceback=traceback.format_exc(),
+        )
+    runtime.finished = True
+    try:
+        state: bytes | None = bytes(encode_state(process))
+    except Exception:
+        state = None
+    _send_done(runtime.channel, ok, value, process, state)
+
+
+def _send_done(channel: Channel, ok: bool, value: Any, process: Any, state: bytes | None) -> None:
+    message = ("done", ok, value, process.timers, state, process._sk_current_run)
+    try:
+        channel.send(message)
+        return
+    except PipeEndpointError:
+        return
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    # The value could not be serialized: report that instead (keeping the remote traceback text).
+    if isinstance(value, ProcessError):
+        fallback = type(value).__new__(type(value))
+        ProcessError.__init__(
+            fallback,
+            f"{value.args[0] if value.args else value} (its original error could not be sent: {reason})",
+            current_run=value.current_run,
+            remote_traceback=value.remote_traceback,
+        )
+        fallback.__dict__.update(
+            {k: v for k, v in value.__dict__.items() if k in ("section", "timeout")}
+        )
+        fallback.original_error = None
+        value = fallback
+    else:
+        ok = False
+        value = ProcessError(
+            f"__result__()/__error__() returned a value that cannot be sent to the parent: {reason}"
+        )
+    try:
+        channel.send(("done", ok, value, process.timers, None, process._sk_current_run))
+    except Exception:
+        channel.send(
+            (
+                "done",
+                False,
+                ProcessError(f"the process result could not be sent: {reason}"),
+                None,
+                None,
+                0,
+            )
+        )

@@ -36,4 +36,6 @@ def _no_orphan_children() -> Iterator[None]:
     for proc in alive:
         proc.kill()
         proc.join(5)
-    assert not alive, f"test left child processes running: {[p.pid for p in alive]} (parent {os.getpid()})"
+    assert not alive, (
+        f"test left child processes running: {[p.pid for p in alive]} (parent {os.getpid()})"
+    )

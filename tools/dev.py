@@ -138,7 +138,9 @@ def cmd_types(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     python = _python(args, ["dev"])
-    return _run([python, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), *args.rest])
+    return _run(
+        [python, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), *args.rest]
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -153,7 +155,9 @@ def cmd_ci(args: argparse.Namespace) -> int:
     steps = (("tests", cmd_test), ("lint", cmd_lint), ("types", cmd_types), ("docs", cmd_docs))
     for name, step in steps:
         print(f"\n===== {name} =====", flush=True)
-        step_args = argparse.Namespace(here=args.here, fresh=False, rest=args.rest if name == "tests" else [])
+        step_args = argparse.Namespace(
+            here=args.here, fresh=False, rest=args.rest if name == "tests" else []
+        )
         if step(step_args) != 0:
             failures.append(name)
     if failures:
@@ -164,7 +168,9 @@ def cmd_ci(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["test", "demo", "lint", "types", "docs", "bench", "ci"])
     parser.add_argument("--here", action="store_true", help="use the running interpreter as is")
     parser.add_argument("--fresh", action="store_true", help="recreate .venv from scratch first")

@@ -42,7 +42,8 @@ def print_table(results: list[Result]) -> None:
     rows = []
     for r in results:
         peers = "; ".join(
-            f"{name} {fmt_value(v, r.unit)} ({(r.ratio(name) or 0):.2f}x)" for name, v in r.peers.items()
+            f"{name} {fmt_value(v, r.unit)} ({(r.ratio(name) or 0):.2f}x)"
+            for name, v in r.peers.items()
         )
         status = {True: "PASS", False: "FAIL", None: "-"}[r.passed]
         rows.append([r.id, r.name, fmt_value(r.ours, r.unit), peers or "-", r.bar, status])
@@ -84,9 +85,13 @@ def write_chart(results: list[Result], path: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer sizes and repetitions (< 2 minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer sizes and repetitions (< 2 minutes)"
+    )
     parser.add_argument("--only", default="", help="comma-separated row ids, e.g. P10,P5")
-    parser.add_argument("--no-write", action="store_true", help="print only; do not write docs/benchmarks/")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; do not write docs/benchmarks/"
+    )
     args = parser.parse_args(argv)
     wanted = {x.strip().upper() for x in args.only.split(",") if x.strip()}
 
@@ -104,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             failed_modules.append(module_name)
     print_table(results)
-    print(f"\n{len(results)} rows in {time.perf_counter() - started:.1f} s on {os.cpu_count()} cores")
+    print(
+        f"\n{len(results)} rows in {time.perf_counter() - started:.1f} s on {os.cpu_count()} cores"
+    )
     if failed_modules:
         print(f"benchmark modules that crashed: {', '.join(failed_modules)}", file=sys.stderr)
     if not args.no_write and results and not wanted:

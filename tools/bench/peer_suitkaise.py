@@ -35,7 +35,9 @@ def peer_python() -> Path:
 
 
 def peer_version() -> str:
-    out = run_in_peer("import json, importlib.metadata as m; print(json.dumps(m.version('suitkaise')))")
+    out = run_in_peer(
+        "import json, importlib.metadata as m; print(json.dumps(m.version('suitkaise')))"
+    )
     return str(out)
 
 
@@ -56,7 +58,9 @@ def run_in_peer(code: str, *, timeout: float = 600) -> Any:
         cwd=PEER_VENV,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"peer suitkaise script failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+        raise RuntimeError(
+            f"peer suitkaise script failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
+        )
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     return json.loads(lines[-1])
 

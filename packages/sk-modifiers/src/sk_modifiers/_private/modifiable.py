@@ -1,0 +1,367 @@
+"""``modifiable()``: give a function or method ``.timeout/.background/.asynced/.retry/.rate_limit``.
+
+A ``ModifiableMethod`` is a ``functools.partial`` subclass around the function, so calling it
+directly runs at C speed; as a descriptor it binds to instances as a ``BoundModifiable`` (another
+``partial``) whose modifier methods start a ``Modified`` chain.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from sk_modifiers._private.blocking import find_blocking_calls, is_marked_blocking
+from sk_modifiers._private.chain import Modified
+from sk_modifiers._private.errors import FunctionTimeoutError, SkModifierError
+
+F = TypeVar("F", bound=Callable[..., Any])
+StepFactory = Callable[..., Callable[..., Any]]
+
+
+class TargetInfo:
+    """How a ``ModifiableMethod`` runs under modifiers (per decorated function)."""
+
+    __slots__ = (
+        "_blocking_calls",
+        "async_impl",
+        "fn",
+        "is_coroutine",
+        "marked_blocking",
+        "native_timeout",
+        "require_blocking",
+        "steps",
+        "timeout_error",
+    )
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        timeout_error: type[BaseException],
+        native_timeout: str | None,
+        require_blocking: bool,
+    ) -> None:
+        self.fn = fn
+        self.timeout_error = timeout_error
+        self.native_timeout = native_timeout
+        self.require_blocking = require_blocking
+        self.is_coroutine = inspect.iscoroutinefunction(fn)
+        self.async_impl: Callable[..., Any] | None = None
+        self.marked_blocking = is_marked_blocking(fn)
+        self.steps: dict[str, StepFactory] = {}
+        self._blocking_calls: list[str] | None = None
+
+    @property
+    def blocking_calls(self) -> list[str]:
+        """Known blocking calls found in the function's source (computed once)."""
+        if self._blocking_calls is None:
+            self._blocking_calls = find_blocking_calls(self.fn)
+        return list(self._blocking_calls)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+class ModifiableMethod(functools.partial[Any]):
+    """A function or method that also offers modifiers; calling it directly is unchanged.
+
+    On a class: ``obj.method(...)`` is the plain call, ``obj.method.timeout(5.0)(...)``,
+    ``obj.method.background()(...)``, ``await obj.method.asynced()(...)``,
+    ``obj.method.retry(3)(...)`` and ``obj.method.rate_limit(2.0)(...)`` are modified calls.
+    ``Class.method`` (unbound) offers the same modifiers, with ``self`` as first argument.
+    """
+
+    _sk_info: TargetInfo
+    _sk_owner: type | None
+    _sk_attr: str | None
+
+    def __new__(
+        cls,
+        fn: Callable[..., Any],
+        *,
+        timeout_error: type[BaseException] = FunctionTimeoutError,
+        native_timeout: str | None = None,
+        require_blocking: bool = False,
+    ) -> ModifiableMethod:
+        self = super().__new__(cls, fn)
+        return self
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        timeout_error: type[BaseException] = FunctionTimeoutError,
+        native_timeout: str | None = None,
+        require_blocking: bool = False,
+    ) -> None:
+        functools.update_wrapper(self, fn)
+        self._sk_info = TargetInfo(fn, timeout_error, native_timeout, require_blocking)
+        self._sk_owner = None
+        self._sk_attr = None
+
+    # ---------------------------------------------------------------- descriptor
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return BoundModifiable(self, obj)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._sk_owner = owner
+        self._sk_attr = name
+
+    # ---------------------------------------------------------------- hooks for the chain
+
+    def _sk_display_name(self) -> str:
+        return str(
+            getattr(self, "__qualname__", None) or getattr(self.func, "__name__", "function")
+        )
+
+    def _sk_bound_call(self, obj: object) -> Callable[..., Any]:
+        fn = self.func
+        if obj is None:
+            return fn
+        return functools.partial(fn, obj)
+
+    def _sk_async_call(self, obj: object) -> Callable[..., Any] | None:
+        info = self._sk_info
+        impl = info.async_impl
+        if impl is None:
+            if not info.is_coroutine:
+                return None
+            impl = self.func
+        if obj is None:
+            return impl
+        return functools.partial(impl, obj)
+
+    def _sk_check_asyncable(self) -> None:
+        info = self._sk_info
+        if not info.require_blocking or info.is_coroutine or info.async_impl is not None:
+            return
+        if info.marked_blocking or is_marked_blocking(self.func) or info.blocking_calls:
+            return
+        raise SkModifierError(
+            f"{self._sk_display_name()}: .asynced() needs a blocking function, and none of its "
+            "calls is known to block. Running it in a thread would only add overhead; call it "
+            "directly, or mark it with @blocking if it does block (e.g. CPU-heavy or C code)"
+        )
+
+    # ---------------------------------------------------------------- modifiers (unbound)
+
+    def _sk_chain(self, obj: object) -> Modified:
+        return Modified(self, obj)
+
+    def timeout(self, seconds: float) -> Modified:
+        """Modified call that fails with the timeout error after ``seconds`` per attempt."""
+        return self._sk_chain(None).timeout(seconds)
+
+    def background(self) -> Modified:
+        """Modified call that runs in a thread pool and returns a ``Future``."""
+        return self._sk_chain(None).background()
+
+    def asynced(self) -> Modified:
+        """Modified call that returns an awaitable."""
+        return self._sk_chain(None).asynced()
+
+    def retry(
+        self,
+        times: int = 3,
+        delay: float = 1.0,
+        backoff_factor: float = 1.0,
+        exceptions: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
+    ) -> Modified:
+        """Modified call that tries up to ``times`` attempts in all."""
+        return self._sk_chain(None).retry(times, delay, backoff_factor, exceptions)
+
+    def rate_limit(self, per_second: float) -> Modified:
+        """Modified call throttled to ``per_second`` calls per second."""
+        return self._sk_chain(None).rate_limit(per_second)
+
+    @property
+    def has_blocking_calls(self) -> bool:
+        """Whether the function's source contains a known blocking call (or it is @blocking)."""
+        info = self._sk_info
+        return info.marked_blocking or bool(info.blocking_calls)
+
+    @property
+    def blocking_calls(self) -> list[str]:
+        """The known blocking calls found in the function's source, in order."""
+        return self._sk_info.blocking_calls
+
+    # ---------------------------------------------------------------- library extension
+
+    def modifier(self, name: str) -> Callable[[StepFactory], StepFactory]:
+        """Register a library modifier step: ``@method.modifier("name")``.
+
+        The decorated factory receives the call (a callable) and the arguments given to
+        ``.name(...)`` and returns the callable to use instead; it runs innermost, around the
+        call itself. The step is then available on chains: ``obj.method.name(...)(args)``.
+        """
+        if not name.isidentifier() or name.startswith("_") or hasattr(Modified, name):
+            raise SkModifierError(f"modifier name {name!r} must be a new public identifier")
+
+        def register(factory: StepFactory) -> StepFactory:
+            self._sk_info.steps[name] = factory
+            return factory
+
+        return register
+
+    def native_async(self, impl: Callable[..., Any]) -> ModifiableMethod:
+        """Register a native ``async def`` implementation used by ``.asynced()``.
+
+        Use as ``@method.native_async`` under the method (same name is fine: the decorator
+        returns the ``ModifiableMethod`` itself).
+        """
+        if not inspect.iscoroutinefunction(impl):
+            raise SkModifierError(
+                f"native_async() needs an 'async def' function, got {type(impl).__name__}"
+            )
+        self._sk_info.async_impl = impl
+        return self
+
+    # ---------------------------------------------------------------- protocol
+
+    def __reduce__(self) -> Any:
+        owner, attr = self._sk_owner, self._sk_attr
+        if owner is not None and attr is not None:
+            return (getattr, (owner, attr))
+        fn = self.func
+        if getattr(fn, "__sk_target__", None) is self:
+            return (_target_of, (fn,))
+        return str(getattr(self, "__qualname__", self._sk_display_name()))
+
+    def __repr__(self) -> str:
+        return f"<modifiable {self._sk_display_name()}>"
+
+
+def _target_of(fn: Callable[..., Any]) -> ModifiableMethod:
+    target = getattr(fn, "__sk_target__", None)
+    if not isinstance(target, ModifiableMethod):
+        raise SkModifierError(f"{fn!r} has no sk modifiers")
+    return target
+
+
+class BoundModifiable(functools.partial[Any]):
+    """A ``ModifiableMethod`` bound to an instance: call it, or use its modifiers."""
+
+    @property
+    def _sk_target(self) -> ModifiableMethod:
+        return cast(ModifiableMethod, self.func)
+
+    # Metadata like a bound method's, read from the function.
+    @property
+    def __self__(self) -> object:
+        return self.args[0]
+
+    @property
+    def __func__(self) -> Callable[..., Any]:
+        return cast(Callable[..., Any], self._sk_target.func)
+
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        return cast(Callable[..., Any], self._sk_target.func)
+
+    def _sk_chain(self) -> Modified:
+        return Modified(self._sk_target, self.args[0])
+
+    def timeout(self, seconds: float) -> Modified:
+        """Modified call that fails with the timeout error after ``seconds`` per attempt."""
+        return self._sk_chain().timeout(seconds)
+
+    def background(self) -> Modified:
+        """Modified call that runs in a thread pool and returns a ``Future``."""
+        return self._sk_chain().background()
+
+    def asynced(self) -> Modified:
+        """Modified call that returns an awaitable."""
+        return self._sk_chain().asynced()
+
+    def retry(
+        self,
+        times: int = 3,
+        delay: float = 1.0,
+        backoff_factor: float = 1.0,
+        exceptions: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
+    ) -> Modified:
+        """Modified call that tries up to ``times`` attempts in all."""
+        return self._sk_chain().retry(times, delay, backoff_factor, exceptions)
+
+    def rate_limit(self, per_second: float) -> Modified:
+        """Modified call throttled to ``per_second`` calls per second."""
+        return self._sk_chain().rate_limit(per_second)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names not found normally: function metadata and library steps.
+        if name in ("__name__", "__qualname__", "__module__", "__annotations__"):
+            return getattr(self._sk_target.func, name)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._sk_target._sk_info.steps:
+            return getattr(self._sk_chain(), name)
+        return getattr(self._sk_target.func, name)
+
+    @property
+    def has_blocking_calls(self) -> bool:
+        """Whether the method's source contains a known blocking call (or it is @blocking)."""
+        return bool(self._sk_target.has_blocking_calls)
+
+    @property
+    def blocking_calls(self) -> list[str]:
+        """The known blocking calls found in the method's source, in order."""
+        return list(self._sk_target.blocking_calls)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BoundModifiable):
+            return NotImplemented
+        return self.func is other.func and self.args[0] is other.args[0]
+
+    def __hash__(self) -> int:
+        return hash((id(self.func), id(self.args[0])))
+
+    def __reduce__(self) -> Any:
+        attr = self._sk_target._sk_attr
+        if attr is None:
+            return (BoundModifiable, (self._sk_target, self.args[0]))
+        return (getattr, (self.args[0], attr))
+
+    def __repr__(self) -> str:
+        return f"<bound modifiable {self._sk_target._sk_display_name()} of {self.args[0]!r}>"
+
+
+def modifiable(
+    *,
+    timeout_error: type[BaseException] = FunctionTimeoutError,
+    native_timeout: str | None = None,
+) -> Callable[[Callable[..., Any]], ModifiableMethod]:
+    """Decorator giving a function or method the sk modifiers; a direct call is unchanged.
+
+    ``.timeout(t)`` waits in a worker thread and raises ``timeout_error(message)`` (the class
+    must accept one message argument); with ``native_timeout="timeout"`` it calls the method with
+    ``timeout=t`` instead, so the object enforces the limit and raises its own error.
+    ``.asynced()`` uses ``asyncio.to_thread`` unless a native coroutine is registered with
+    ``@method.native_async``; ``@method.modifier("name")`` adds a library-specific step.
+    """
+    if not (isinstance(timeout_error, type) and issubclass(timeout_error, BaseException)):
+        raise SkModifierError(
+            f"modifiable(timeout_error=...) needs an exception class, got {timeout_error!r}"
+        )
+    if native_timeout is not None and not native_timeout.isidentifier():
+        raise SkModifierError(
+            f"modifiable(native_timeout=...) needs a keyword argument name, got {native_timeout!r}"
+        )
+
+    def decorate(fn: Callable[..., Any]) -> ModifiableMethod:
+        if isinstance(fn, ModifiableMethod):
+            fn = fn.func
+        if isinstance(fn, (staticmethod, classmethod)) or not callable(fn):
+            raise SkModifierError(
+                f"@modifiable() decorates a plain function or method, got {type(fn).__name__}"
+            )
+        return ModifiableMethod(fn, timeout_error=timeout_error, native_timeout=native_timeout)
+
+    return decorate

@@ -1,0 +1,221 @@
+"""``sk``: modifiers for functions and classes, ``_shared_meta`` and ``C.asynced()``."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from sk_modifiers._private.analysis import SK_ADDED_NAMES, member_calls, shared_meta_for
+from sk_modifiers._private.blocking import is_marked_blocking
+from sk_modifiers._private.chain import Modified
+from sk_modifiers._private.errors import SkModifierError
+from sk_modifiers._private.modifiable import ModifiableMethod
+
+T = TypeVar("T")
+C = TypeVar("C", bound=type)
+
+MODIFIER_NAMES = ("timeout", "background", "asynced", "retry", "rate_limit")
+
+
+class ModifierEntry:
+    """``fn.timeout`` (etc.) on a function decorated with ``sk``: starts a modifier chain."""
+
+    __slots__ = ("name", "target")
+
+    def __init__(self, target: ModifiableMethod, name: str) -> None:
+        self.target = target
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Modified:
+        """Apply the modifier: ``fn.timeout(5.0)`` returns the modified callable."""
+        method: Callable[..., Modified] = getattr(self.target, self.name)
+        return method(*args, **kwargs)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ModifierEntry, (self.target, self.name))
+
+    def __repr__(self) -> str:
+        return f"<sk modifier .{self.name}() of {self.target._sk_display_name()}>"
+
+
+def _looks_like_method(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is being defined in a class body (``Class.f``, not ``outer.<locals>.f``)."""
+    qualname = getattr(fn, "__qualname__", "")
+    parts = qualname.split(".")
+    return len(parts) >= 2 and parts[-2] != "<locals>"
+
+
+def _sk_function(fn: Callable[..., Any]) -> Any:
+    if _looks_like_method(fn):
+        # Defined in a class body: a descriptor, so obj.method.timeout(...) binds obj.
+        return ModifiableMethod(fn, require_blocking=True)
+    target = ModifiableMethod(fn, require_blocking=True)
+    try:
+        for name in MODIFIER_NAMES:
+            setattr(fn, name, ModifierEntry(target, name))
+        fn.has_blocking_calls = target.has_blocking_calls  # type: ignore[attr-defined]
+        fn.blocking_calls = target.blocking_calls  # type: ignore[attr-defined]
+        fn.__sk_target__ = target  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        # Builtins and other objects without a __dict__: return the target itself (a C-level
+        # partial around the function, same call, with the modifiers).
+        return target
+    return fn
+
+
+# Classes returned by C.asynced(), per class.
+_ASYNC_CLASSES: weakref.WeakKeyDictionary[type, type] = weakref.WeakKeyDictionary()
+
+
+def _blocking_method_names(cls: type, targets: dict[str, ModifiableMethod]) -> list[str]:
+    direct = {
+        name
+        for name, target in targets.items()
+        if target._sk_info.is_coroutine is False
+        and (
+            target._sk_info.marked_blocking
+            or is_marked_blocking(target.func)
+            or target.blocking_calls
+        )
+    }
+    calls = member_calls(cls)
+    blocking = set(direct)
+    changed = True
+    while changed:
+        changed = False
+        for name in targets:
+            if (
+                name not in blocking
+                and calls.get(name, set()) & blocking
+                and not targets[name]._sk_info.is_coroutine
+            ):
+                blocking.add(name)
+                changed = True
+    for name in blocking - direct:
+        targets[name]._sk_info.marked_blocking = True
+    return [name for name in targets if name in blocking]
+
+
+def _sk_class(cls: C) -> C:
+    meta = shared_meta_for(cls)
+    targets: dict[str, ModifiableMethod] = {}
+    seen: set[str] = set()
+    for klass in cls.__mro__[:-1]:
+        for name, value in vars(klass).items():
+            if name in seen or name in SK_ADDED_NAMES:
+                continue
+            seen.add(name)
+            if name.startswith("__") and name.endswith("__"):
+                continue
+            if isinstance(value, ModifiableMethod):
+                if klass is not cls:
+                    continue
+                targets[name] = value
+            elif inspect.isfunction(value):
+                target = ModifiableMethod(value, require_blocking=True)
+                target.__set_name__(cls, name)
+                setattr(cls, name, target)
+                targets[name] = target
+            elif (
+                isinstance(value, staticmethod)
+                and inspect.isfunction(value.__func__)
+                and klass is cls
+            ):
+                inner = value.__func__
+                if not hasattr(inner, "__sk_target__"):
+                    target = ModifiableMethod(inner, require_blocking=True)
+                    for mod in MODIFIER_NAMES:
+                        setattr(inner, mod, ModifierEntry(target, mod))
+                    inner.__sk_target__ = target  # type: ignore[attr-defined]
+    blocking = _blocking_method_names(cls, targets)
+    setattr(cls, "_shared_meta", meta)  # noqa: B010
+    setattr(cls, "_blocking_methods", blocking)  # noqa: B010
+    if "asynced" not in vars(cls):
+        setattr(cls, "asynced", classmethod(_class_asynced))  # noqa: B010
+    return cls
+
+
+def _class_asynced(cls: type) -> type:
+    """``C.asynced()``: a subclass of ``C`` whose blocking methods are coroutines."""
+    cached = _ASYNC_CLASSES.get(cls)
+    if cached is not None:
+        return cached
+    names: list[str] = list(getattr(cls, "_blocking_methods", []))
+    if not names:
+        raise SkModifierError(
+            f"{cls.__qualname__}.asynced(): none of its methods is known to block, so an async "
+            "version would only add overhead. Mark the blocking ones with @blocking"
+        )
+    namespace: dict[str, Any] = {
+        "__module__": cls.__module__,
+        "__qualname__": f"{cls.__qualname__}.asynced()",
+        "__doc__": f"{cls.__qualname__} whose blocking methods are coroutines ({', '.join(names)}).",
+        "__reduce_ex__": _async_reduce_ex,
+        "_sk_sync_class": cls,
+    }
+    for name in names:
+        namespace[name] = _async_method(inspect.getattr_static(cls, name))
+    async_cls = type(cls.__name__, (cls,), namespace)
+    _ASYNC_CLASSES[cls] = async_cls
+    return async_cls
+
+
+def _async_method(target: Any) -> Callable[..., Any]:
+    fn = target.func if isinstance(target, ModifiableMethod) else target
+
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(fn, self, *args, **kwargs)
+
+    functools.update_wrapper(method, fn)
+    return method
+
+
+def _async_reduce_ex(self: Any, protocol: Any) -> Any:
+    # Pickle an instance of C.asynced() as "C.asynced() instance with this state".
+    reduced = object.__reduce_ex__(self, protocol)
+    if not isinstance(reduced, tuple) or len(reduced) < 2:
+        return reduced
+    base = type(self)._sk_sync_class
+    return (_new_async_instance, (base,), *reduced[2:])
+
+
+def _new_async_instance(base: type) -> Any:
+    cls = _class_asynced(base)
+    return object.__new__(cls)
+
+
+@overload
+def sk(obj: C) -> C: ...
+
+
+@overload
+def sk(obj: Callable[..., T]) -> Callable[..., T]: ...
+
+
+def sk(obj: Any) -> Any:
+    """Give a function or a class the sk modifiers (decorator or plain call).
+
+    On a function: returns the same function (direct calls are unchanged) with ``.timeout()``,
+    ``.background()``, ``.asynced()``, ``.retry()``, ``.rate_limit()``, ``.has_blocking_calls``
+    and ``.blocking_calls``. On a method in a class body: a descriptor, so the modifiers bind
+    the instance. On a class: every method gains the modifiers, and the class gains
+    ``_shared_meta``, ``_blocking_methods`` and ``asynced()``.
+    """
+    if isinstance(obj, type):
+        return _sk_class(obj)
+    if isinstance(obj, ModifiableMethod):
+        return obj
+    if isinstance(obj, staticmethod):
+        return staticmethod(_sk_function(obj.__func__))
+    if isinstance(obj, (classmethod, property)):
+        raise SkModifierError(
+            f"sk cannot decorate a {type(obj).__name__}: decorate the class with @sk instead, "
+            "or put @sk under the @" + type(obj).__name__
+        )
+    if not callable(obj):
+        raise SkModifierError(f"sk decorates a function or a class, got {type(obj).__name__}")
+    return _sk_function(obj)

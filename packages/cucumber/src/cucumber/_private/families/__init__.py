@@ -16,3 +16,7 @@ def install() -> None:
         return
     _installed = True
     install_code_handlers()
+    from cucumber._private.families import concurrency, databases, files, processes, runtime
+
+    for module in (concurrency, files, runtime, databases, processes):
+        module.install()

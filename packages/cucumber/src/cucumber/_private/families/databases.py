@@ -6,6 +6,7 @@ they become a :class:`DbReconnector` with host, port, database and user, never t
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -117,6 +118,17 @@ DRIVERS: dict[tuple[str, str], tuple[str, str, Callable[[Any], dict[str, Any]]]]
 }
 
 
+def _reduce_db(
+    driver: str,
+    key: str,
+    extract: Callable[[Any], dict[str, Any]],
+    aliases: tuple[str, ...],
+    _pickler: Any,
+    obj: Any,
+) -> Any:
+    return DbReconnector, (driver, key, extract(obj), aliases)
+
+
 def _db_recogniser(t: type) -> registry.Handler | None:
     for base in getattr(t, "__mro__", (t,)):
         module = getattr(base, "__module__", "") or ""
@@ -128,11 +140,7 @@ def _db_recogniser(t: type) -> registry.Handler | None:
         full_key = registry.type_key(t)
         aliases = (full_key,) if full_key != key else ()
 
-        def handler(
-            _pickler: Any, obj: Any, driver: str = driver, key: str = key, extract: Any = extract
-        ) -> Any:
-            return DbReconnector, (driver, key, extract(obj), aliases)
-
+        handler = functools.partial(_reduce_db, driver, key, extract, aliases)
         return registry.Handler(f"{key} -> DbReconnector (no password)", handler)
     return None
 

@@ -22,6 +22,7 @@ from suitkaise_processing._private.errors import (
     WorkerDiedError,
 )
 from suitkaise_processing._private.pipe import Pipe
+from suitkaise_processing._private.pool import Pool, PoolTimeoutError
 from suitkaise_processing._private.skprocess.base import Skprocess
 from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
 from suitkaise_processing._private.timers import ProcessTimers
@@ -49,4 +50,7 @@ __all__ = [
     "ShareError",
     "PoolError",
     "WorkerDiedError",
+    # Pool
+    "Pool",
+    "PoolTimeoutError",
 ]

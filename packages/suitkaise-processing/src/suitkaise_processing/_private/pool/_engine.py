@@ -1,0 +1,732 @@
+"""The parent side of a Pool: the worker processes, dispatch of chunks and the result pump.
+
+There is no background thread. Whichever caller thread waits for results becomes the *leader*: it
+hands chunks to idle workers, waits on every worker's connection and process sentinel, and files what
+arrives into the jobs; the other waiting threads sleep on a condition until the leader has filed
+something for them (leader/follower). Workers each own a duplex connection, so the parent always
+knows which chunks a worker holds; together with the shared slot a worker writes before each
+sub-batch, a dead worker costs only the item it was running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing import util
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from suitkaise_processing._private.context import get_context, get_start_method
+from suitkaise_processing._private.errors import PoolError, ProcessTimeoutError, WorkerDiedError
+from suitkaise_processing._private.pool import _codec
+from suitkaise_processing._private.pool._jobs import Chunk, Job
+from suitkaise_processing._private.pool._worker import (
+    BATCH_SPAN,
+    DECODING,
+    SECTION_IDS,
+    SECTION_SPAN,
+    SLOT_BATCH,
+    SLOT_DEADLINE,
+    SLOT_SECTION,
+    SLOT_SEQ,
+    SLOT_TIMEOUT_US,
+    SLOT_WIDTH,
+    TAG_DECODE_FAILED,
+    TAG_INIT_FAILED,
+    TAG_LOG,
+    TAG_READY,
+    TAG_RESULT,
+    worker_main,
+)
+
+OPEN = "open"
+CLOSING = "closing"
+CLOSED = "closed"
+TERMINATED = "terminated"
+
+_SOCKET_BUFFER = 1 << 20
+#: chunks a worker may hold at once (the first runs, the others wait in its socket buffer)
+_MAX_INFLIGHT = int(os.environ.get("SK_POOL_INFLIGHT", "4"))
+#: a worker that dies this many times in a row before it is ready breaks the pool
+_MAX_START_FAILURES = 3
+_SECTION_NAMES = {v: k for k, v in SECTION_IDS.items()}
+
+
+class _Cancelled(PoolError):
+    """Kill reason of a worker stopped because its call was cancelled: its other items run again."""
+
+
+class _Worker:
+    __slots__ = (
+        "conn",
+        "fn_sent",
+        "forget",
+        "index",
+        "inflight",
+        "inflight_bytes",
+        "kill_reason",
+        "proc",
+        "ready",
+        "sentinel",
+    )
+
+    def __init__(self, index: int, proc: Any, conn: Connection) -> None:
+        self.index = index
+        self.proc = proc
+        self.conn = conn
+        self.sentinel: int = proc.sentinel
+        self.ready = False
+        self.inflight: list[Chunk] = []
+        self.inflight_bytes = 0
+        self.fn_sent: set[int] = set()
+        self.forget: list[int] = []
+        self.kill_reason: BaseException | None = None
+
+
+class _Resources:
+    """What the exit/GC finalizer must release; holds no reference to the engine."""
+
+    def __init__(self) -> None:
+        self.procs: dict[int, Any] = {}
+        self.fds: list[int] = []
+        self.conns: list[Connection] = []
+
+    def release(self) -> None:
+        procs = list(self.procs.values())
+        self.procs.clear()
+        for proc in procs:
+            try:
+                proc.kill()
+            except Exception:
+                pass
+        for proc in procs:
+            try:
+                proc.join(5)
+            except Exception:
+                pass
+        for conn in self.conns:
+            try:
+                conn.close()
+            except Exception:
+                pass
+        self.conns.clear()
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.fds.clear()
+
+
+def _enlarge_buffers(conn: Connection) -> int:
+    """Grow the socket buffers of ``conn`` and return the smaller of its send/receive sizes."""
+    try:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+    except OSError:  # pragma: no cover - not a socket
+        return 16384
+    try:
+        for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, opt, _SOCKET_BUFFER)
+            except OSError:
+                pass
+        return min(
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+        )
+    finally:
+        sock.close()
+
+
+def _describe_exit(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "it stopped responding"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"it was killed by {name}"
+    return f"it exited with code {exitcode}"
+
+
+class Engine:
+    """Workers, jobs, dispatch and the result pump of one Pool."""
+
+    def __init__(
+        self,
+        workers: int,
+        initializer: Callable[..., object] | None,
+        initargs: tuple[Any, ...],
+        forward_logs: bool,
+    ) -> None:
+        self.size = workers
+        self._ctx = get_context()
+        self._fork = get_start_method() == "fork"
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._leader = False
+        self.state = OPEN
+        self.broken: BaseException | None = None
+        self._res = _Resources()
+        self._slots = self._ctx.RawArray("q", workers * SLOT_WIDTH)
+        self._mv = memoryview(self._slots).cast("B").cast("q")
+        self._lifeline_r, self._lifeline_w = self._ctx.Pipe(duplex=False)
+        self._res.conns += [self._lifeline_r, self._lifeline_w]
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._res.fds += [self._wake_r, self._wake_w]
+        self._init_blob = (
+            _codec.cu_dumps((initializer, tuple(initargs))) if initializer is not None else None
+        )
+        self._log_level = logging.getLogger().getEffectiveLevel() if forward_logs else None
+        self._workers: list[_Worker | None] = [None] * workers
+        self._by_conn: dict[Connection, _Worker] = {}
+        self._by_sentinel: dict[int, _Worker] = {}
+        self._jobs: list[Job] = []
+        self._rr = 0
+        self._next_job = 1
+        self._next_seq = 1
+        self._start_failures = 0
+        self._prefetch_bytes = 1 << 16
+        self._to_close: list[Connection] = []
+        self.finalizer = util.Finalize(self, _Resources.release, args=(self._res,), exitpriority=15)
+        with self._lock:
+            for index in range(workers):
+                self._start_worker(index)
+
+    # --- workers ------------------------------------------------------------------------------
+    def _start_worker(self, index: int) -> None:
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        buffer = _enlarge_buffers(parent_conn)
+        _enlarge_buffers(child_conn)
+        self._prefetch_bytes = max(4096, min(1 << 16, buffer // 4))
+        close_fds: tuple[int, ...] = ()
+        if self._fork:
+            close_fds = (
+                parent_conn.fileno(),
+                self._lifeline_w.fileno(),
+                self._wake_r,
+                self._wake_w,
+                *(w.conn.fileno() for w in self._workers if w is not None),
+            )
+        proc = self._ctx.Process(  # type: ignore[attr-defined]
+            target=worker_main,
+            args=(
+                child_conn,
+                self._lifeline_r,
+                self._slots,
+                index,
+                self._init_blob,
+                self._log_level,
+                close_fds,
+            ),
+            name=f"sk-pool-worker-{index}",
+            daemon=False,
+        )
+        self._mv[index * SLOT_WIDTH + SLOT_SEQ] = 0
+        self._mv[index * SLOT_WIDTH + SLOT_BATCH] = -2
+        self._mv[index * SLOT_WIDTH + SLOT_DEADLINE] = 0
+        proc.start()
+        child_conn.close()
+        self._res.conns.append(parent_conn)
+        worker = _Worker(index, proc, parent_conn)
+        self._workers[index] = worker
+        self._by_conn[parent_conn] = worker
+        self._by_sentinel[worker.sentinel] = worker
+        self._res.procs[index] = proc
+
+    def _ensure_workers(self) -> None:
+        if self.state not in (OPEN, CLOSING) or self.broken is not None:
+            return
+        for index, worker in enumerate(self._workers):
+            if worker is None:
+                self._start_worker(index)
+
+    def _live(self) -> list[_Worker]:
+        return [w for w in self._workers if w is not None]
+
+    def _kill(self, worker: _Worker, reason: BaseException | None) -> None:
+        """Kill ``worker``; its death is filed by whoever pumps next (or now, when nobody does)."""
+        if worker.kill_reason is None:
+            worker.kill_reason = reason if reason is not None else PoolError("killed by the pool")
+        try:
+            worker.proc.kill()
+        except Exception:
+            pass
+
+    def _on_death(self, worker: _Worker) -> None:
+        """File a dead worker: drain what it sent, fail the item it was running, re-queue the rest."""
+        if self._workers[worker.index] is not worker:
+            return
+        try:
+            while worker.conn.poll():
+                self._on_message(worker, worker.conn.recv_bytes())
+        except (EOFError, OSError):
+            pass
+        worker.proc.join(5)
+        exitcode = worker.proc.exitcode
+        self._workers[worker.index] = None
+        self._by_conn.pop(worker.conn, None)
+        self._by_sentinel.pop(worker.sentinel, None)
+        self._res.procs.pop(worker.index, None)
+        self._to_close.append(worker.conn)
+        if not worker.ready and worker.kill_reason is None:
+            self._start_failures += 1
+            if self._start_failures >= _MAX_START_FAILURES:
+                self._break(
+                    PoolError(
+                        f"pool workers die while starting ({_describe_exit(exitcode)}); "
+                        "check that the initializer and the main module can run in a fresh process"
+                    )
+                )
+                return
+        if not worker.inflight:
+            return
+        base = worker.index * SLOT_WIDTH
+        seq_word = self._mv[base + SLOT_SEQ]
+        batch_word = self._mv[base + SLOT_BATCH]
+        chunks = worker.inflight
+        worker.inflight = []
+        for chunk in chunks:
+            chunk.job.inflight -= 1
+        first, rest = chunks[0], chunks[1:]
+        job = first.job
+        requeue: list[Chunk] = []
+        if isinstance(worker.kill_reason, _Cancelled) or self.state == TERMINATED:
+            done_rel = first.flushed
+            requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:]))
+        elif seq_word == first.seq and batch_word >= 0:
+            index, size = divmod(batch_word, BATCH_SPAN)
+            rel = index - first.start
+            done_rel = first.flushed
+            if rel > done_rel:  # finished but not yet sent back: run again
+                requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:rel]))
+            if size == 1:
+                error = self._death_error(worker, exitcode, index)
+                job.add_part(index, [], error, 0.0)
+            else:  # one of these items was running: run each alone to find it
+                for k in range(rel, min(rel + size, len(first.items))):
+                    requeue.append(Chunk(job, first.start + k, [first.items[k]]))
+            after = rel + size
+            if after < len(first.items):
+                requeue.append(Chunk(job, first.start + after, first.items[after:]))
+        elif seq_word == first.seq and batch_word == DECODING and worker.kill_reason is None:
+            first.attempts += 1
+            if first.attempts >= 2:
+                done_rel = first.flushed
+                error = self._death_error(worker, exitcode, first.start + done_rel)
+                job.add_part(first.start + done_rel, [], error, 0.0)
+            else:
+                requeue.append(first)
+        else:
+            done_rel = first.flushed
+            requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:]))
+        job.requeue(requeue)
+        for chunk in reversed(rest):
+            chunk.job.requeue([chunk])
+
+    def _death_error(self, worker: _Worker, exitcode: int | None, index: int) -> BaseException:
+        if isinstance(worker.kill_reason, ProcessTimeoutError):
+            return worker.kill_reason
+        if worker.kill_reason is not None:
+            return worker.kill_reason
+        return WorkerDiedError(
+            f"the worker running item {index} died ({_describe_exit(exitcode)}); the pool replaced it. "
+            "If the item crashes the interpreter or runs out of memory, fix or skip it"
+        )
+
+    def _break(self, error: BaseException) -> None:
+        self.broken = error
+        for job in self._jobs:
+            job.fail(error)
+        self._jobs.clear()
+        for worker in self._live():
+            self._kill(worker, error)
+
+    # --- messages -----------------------------------------------------------------------------
+    def _on_message(self, worker: _Worker, data: bytes) -> None:
+        msg = _codec.loads(data)
+        tag = msg[0]
+        if tag == TAG_RESULT:
+            _, seq, offset, enc, payload, packed, done, elapsed = msg
+            if not worker.inflight or worker.inflight[0].seq != seq:
+                return  # pragma: no cover - protocol guard
+            chunk = worker.inflight[0]
+            job = chunk.job
+            try:
+                values = _codec.decode_values(enc, payload)
+            except Exception as exc:
+                values = []
+                err = PoolError(
+                    f"the results of items {offset}.. could not be deserialized in the parent: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                err.__cause__ = exc
+                error: BaseException | None = err
+                done = True
+            else:
+                error = (
+                    None
+                    if packed is None
+                    else _codec.unpack_error(packed, f"item {offset + len(values)}")
+                )
+            chunk.flushed = offset + len(values) - chunk.start
+            if done:
+                worker.inflight.pop(0)
+                worker.inflight_bytes -= chunk.nbytes
+                job.inflight -= 1
+            job.add_part(offset, values, error, elapsed)
+        elif tag == TAG_READY:
+            worker.ready = True
+            self._start_failures = 0
+        elif tag == TAG_LOG:
+            record = logging.makeLogRecord(msg[1])
+            logging.getLogger(record.name).handle(record)
+        elif tag == TAG_DECODE_FAILED:
+            seq = msg[1]
+            if worker.inflight and worker.inflight[0].seq == seq:
+                chunk = worker.inflight.pop(0)
+                worker.inflight_bytes -= chunk.nbytes
+                chunk.job.inflight -= 1
+                try:
+                    chunk.payload = _codec.cu_dumps(chunk.items)
+                    chunk.enc = _codec.ENC_CUCUMBER
+                except Exception as exc:
+                    chunk.job.add_part(chunk.start, [], self._argument_error(chunk.start, exc), 0.0)
+                else:
+                    chunk.job.requeue([chunk])
+        elif tag == TAG_INIT_FAILED:
+            cause = _codec.unpack_error(msg[1], "the initializer")
+            err = PoolError(
+                f"the pool's initializer raised in a worker: {type(cause).__name__}: {cause}"
+            )
+            err.__cause__ = cause
+            self._break(err)
+
+    @staticmethod
+    def _argument_error(index: int, exc: BaseException) -> PoolError:
+        err = PoolError(
+            f"the argument of item {index} could not be serialized to send it to a worker: "
+            f"{type(exc).__name__}: {exc}"
+        )
+        err.__cause__ = exc
+        return err
+
+    # --- dispatch -----------------------------------------------------------------------------
+    def _encode(self, chunk: Chunk) -> bool:
+        """Encode ``chunk`` once; an unencodable item fails alone (the rest of the chunk is cut)."""
+        if chunk.payload is not None:
+            return True
+        try:
+            chunk.enc, chunk.payload = _codec.encode_blob(chunk.items)
+            return True
+        except Exception:
+            pass
+        bad = _codec.first_unencodable(chunk.items)
+        index, cause = bad if bad is not None else (0, RuntimeError("unknown encoding failure"))
+        chunk.job.add_part(
+            chunk.start + index, [], self._argument_error(chunk.start + index, cause), 0.0
+        )
+        if index == 0:
+            return False
+        chunk.items = chunk.items[:index]
+        chunk.enc, chunk.payload = _codec.encode_blob(chunk.items)
+        return True
+
+    def _drop_abandoned(self) -> None:
+        for job in [j for j in self._jobs if j.abandoned]:
+            self._finish_locked(job, kill=False)
+
+    def _next_chunk(self) -> Chunk | None:
+        jobs = self._jobs
+        count = len(jobs)
+        for _ in range(count):
+            job = jobs[self._rr % count]
+            self._rr += 1
+            while True:
+                chunk = job.next_chunk()
+                if chunk is None:
+                    break
+                if self._encode(chunk):
+                    return chunk
+        return None
+
+    def _send(self, worker: _Worker, chunk: Chunk) -> bool:
+        job = chunk.job
+        fn_blob = None if job.id in worker.fn_sent else job.fn_blob
+        estimate = len(chunk.payload or b"") + len(fn_blob or b"") + 64
+        if (
+            worker.inflight or not worker.ready
+        ) and worker.inflight_bytes + estimate > self._prefetch_bytes:
+            return False
+        seq = self._next_seq
+        self._next_seq += 1
+        data = _codec.dumps(
+            (seq, job.id, chunk.start, chunk.enc, chunk.payload, fn_blob, job.mode, worker.forget)
+        )
+        try:
+            worker.conn.send_bytes(data)
+        except OSError:
+            return False
+        chunk.seq = seq
+        chunk.nbytes = len(data)
+        chunk.flushed = 0
+        worker.fn_sent.add(job.id)
+        worker.forget = []
+        worker.inflight.append(chunk)
+        worker.inflight_bytes += len(data)
+        job.inflight += 1
+        return True
+
+    def _dispatch(self) -> None:
+        self._drop_abandoned()
+        if not self._jobs or self.state == TERMINATED:
+            return
+        self._ensure_workers()
+        for depth in range(_MAX_INFLIGHT):
+            for worker in self._live():
+                if worker.kill_reason is not None:
+                    continue
+                while len(worker.inflight) <= depth and (worker.ready or depth == 0):
+                    chunk = self._next_chunk()
+                    if chunk is None:
+                        return
+                    if not self._send(worker, chunk):
+                        chunk.job.pending.appendleft(chunk)
+                        break
+
+    # --- the pump -----------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Interrupt the leader's wait (a new job arrived, a job was cancelled, ...)."""
+        try:
+            os.write(self._wake_w, b"!")
+        except OSError:
+            pass
+
+    def _terminated(self) -> bool:
+        return self.state == TERMINATED
+
+    def _close_pending(self) -> None:
+        for conn in self._to_close:
+            conn.close()
+            if conn in self._res.conns:
+                self._res.conns.remove(conn)
+        self._to_close.clear()
+
+    def _check_deadlines(self) -> float | None:
+        """Kill workers whose ``Skprocess`` section ran past its timeout; seconds to the next deadline."""
+        now = time.monotonic_ns()
+        nearest: int | None = None
+        for worker in self._live():
+            if not worker.inflight or worker.kill_reason is not None:
+                continue
+            base = worker.index * SLOT_WIDTH
+            deadline = self._mv[base + SLOT_DEADLINE]
+            if deadline <= 0:
+                continue
+            if deadline <= now:
+                section_word = self._mv[base + SLOT_SECTION]
+                section = _SECTION_NAMES.get(section_word // SECTION_SPAN, "run")
+                run = section_word % SECTION_SPAN
+                timeout = self._mv[base + SLOT_TIMEOUT_US] / 1e6
+                self._kill(worker, ProcessTimeoutError(section, timeout, run))
+            elif nearest is None or deadline < nearest:
+                nearest = deadline
+        return None if nearest is None else max(0.0, (nearest - now) / 1e9)
+
+    def _pump_once(self, timeout: float | None) -> None:
+        """One leader round; called with the lock held, releases it while waiting."""
+        self._close_pending()
+        self._dispatch()
+        if self.state == TERMINATED:
+            return
+        next_deadline = self._check_deadlines()
+        if next_deadline is not None:
+            timeout = next_deadline if timeout is None else min(timeout, next_deadline + 0.001)
+        workers = self._live()
+        waitables: list[Any] = [self._wake_r]
+        for worker in workers:
+            waitables.append(worker.conn)
+            waitables.append(worker.sentinel)
+        self._lock.release()
+        try:
+            ready = wait(waitables, timeout)
+        finally:
+            self._lock.acquire()
+        if self._terminated():
+            return
+        dead: list[_Worker] = []
+        for obj in ready:
+            if isinstance(obj, Connection):
+                from_conn = self._by_conn.get(obj)
+                if from_conn is None:
+                    continue
+                try:
+                    self._on_message(from_conn, obj.recv_bytes())
+                except (EOFError, OSError):
+                    dead.append(from_conn)
+            elif obj == self._wake_r:
+                try:
+                    while os.read(self._wake_r, 4096):
+                        pass
+                except OSError:
+                    pass
+            elif isinstance(obj, int):
+                from_sentinel = self._by_sentinel.get(obj)
+                if from_sentinel is not None:
+                    dead.append(from_sentinel)
+        for worker in dead:
+            self._on_death(worker)
+        self._check_deadlines()
+        self._dispatch()
+
+    def run_until(self, done: Callable[[], bool], deadline: float | None) -> bool:
+        """Pump until ``done()`` (evaluated under the lock) is true; ``False`` if ``deadline`` passed."""
+        with self._cond:
+            while True:
+                if done():
+                    return True
+                remaining: float | None = None
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                if self._leader:
+                    self._cond.wait(remaining)
+                    continue
+                if self.state == TERMINATED:
+                    raise PoolError("the pool was terminated")
+                self._leader = True
+                try:
+                    self._pump_once(remaining)
+                finally:
+                    self._leader = False
+                    self._cond.notify_all()
+
+    # --- jobs ---------------------------------------------------------------------------------
+    def submit(self, make_job: Callable[[int], Job]) -> Job:
+        """Register a new job built by ``make_job(job_id)``."""
+        with self._lock:
+            if self.broken is not None:
+                raise PoolError(f"the pool is broken: {self.broken}") from self.broken
+            if self.state != OPEN:
+                raise PoolError(f"the pool is {self.state}; create a new Pool to run more work")
+            job = make_job(self._next_job)
+            self._next_job += 1
+            if not job.exhausted:
+                self._jobs.append(job)
+                if self._leader:
+                    self.wake()
+            return job
+
+    def finish(self, job: Job, *, kill: bool = False) -> None:
+        """The consumer of ``job`` is done with it; with ``kill``, stop the workers running its items."""
+        with self._lock:
+            self._finish_locked(job, kill=kill)
+            self._cond.notify_all()
+
+    def _finish_locked(self, job: Job, *, kill: bool) -> None:
+        job.close()
+        if job in self._jobs:
+            self._jobs.remove(job)
+        for worker in self._live():
+            if job.id in worker.fn_sent:
+                worker.fn_sent.discard(job.id)
+                worker.forget.append(job.id)
+            if kill and any(chunk.job is job for chunk in worker.inflight):
+                self._kill(worker, _Cancelled("stopped with its call"))
+        if kill and not self._leader:
+            self._reap_killed()
+        elif kill:
+            self.wake()
+
+    def _reap_killed(self) -> None:
+        for worker in self._live():
+            if worker.kill_reason is not None:
+                worker.proc.join(5)
+                self._on_death(worker)
+
+    def idle(self) -> bool:
+        """Nothing in flight and nothing that could be dispatched (under the lock)."""
+        if self.state == TERMINATED or self.broken is not None:
+            return True
+        if any(worker.inflight for worker in self._live()):
+            return False
+        return not any(job.dispatchable() for job in self._jobs)
+
+    # --- shutdown -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Finish what was started, then stop the workers (idempotent)."""
+        with self._lock:
+            if self.state in (CLOSED, TERMINATED):
+                return
+            self.state = CLOSING
+        self.run_until(self.idle, None)
+        with self._cond:
+            if self.state == TERMINATED:
+                return
+            self.state = CLOSED
+            for job in self._jobs:
+                job.fail(
+                    PoolError("the pool was closed before this call finished reading its input")
+                )
+            self._jobs.clear()
+            self.wake()
+            while self._leader:
+                self._cond.wait()
+            workers = self._live()
+            for worker in workers:
+                try:
+                    worker.conn.send_bytes(_codec.dumps(None))
+                except OSError:
+                    pass
+            for worker in workers:
+                worker.proc.join(10)
+                if worker.proc.exitcode is None:
+                    worker.proc.kill()
+                    worker.proc.join(5)
+                self._workers[worker.index] = None
+            self._cond.notify_all()
+        self._release()
+
+    def terminate(self) -> None:
+        """Stop every worker now; unfinished calls raise ``PoolError`` (idempotent)."""
+        with self._cond:
+            if self.state == TERMINATED:
+                return
+            was_closed = self.state == CLOSED
+            self.state = TERMINATED
+            error = PoolError("the pool was terminated")
+            for job in self._jobs:
+                job.fail(error)
+            self._jobs.clear()
+            for worker in self._live():
+                self._kill(worker, error)
+            self.wake()
+            while self._leader:
+                self._cond.wait()
+            self._cond.notify_all()
+        if not was_closed:
+            self._release()
+        else:
+            self._release()
+
+    def _release(self) -> None:
+        self.finalizer()
+        with self._lock:
+            self._close_pending()
+            self._workers = [None] * self.size
+            self._by_conn.clear()
+            self._by_sentinel.clear()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and diagnostics)."""
+        with self._lock:
+            return [w.proc.pid for w in self._live()]

@@ -1,0 +1,242 @@
+"""One call on a Pool (a *job*): its input, its chunks and the results gathered for its consumer.
+
+Everything here runs in the parent under the engine's lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from suitkaise_processing._private.errors import PoolError
+from suitkaise_processing._private.pool import _codec
+from suitkaise_processing._private.pool._progress import Progress
+
+#: adaptive chunks (input of unknown length) aim at this much work per chunk (seconds)
+CHUNK_TARGET = 0.02
+MAX_CHUNK = 8192
+
+
+class Chunk:
+    """A run of consecutive items of one job, sent to one worker."""
+
+    __slots__ = ("attempts", "enc", "flushed", "items", "job", "nbytes", "payload", "seq", "start")
+
+    def __init__(self, job: Job, start: int, items: list[Any]) -> None:
+        self.job = job
+        self.start = start
+        self.items = items
+        self.seq = 0
+        self.enc = _codec.ENC_PICKLE
+        self.payload: bytes | None = None
+        self.nbytes = 0
+        self.attempts = 0
+        self.flushed = 0  # items at the front whose results already came back
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class Job:
+    """State of one ``map``/``imap``/... call."""
+
+    def __init__(
+        self,
+        job_id: int,
+        fn_blob: bytes,
+        mode: int,
+        ordered: bool,
+        items: Iterable[Any],
+        workers: int,
+        chunksize: int | None,
+        progress: Progress | None,
+        lazy: bool,
+    ) -> None:
+        self.id = job_id
+        self.fn_blob = fn_blob
+        self.mode = mode
+        self.ordered = ordered
+        self.progress = progress
+        self._seq: Sequence[Any] | None = None
+        self._iter: Iterator[Any] | None = None
+        self.total: int | None = None
+        if isinstance(items, (list, tuple, range)):
+            self._seq = items
+            self.total = len(items)
+        else:
+            try:
+                self.total = len(items)  # type: ignore[arg-type]
+            except TypeError:
+                self.total = None
+            self._iter = iter(items)
+        self.adaptive = chunksize is None and self.total is None
+        if chunksize is not None:
+            self.chunksize = max(1, int(chunksize))
+        elif self.total is not None:
+            size, extra = divmod(self.total, workers * 4)
+            self.chunksize = max(1, size + (1 if extra else 0))
+        else:
+            self.chunksize = 1
+        self.workers = workers
+        self.lazy = lazy
+        self.read = 0  # items taken from the input
+        self.exhausted = self.total == 0
+        self.pending: deque[Chunk] = deque()  # chunks to send first (re-queued after a worker died)
+        self.inflight = 0
+        self.closed = False  # no more dispatch; results that still arrive are dropped
+        self.abandoned = False  # set (without the lock) when the consumer was garbage-collected
+        self.failure: BaseException | None = (
+            None  # raised by the consumer once it reaches the end of what arrived
+        )
+        self._item_time: float | None = None
+        # ordered results: segment start -> (values, error at start+len(values) or None)
+        self.segments: dict[int, tuple[list[Any], BaseException | None]] = {}
+        self.cursor = 0
+        # unordered results: lists of values, or an exception where one item failed
+        self.arrived: deque[list[Any] | BaseException] = deque()
+        self.consumed = 0
+
+    # --- input --------------------------------------------------------------------------------
+    def buffer_limit(self) -> int:
+        """How many items may be read ahead of the consumer (iterators read their input lazily)."""
+        return max(2 * self.workers * self.chunksize + self.chunksize, 4)
+
+    def dispatchable(self) -> bool:
+        """Whether a chunk could be handed to a worker now."""
+        if self.closed or self.abandoned:
+            return False
+        if self.pending:
+            return True
+        if self.exhausted:
+            return False
+        return not self.lazy or self.read - self.consumed < self.buffer_limit()
+
+    def next_chunk(self) -> Chunk | None:
+        """The next chunk to send, read from the input when nothing waits to be re-sent."""
+        if self.closed:
+            return None
+        if self.pending:
+            return self.pending.popleft()
+        if self.exhausted or (self.lazy and self.read - self.consumed >= self.buffer_limit()):
+            return None
+        size = self.chunksize
+        start = self.read
+        if self._seq is not None:
+            part = self._seq[start : start + size]
+            items = part if isinstance(part, list) else list(part)
+        else:
+            assert self._iter is not None
+            items = list(itertools.islice(self._iter, size))
+        self.read += len(items)
+        if len(items) < size or (self.total is not None and self.read >= self.total):
+            self.exhausted = True
+        if not items:
+            return None
+        return Chunk(self, start, items)
+
+    def requeue(self, chunks: list[Chunk]) -> None:
+        """Put chunks back at the front, keeping their order."""
+        if self.closed:
+            return
+        for chunk in reversed(chunks):
+            if chunk.items:
+                self.pending.appendleft(chunk)
+
+    # --- results ------------------------------------------------------------------------------
+    def add_part(
+        self, start: int, values: list[Any], error: BaseException | None, elapsed: float
+    ) -> None:
+        """Results of items ``start, start+1, ...``; ``error`` belongs to the item after the last value."""
+        if self.closed:
+            return
+        count = len(values) + (error is not None)
+        if count == 0:
+            return
+        if self.ordered:
+            self.segments[start] = (values, error)
+        else:
+            if values:
+                self.arrived.append(values)
+            if error is not None:
+                self.arrived.append(error)
+        if self.progress is not None:
+            self.progress.update(count)
+        if self.adaptive and values and elapsed > 0:
+            per_item = elapsed / len(values)
+            self._item_time = (
+                per_item if self._item_time is None else 0.5 * (self._item_time + per_item)
+            )
+            wanted = int(CHUNK_TARGET / self._item_time) if self._item_time > 0 else MAX_CHUNK
+            self.chunksize = max(1, min(MAX_CHUNK, wanted))
+
+    def take(self) -> tuple[list[Any], BaseException | None]:
+        """What the consumer may take now: values (in input order when ordered) and, after them, the
+        error to raise (the first failure it reaches, or why the job ended early)."""
+        if self.ordered:
+            out: list[Any] = []
+            segments = self.segments
+            while self.cursor in segments:
+                values, error = segments.pop(self.cursor)
+                if out:
+                    out.extend(values)
+                else:
+                    out = values
+                self.cursor += len(values)
+                if error is not None:
+                    self.consumed = self.cursor
+                    return out, error
+            self.consumed = self.cursor
+            if self.failure is not None and not self.complete():
+                return out, self.failure
+            return out, None
+        got: list[Any] = []
+        while self.arrived:
+            entry = self.arrived.popleft()
+            if isinstance(entry, BaseException):
+                self.consumed += len(got)
+                return got, entry
+            if got:
+                got.extend(entry)
+            else:
+                got = entry
+        self.consumed += len(got)
+        if self.failure is not None and not self.complete():
+            return got, self.failure
+        return got, None
+
+    def has_output(self) -> bool:
+        """Whether :meth:`take` would return something (values, an error, or the end)."""
+        if self.failure is not None or self.complete():
+            return True
+        if self.ordered:
+            return self.cursor in self.segments
+        return bool(self.arrived)
+
+    def complete(self) -> bool:
+        """Every item was read, run and taken by the consumer."""
+        return (
+            self.exhausted
+            and self.consumed >= self.read
+            and not self.pending
+            and self.inflight == 0
+        )
+
+    def fail(self, error: BaseException) -> None:
+        """End the job early: the consumer raises ``error`` after what already arrived."""
+        if self.failure is None:
+            self.failure = error
+        self.closed = True
+        self.pending.clear()
+
+    def close(self) -> None:
+        """The consumer is gone (finished, failed, cancelled): drop everything still to come."""
+        if self.failure is None:
+            self.failure = PoolError("this call was cancelled")
+        self.closed = True
+        self.pending.clear()
+        self.segments.clear()
+        self.arrived.clear()
+        if self.progress is not None:
+            self.progress.close()

@@ -1,0 +1,166 @@
+"""What the caller gets back: lists, result iterators and their async forms."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Generator, Iterator
+from typing import Any
+
+from suitkaise_processing._private.pool._engine import Engine
+from suitkaise_processing._private.pool._errors import PoolTimeoutError
+from suitkaise_processing._private.pool._jobs import Job
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def collect(engine: Engine, job: Job, timeout: float | None, what: str) -> list[Any]:
+    """Run ``job`` to the end and return its results as a list (the whole call within ``timeout``)."""
+    out: list[Any] = []
+    failed = False
+
+    def done() -> bool:
+        values, error = job.take()
+        if values:
+            out.extend(values)
+        if error is not None:
+            raise error
+        return job.complete()
+
+    try:
+        if not engine.run_until(done, _deadline(timeout)):
+            failed = True
+            raise PoolTimeoutError(
+                f"{what} did not finish within {timeout}s; its workers were stopped and replaced. "
+                "Raise the timeout, or use imap to get results as they come"
+            )
+    except BaseException as exc:
+        # an item's own exception cancels the rest; anything else (Ctrl-C, timeout) also stops workers
+        engine.finish(job, kill=failed or not isinstance(exc, Exception))
+        raise
+    engine.finish(job)
+    return out
+
+
+class ResultIterator(Iterator[Any]):
+    """Results of ``imap``/``unordered_imap`` as they come; ``timeout`` bounds each wait for the next one.
+
+    Reads its input lazily (a bounded number of items ahead of you). Raises an item's exception when it
+    reaches it, after which it is finished. ``close()`` (or dropping the iterator) cancels the rest.
+    """
+
+    def __init__(self, engine: Engine, job: Job, timeout: float | None, what: str) -> None:
+        self._engine = engine
+        self._job = job
+        self._timeout = timeout
+        self._what = what
+        self._buffer: deque[Any] = deque()
+        self._error: BaseException | None = None
+        self._finished = False
+
+    def __iter__(self) -> ResultIterator:
+        return self
+
+    def __next__(self) -> Any:
+        if self._buffer:
+            return self._buffer.popleft()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        if self._finished:
+            raise StopIteration
+        job = self._job
+        got: list[list[Any]] = []
+        errors: list[BaseException] = []
+
+        def ready() -> bool:
+            values, error = job.take()
+            if values:
+                got.append(values)
+            if error is not None:
+                errors.append(error)
+                return True
+            return bool(values) or job.complete()
+
+        try:
+            arrived = self._engine.run_until(ready, _deadline(self._timeout))
+        except BaseException:
+            self._stop(kill=True)
+            raise
+        if not arrived:
+            self._stop(kill=True)
+            raise PoolTimeoutError(
+                f"{self._what}: no next result within {self._timeout}s; the workers running its items "
+                "were stopped and replaced"
+            )
+        for values in got:
+            self._buffer.extend(values)
+        if errors:
+            self._stop(kill=False)
+            self._error = errors[0]
+        elif job.complete():
+            self._stop(kill=False)
+        return self.__next__()
+
+    def _stop(self, *, kill: bool) -> None:
+        if not self._finished:
+            self._finished = True
+            self._engine.finish(self._job, kill=kill)
+
+    def close(self) -> None:
+        """Stop early: items not yet run are dropped (idempotent)."""
+        self._buffer.clear()
+        self._error = None
+        self._stop(kill=False)
+
+    def cancel(self) -> None:
+        """Stop now from any thread: the workers running its items are stopped and replaced."""
+        self._engine.finish(self._job, kill=True)
+
+    def __del__(self) -> None:
+        # No lock here (the garbage collector may run anywhere): the pump drops abandoned jobs.
+        if not self._finished:
+            self._job.abandoned = True
+            try:
+                self._engine.wake()
+            except Exception:
+                pass
+
+
+class AsyncResults(AsyncIterator[Any]):
+    """``imap.asynced()`` / ``unordered_imap.asynced()``: ``await`` it for the list of results, or
+    ``async for`` over it to get them one by one without blocking the event loop."""
+
+    def __init__(self, iterator: ResultIterator) -> None:
+        self._it = iterator
+
+    def __aiter__(self) -> AsyncResults:
+        return self
+
+    async def __anext__(self) -> Any:
+        sentinel = object()
+        try:
+            value = await asyncio.to_thread(next, self._it, sentinel)
+        except asyncio.CancelledError:
+            self._it.cancel()
+            raise
+        if value is sentinel:
+            raise StopAsyncIteration
+        return value
+
+    async def _collect(self) -> list[Any]:
+        try:
+            return await asyncio.to_thread(list, self._it)
+        except asyncio.CancelledError:
+            self._it.cancel()
+            raise
+
+    def __await__(self) -> Generator[Any, None, list[Any]]:
+        return self._collect().__await__()
+
+    async def aclose(self) -> None:
+        """Stop early (like ``ResultIterator.close``)."""
+        self._it.close()

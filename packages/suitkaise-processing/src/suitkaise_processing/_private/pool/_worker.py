@@ -1,0 +1,342 @@
+"""The worker process of a Pool: receives chunks of items, runs them, sends results back.
+
+Protocol (every frame is one pickled tuple, see :mod:`._codec`):
+
+parent -> worker
+    ``(seq, job_id, start, enc, items, fn_blob, mode, forget)``: run ``items`` (the job's items from
+    index ``start``); ``fn_blob`` carries the job's function the first time this worker sees the job;
+    ``mode`` is ``MODE_PLAIN``, ``MODE_STAR``, ``MODE_SKPROCESS`` or ``MODE_SKPROCESS_STAR``; ``forget``
+    lists finished job ids whose functions can be dropped. ``None`` asks the worker to exit.
+worker -> parent
+    ``(TAG_RESULT, seq, offset, enc, values, error, done, elapsed)``: results of items from ``offset``;
+    ``error`` (``None`` or a packed exception) belongs to item ``offset + len(values)`` and ends the
+    chunk. ``(TAG_READY, pid)`` once started, ``(TAG_INIT_FAILED, packed_error)`` when the initializer
+    raised, ``(TAG_LOG, record_dict)`` for a forwarded log record, ``(TAG_DECODE_FAILED, seq)`` when
+    pickled items refer to something this process cannot import (the parent resends them with cucumber).
+
+The shared ``slots`` array tells the parent what a worker is doing, so that when it dies the parent
+knows which items were running: ``slots[base + SLOT_SEQ]`` is the chunk, ``slots[base + SLOT_BATCH]``
+the running sub-batch as ``index * BATCH_SPAN + size`` (``-1`` while the chunk is decoded, ``-2`` when
+idle) and ``slots[base + SLOT_DEADLINE]`` a ``time.monotonic_ns()`` deadline of a timed ``Skprocess``
+section (0: none), whose section, run and timeout are in ``SLOT_SECTION`` and ``SLOT_TIMEOUT_US``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from itertools import islice, starmap
+from multiprocessing.connection import Connection
+from typing import Any
+
+from suitkaise_processing._private.pool import _codec
+
+SLOT_WIDTH = 5
+SLOT_SEQ = 0
+SLOT_BATCH = 1
+SLOT_DEADLINE = 2
+SLOT_SECTION = 3
+SLOT_TIMEOUT_US = 4
+SECTION_SPAN = 1 << 32
+BATCH_SPAN = 1 << 16
+DECODING = -1
+IDLE = -2
+
+MODE_PLAIN = 0
+MODE_STAR = 1
+MODE_SKPROCESS = 2
+MODE_SKPROCESS_STAR = 3
+
+TAG_RESULT = 0
+TAG_READY = 1
+TAG_INIT_FAILED = 2
+TAG_LOG = 3
+TAG_DECODE_FAILED = 4
+
+#: results of a chunk are sent at least this often (seconds) while the chunk runs
+FLUSH_INTERVAL = 0.05
+#: a sub-batch of items runs at C speed; it grows while it takes less than this (seconds)
+BATCH_TARGET = 0.002
+MAX_BATCH = 4096
+
+
+class _Sender:
+    """Serialises sends from the main thread and logging threads."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def __call__(self, msg: tuple[Any, ...]) -> None:
+        data = _codec.dumps(msg)
+        with self.lock:
+            self.conn.send_bytes(data)
+
+
+class _ForwardHandler(logging.Handler):
+    """Sends every log record to the parent, which hands it to its own handlers."""
+
+    def __init__(self, send: _Sender) -> None:
+        super().__init__(logging.NOTSET)
+        self._send = send
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            data = dict(record.__dict__)
+            data["msg"] = record.getMessage()
+            data["args"] = None
+            if record.exc_info:
+                data["exc_text"] = logging.Formatter().formatException(record.exc_info)
+            data["exc_info"] = None
+            data.pop("message", None)
+            try:
+                _codec.dumps(data)
+            except Exception:
+                data = {
+                    k: (v if isinstance(v, (str, int, float, type(None))) else repr(v))
+                    for k, v in data.items()
+                }
+            self._send((TAG_LOG, data))
+        except Exception:  # pragma: no cover - logging must never break the item
+            self.handleError(record)
+
+
+def _watch_lifeline(lifeline: Connection) -> None:
+    """Exit as soon as the parent is gone (its end of the lifeline closes)."""
+
+    def watch() -> None:
+        try:
+            while True:
+                lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(70)
+
+    threading.Thread(target=watch, name="sk-pool-lifeline", daemon=True).start()
+
+
+SECTION_IDS = {"prerun": 1, "run": 2, "postrun": 3, "onfinish": 4, "result": 5, "error": 6}
+
+
+def _skprocess_runner(cls: Any, slots: memoryview, base: int) -> Callable[..., Any]:
+    """A callable running one ``Skprocess`` instance of ``cls`` per item (``cls(*args)``), announcing
+    section deadlines in the slot so that the parent can kill the worker when one passes."""
+    from suitkaise_processing._private.skprocess.engine import LifecycleHooks, run_lifecycle
+
+    class _PoolHooks(LifecycleHooks):
+        def enter(self, section: str, run: int, timeout: float | None) -> None:
+            if timeout is not None:
+                slots[base + SLOT_SECTION] = SECTION_IDS.get(section, 0) * SECTION_SPAN + run
+                slots[base + SLOT_TIMEOUT_US] = int(timeout * 1e6)
+                slots[base + SLOT_DEADLINE] = time.monotonic_ns() + int(timeout * 1e9)
+
+        def leave(self, section: str, run: int) -> None:
+            slots[base + SLOT_DEADLINE] = 0
+
+    hooks = _PoolHooks()
+
+    def run_one(*args: Any) -> Any:
+        return run_lifecycle(cls(*args), hooks=hooks)
+
+    return run_one
+
+
+def worker_main(
+    conn: Connection,
+    lifeline: Connection,
+    slots: Any,
+    slot_index: int,
+    init_blob: bytes | None,
+    log_level: int | None,
+    close_fds: tuple[int, ...],
+) -> None:
+    """Entry point of a worker process (started by the pool, never by users)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
+    for fd in close_fds:  # the parent's ends, inherited only under the fork start method
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _watch_lifeline(lifeline)
+    mv = memoryview(slots).cast("B").cast("q")
+    base = slot_index * SLOT_WIDTH
+    send = _Sender(conn)
+    if log_level is not None:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.addHandler(_ForwardHandler(send))
+        root.setLevel(log_level)
+    if init_blob is not None:
+        try:
+            initializer, initargs = _codec.cu_loads(init_blob)
+            initializer(*initargs)
+        except BaseException as exc:
+            send((TAG_INIT_FAILED, _codec.pack_error(exc)))
+            return
+    send((TAG_READY, os.getpid()))
+    try:
+        _serve(conn, send, mv, base)
+    finally:
+        mv[base + SLOT_BATCH] = IDLE
+
+
+def _serve(conn: Connection, send: _Sender, mv: memoryview, base: int) -> None:
+    fns: dict[int, Callable[..., Any]] = {}
+    batch_sizes: dict[int, int] = {}
+    loads = _codec.loads
+    monotonic = time.monotonic
+    while True:
+        try:
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        msg = loads(data)
+        if msg is None:
+            return
+        seq, job_id, start, enc, payload, fn_blob, mode, forget = msg
+        for old in forget:
+            fns.pop(old, None)
+            batch_sizes.pop(old, None)
+        mv[base + SLOT_BATCH] = DECODING
+        mv[base + SLOT_SEQ] = seq
+        started = monotonic()
+        try:
+            if fn_blob is not None:
+                fn = _codec.cu_loads(fn_blob)
+                if mode >= MODE_SKPROCESS:
+                    fn = _skprocess_runner(fn, mv, base)
+                fns[job_id] = fn
+            fn = fns[job_id]
+        except BaseException as exc:
+            _send_part(send, seq, start, [], exc, True, monotonic() - started)
+            mv[base + SLOT_BATCH] = IDLE
+            continue
+        try:
+            items = _codec.decode_blob(enc, payload)
+        except BaseException as exc:
+            if enc == _codec.ENC_PICKLE:
+                # pickled by reference to something this process cannot import: ask for cucumber
+                send((TAG_DECODE_FAILED, seq))
+            else:
+                _send_part(send, seq, start, [], exc, True, monotonic() - started)
+            mv[base + SLOT_BATCH] = IDLE
+            continue
+        star = mode in (MODE_STAR, MODE_SKPROCESS_STAR)
+        # Skprocess items run one per sub-batch so a timeout or crash names exactly one item.
+        fixed_one = mode >= MODE_SKPROCESS
+        size = 1 if fixed_one else batch_sizes.get(job_id, 1)
+        n = len(items)
+        it = iter(items)
+        pos = 0
+        flushed = 0
+        out: list[Any] = []
+        last_flush = started
+        error: BaseException | None = None
+        while pos < n:
+            take = min(size, n - pos)
+            mv[base + SLOT_BATCH] = (start + pos) * BATCH_SPAN + take
+            t0 = monotonic()
+            before = len(out)
+            try:
+                if star:
+                    out.extend(starmap(fn, islice(it, take)))
+                else:
+                    out.extend(map(fn, islice(it, take)))
+            except BaseException as exc:
+                error = exc
+                pos += len(out) - before
+                break
+            pos += take
+            now = monotonic()
+            if not fixed_one:
+                spent = now - t0
+                if spent < BATCH_TARGET and size < MAX_BATCH:
+                    size *= 2
+                elif spent > 4 * BATCH_TARGET and size > 1:
+                    size //= 2
+            if now - last_flush >= FLUSH_INTERVAL and pos < n:
+                _send_part(send, seq, start + flushed, out, None, False, now - last_flush)
+                flushed = pos
+                out = []
+                last_flush = now
+        batch_sizes[job_id] = size
+        _send_part(send, seq, start + flushed, out, error, True, monotonic() - last_flush)
+        mv[base + SLOT_BATCH] = IDLE
+
+
+def _send_part(
+    send: _Sender,
+    seq: int,
+    offset: int,
+    values: list[Any],
+    error: BaseException | None,
+    done: bool,
+    elapsed: float,
+) -> None:
+    packed = None if error is None else _codec.pack_error(error)
+    try:
+        send((TAG_RESULT, seq, offset, _codec.ENC_PICKLE, values, packed, done, elapsed))
+        return
+    except Exception:
+        pass
+    try:
+        send(
+            (
+                TAG_RESULT,
+                seq,
+                offset,
+                _codec.ENC_CUCUMBER,
+                _codec.cu_dumps(values),
+                packed,
+                done,
+                elapsed,
+            )
+        )
+        return
+    except Exception:
+        pass
+    # Some result cannot cross the boundary: send what can, and an error for the first one that cannot.
+    from suitkaise_processing._private.errors import PoolError
+
+    bad = _codec.first_unencodable(values)
+    index, cause = (
+        bad if bad is not None else (len(values), RuntimeError("unknown encoding failure"))
+    )
+    err = PoolError(
+        f"the result of item {offset + index} could not be serialized to return it to the parent: "
+        f"{type(cause).__name__}: {cause}; return plain data or a picklable object"
+    )
+    err.__cause__ = cause
+    kept = values[:index]
+    try:
+        send(
+            (
+                TAG_RESULT,
+                seq,
+                offset,
+                _codec.ENC_PICKLE,
+                kept,
+                _codec.pack_error(err),
+                True,
+                elapsed,
+            )
+        )
+    except Exception:
+        blob = _codec.cu_dumps(kept)
+        send(
+            (
+                TAG_RESULT,
+                seq,
+                offset,
+                _codec.ENC_CUCUMBER,
+                blob,
+                _codec.pack_error(err),
+                True,
+                elapsed,
+            )
+        )

@@ -1,0 +1,425 @@
+"""``Pool``: parallel batch processing with persistent workers."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import threading
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from sk_modifiers import modifiable
+from suitkaise_processing._private.errors import PoolError
+from suitkaise_processing._private.pool import _codec
+from suitkaise_processing._private.pool._engine import Engine
+from suitkaise_processing._private.pool._errors import PoolTimeoutError
+from suitkaise_processing._private.pool._jobs import Job
+from suitkaise_processing._private.pool._progress import Progress
+from suitkaise_processing._private.pool._results import AsyncResults, ResultIterator, collect
+from suitkaise_processing._private.pool._worker import MODE_PLAIN, MODE_SKPROCESS, MODE_STAR
+
+
+def _cpu_count() -> int:
+    counter = getattr(os, "process_cpu_count", None)
+    if counter is not None:
+        return int(counter() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def _is_skprocess_class(fn: object) -> bool:
+    if not isinstance(fn, type):
+        return False
+    try:
+        from suitkaise_processing._private.skprocess.base import Skprocess
+    except ImportError:  # pragma: no cover - Skprocess not available
+        return False
+    return issubclass(fn, Skprocess)
+
+
+class PoolCall:
+    """``pool.imap`` / ``pool.unordered_imap``: call it, or derive a modified call with
+    ``.timeout(seconds)`` (per next result), ``.background()`` (a ``Future`` of the list) or
+    ``.asynced()`` (await it for the list, or ``async for`` over it); chainable."""
+
+    __slots__ = ("_asynced", "_background", "_kind", "_pool", "_star", "_timeout")
+
+    def __init__(
+        self,
+        pool: Pool,
+        kind: str,
+        star: bool,
+        timeout: float | None = None,
+        background: bool = False,
+        asynced: bool = False,
+    ) -> None:
+        self._pool = pool
+        self._kind = kind
+        self._star = star
+        self._timeout = timeout
+        self._background = background
+        self._asynced = asynced
+
+    def _derive(self, **changes: Any) -> PoolCall:
+        fields: dict[str, Any] = {
+            "timeout": self._timeout,
+            "background": self._background,
+            "asynced": self._asynced,
+        }
+        fields.update(changes)
+        return PoolCall(self._pool, self._kind, self._star, **fields)
+
+    def timeout(self, seconds: float) -> PoolCall:
+        """Limit the time: the whole call for ``map``/``unordered_map``, each wait for the next result
+        for ``imap``/``unordered_imap``. On expiry ``PoolTimeoutError`` is raised and the workers running
+        the call's items are stopped and replaced."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"timeout must be a number of seconds >= 0, got {seconds!r}")
+        return self._derive(timeout=float(seconds))
+
+    def background(self) -> PoolCall:
+        """Run the call in a background thread: calling returns a ``concurrent.futures.Future`` of the
+        list of results (iterators are collected to a list)."""
+        if self._asynced:
+            raise PoolError("choose either .background() or .asynced(), not both")
+        return self._derive(background=True)
+
+    def asynced(self) -> PoolCall:
+        """An awaitable call: ``await pool.map.asynced()(fn, items)`` gives the list; for ``imap`` and
+        ``unordered_imap`` the result can also be iterated with ``async for``."""
+        if self._background:
+            raise PoolError("choose either .background() or .asynced(), not both")
+        return self._derive(asynced=True)
+
+    def __call__(self, fn_or_process: Callable[..., Any], iterable: Iterable[Any]) -> Any:
+        """Apply ``fn_or_process`` to every item of ``iterable``."""
+        pool = self._pool
+        results = pool._iterate(self._kind, fn_or_process, iterable, self._star, self._timeout)
+        if self._asynced:
+            return AsyncResults(results)
+        if self._background:
+            future: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
+
+            def runner() -> None:
+                if not future.set_running_or_notify_cancel():
+                    results.close()
+                    return
+                try:
+                    future.set_result(list(results))
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+            threading.Thread(target=runner, name=f"sk-pool-{self._kind}", daemon=True).start()
+            return future
+        return results
+
+    def __repr__(self) -> str:
+        mods = "".join(
+            m
+            for m, on in (
+                (f".timeout({self._timeout})", self._timeout is not None),
+                (".background()", self._background),
+                (".asynced()", self._asynced),
+            )
+            if on
+        )
+        star = ".star()" if self._star else ""
+        return f"<pool{star}.{self._kind}{mods}>"
+
+
+async def _await_list(pool: Pool, job: Job, timeout: float | None, kind: str) -> list[Any]:
+    try:
+        return await asyncio.to_thread(collect, pool._engine, job, timeout, f"pool.{kind}")
+    except asyncio.CancelledError:
+        pool._engine.finish(job, kill=True)
+        raise
+
+
+class _CallDescriptor:
+    def __init__(self, kind: str, star: bool, doc: str) -> None:
+        self._kind = kind
+        self._star = star
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: Pool | StarPool | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        pool = obj._pool if isinstance(obj, StarPool) else obj
+        return PoolCall(pool, self._kind, self._star)
+
+
+_IMAP_DOC = """An iterator of results in input order, computed ahead while you consume them.
+
+Reads its input lazily (bounded read-ahead). ``.timeout(s)`` bounds each wait for the next result;
+``.background()``/``.asynced()`` collect to a list (``.asynced()`` also supports ``async for``).
+"""
+_UNORDERED_IMAP_DOC = (
+    """An iterator of results in completion order: the fastest way to get results."""
+)
+
+
+class Pool:
+    """A process pool for parallel batch processing.
+
+    ``Pool(workers=None, *, chunksize=None, initializer=None, initargs=(), progress=False,
+    forward_logs=True)``
+
+    - ``workers``: worker processes (``None``: the number of CPUs). They start with the pool and are
+      reused by every call; a worker that dies is replaced.
+    - ``chunksize``: items sent to a worker at a time (``None``: chosen automatically).
+    - ``initializer(*initargs)`` runs once in every worker when it starts.
+    - ``progress=True`` shows a progress bar per call (tqdm when installed, else a counter on stderr).
+    - ``forward_logs``: log records of the workers go to the parent's logging handlers.
+
+    Use it as a context manager, or call ``close()`` (finish, then stop the workers) or
+    ``terminate()`` (stop now).
+    """
+
+    imap = _CallDescriptor("imap", False, _IMAP_DOC)
+    unordered_imap = _CallDescriptor("unordered_imap", False, _UNORDERED_IMAP_DOC)
+
+    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
+    def map(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """Apply a function (or ``Skprocess`` class) to every item; a list in input order.
+
+        Blocks until every item is done. The first failing item (in input order) raises its own
+        exception, with the worker's traceback as ``__cause__``; the rest is cancelled. Modifiers:
+        ``.timeout(s)`` (whole call), ``.background()``, ``.asynced()``, ``.retry()``, ``.rate_limit()``.
+        """
+        return self._collect("map", fn_or_process, iterable, False, timeout)
+
+    @map.native_async
+    async def _map_async(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        return await self._collect_async("map", fn_or_process, iterable, False, timeout)
+
+    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
+    def unordered_map(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """Like ``map`` but the list is in completion order (fastest items first)."""
+        return self._collect("unordered_map", fn_or_process, iterable, False, timeout)
+
+    @unordered_map.native_async
+    async def _unordered_map_async(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        return await self._collect_async("unordered_map", fn_or_process, iterable, False, timeout)
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        chunksize: int | None = None,
+        initializer: Callable[..., object] | None = None,
+        initargs: Iterable[Any] = (),
+        progress: bool = False,
+        forward_logs: bool = True,
+    ) -> None:
+        if workers is None:
+            workers = _cpu_count()
+        if isinstance(workers, bool) or not isinstance(workers, int):
+            raise TypeError(
+                f"Pool(workers=...) must be an int or None, not {type(workers).__name__}"
+            )
+        if workers <= 0:
+            raise ValueError(
+                f"Pool(workers={workers}): workers must be at least 1 (or None for the CPU count)"
+            )
+        if chunksize is not None and (
+            isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize <= 0
+        ):
+            raise ValueError(
+                f"Pool(chunksize={chunksize!r}): chunksize must be an int >= 1 or None"
+            )
+        if initializer is not None and not callable(initializer):
+            raise TypeError("Pool(initializer=...) must be callable")
+        self._workers = workers
+        self._chunksize = chunksize
+        self._progress = bool(progress)
+        self._engine = Engine(workers, initializer, tuple(initargs), forward_logs)
+
+    @property
+    def workers(self) -> int:
+        """The number of worker processes."""
+        return self._workers
+
+    def star(self) -> StarPool:
+        """A view of this pool whose methods unpack each item as arguments: ``fn(*item)``."""
+        return StarPool(self)
+
+    # --- internals ----------------------------------------------------------------------------
+    def _submit(
+        self, kind: str, fn: Callable[..., Any], iterable: Iterable[Any], star: bool
+    ) -> Job:
+        if not callable(fn):
+            raise TypeError(
+                f"pool.{kind}: the first argument must be a function or an Skprocess class, not {type(fn).__name__}"
+            )
+        if not isinstance(iterable, Iterable):
+            raise TypeError(
+                f"pool.{kind}: the second argument must be an iterable of items, not {type(iterable).__name__}"
+            )
+        mode = MODE_SKPROCESS if _is_skprocess_class(fn) else MODE_PLAIN
+        if star:
+            mode += MODE_STAR
+        try:
+            fn_blob = _codec.cu_dumps(fn)
+        except Exception as exc:
+            raise PoolError(
+                f"pool.{kind}: {fn!r} could not be serialized to send it to the workers: {type(exc).__name__}: {exc}"
+            ) from exc
+        ordered = kind in ("map", "imap")
+        lazy = kind in ("imap", "unordered_imap")
+        engine = self._engine
+
+        def make(job_id: int) -> Job:
+            job = Job(
+                job_id, fn_blob, mode, ordered, iterable, self._workers, self._chunksize, None, lazy
+            )
+            if self._progress:
+                job.progress = Progress(f"pool.{kind}", job.total)
+            return job
+
+        return engine.submit(make)
+
+    def _collect(
+        self,
+        kind: str,
+        fn: Callable[..., Any],
+        iterable: Iterable[Any],
+        star: bool,
+        timeout: float | None,
+    ) -> list[Any]:
+        job = self._submit(kind, fn, iterable, star)
+        return collect(self._engine, job, timeout, f"pool.{kind}")
+
+    async def _collect_async(
+        self,
+        kind: str,
+        fn: Callable[..., Any],
+        iterable: Iterable[Any],
+        star: bool,
+        timeout: float | None,
+    ) -> list[Any]:
+        job = self._submit(kind, fn, iterable, star)
+        return await _await_list(self, job, timeout, kind)
+
+    def _iterate(
+        self,
+        kind: str,
+        fn: Callable[..., Any],
+        iterable: Iterable[Any],
+        star: bool,
+        timeout: float | None,
+    ) -> ResultIterator:
+        job = self._submit(kind, fn, iterable, star)
+        return ResultIterator(self._engine, job, timeout, f"pool.{kind}")
+
+    # --- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Let the work already started finish, then stop the workers. Idempotent."""
+        self._engine.close()
+
+    def terminate(self) -> None:
+        """Stop every worker now; calls still running raise ``PoolError``. Idempotent."""
+        self._engine.terminate()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.terminate()
+
+    def __repr__(self) -> str:
+        return f"<Pool workers={self._workers} {self._engine.state}>"
+
+
+class StarPool:
+    """``pool.star()``: the same methods and modifiers, each item unpacked as arguments (``fn(*item)``)."""
+
+    imap = _CallDescriptor("imap", True, _IMAP_DOC)
+    unordered_imap = _CallDescriptor("unordered_imap", True, _UNORDERED_IMAP_DOC)
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
+    def map(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """``pool.map`` with every item unpacked as arguments: ``fn(*item)``."""
+        return self._pool._collect("map", fn_or_process, iterable, True, timeout)
+
+    @map.native_async
+    async def _map_async(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        return await self._pool._collect_async("map", fn_or_process, iterable, True, timeout)
+
+    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
+    def unordered_map(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """``pool.unordered_map`` with every item unpacked as arguments: ``fn(*item)``."""
+        return self._pool._collect("unordered_map", fn_or_process, iterable, True, timeout)
+
+    @unordered_map.native_async
+    async def _unordered_map_async(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        return await self._pool._collect_async(
+            "unordered_map", fn_or_process, iterable, True, timeout
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self._pool!r}.star()>"

@@ -137,8 +137,13 @@ class Sktimer:
 
     # ---------------------------------------------------------------- recording (internal)
 
+    # The lists in _times and _paused stay the same objects for the life of the timer (only
+    # cleared, trimmed or extended in place), so timethis binds their append methods and records
+    # without the lock: list.append is atomic, readers copy under the lock and use the two lists
+    # independently, and only trimming to max_times (_trim) takes the lock.
+
     def _record(self, seconds: float, paused: float = 0.0) -> None:
-        """Append one sample (caller checked it); trims to ``max_times``. Fast path of timethis."""
+        """Append one sample (caller checked it); trims to ``max_times``."""
         with self._lock:
             self._times.append(seconds)
             self._paused.append(paused)
@@ -146,6 +151,16 @@ class Sktimer:
             if limit is not None and len(self._times) > limit:
                 del self._times[:-limit]
                 del self._paused[:-limit]
+
+    def _trim(self) -> None:
+        """Cut the samples to the rolling window (after lock-free appends by timethis)."""
+        with self._lock:
+            limit = self._max_times
+            if limit is not None:
+                if len(self._times) > limit:
+                    del self._times[:-limit]
+                if len(self._paused) > limit:
+                    del self._paused[:-limit]
 
     def _top_frame(self, action: str) -> _Frame:
         frames = self._frames.get(threading.get_ident())

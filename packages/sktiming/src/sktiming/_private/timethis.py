@@ -63,7 +63,10 @@ def timethis(
         target = Sktimer(max_times=max_times) if timer is None else timer
         if not own and max_times is not None:
             target.set_max_times(max_times)
-        record = target._record
+        # Lock-free recording (see Sktimer._fast_recorder): append to both lists, trim if needed.
+        times_append = target._times.append
+        paused_append = target._paused.append
+        trim = target._trim
         min_seconds = threshold_value
         wrapper: Callable[..., Any]
 
@@ -77,7 +80,10 @@ def timethis(
                 finally:
                     spent = _perf_counter() - start
                     if spent >= min_seconds:
-                        record(spent)
+                        times_append(spent)
+                        paused_append(0.0)
+                        if target._max_times is not None:
+                            trim()
 
             wrapper = async_wrapper
         else:
@@ -89,7 +95,10 @@ def timethis(
                 finally:
                     spent = _perf_counter() - start
                     if spent >= min_seconds:
-                        record(spent)
+                        times_append(spent)
+                        paused_append(0.0)
+                        if target._max_times is not None:
+                            trim()
 
             wrapper = sync_wrapper
 

@@ -201,10 +201,14 @@ def test_timethis_block(clock: FakeClock) -> None:
 
 def test_timethis_block_into_a_given_timer_also_on_error(clock: FakeClock) -> None:
     timer = Sktimer()
-    with pytest.raises(ZeroDivisionError):
+
+    def failing_block() -> None:
         with TimeThis(timer):
             clock.advance(1.0)
-            _ = 1 / 0
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        failing_block()
     with TimeThis(timer):
         clock.advance(2.0)
     assert timer.num_times == 2

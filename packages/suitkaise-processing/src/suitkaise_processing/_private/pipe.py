@@ -18,7 +18,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator
-from multiprocessing import reduction
+from multiprocessing import reduction, resource_sharer
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, TypeAlias
@@ -47,16 +47,39 @@ def snapshot_mode() -> Iterator[None]:
         _state.snapshot = previous
 
 
+class Transfers:
+    """Endpoints moved while encoding a start payload, and the descriptors that go with it.
+
+    The descriptors travel beside the cucumber bytes (pickled by ``multiprocessing``'s spawning
+    pickler, which hands them to the child with the start request); the bytes only hold their index.
+    """
+
+    def __init__(self) -> None:
+        self.endpoints: list[_Endpoint] = []
+        self.fds: list[Any] = []
+
+
 @contextlib.contextmanager
-def collect_transfers() -> Iterator[list[_Endpoint]]:
-    """Collect every endpoint whose descriptor is sent away (pickled for transfer) inside the block."""
+def collect_transfers() -> Iterator[Transfers]:
+    """Inside the block, moved endpoints put their descriptor in the returned :class:`Transfers`."""
     previous = getattr(_state, "collector", None)
-    collected: list[_Endpoint] = []
+    collected = Transfers()
     _state.collector = collected
     try:
         yield collected
     finally:
         _state.collector = previous
+
+
+@contextlib.contextmanager
+def incoming_fds(fds: list[int]) -> Iterator[None]:
+    """Inside the block, endpoints rebuilt from a start payload take their descriptor from ``fds``."""
+    previous = getattr(_state, "incoming", None)
+    _state.incoming = fds
+    try:
+        yield
+    finally:
+        _state.incoming = previous
 
 
 def _endpoint_by_uid(uid: str, kind: str, readable: bool, writable: bool) -> _Endpoint:
@@ -69,8 +92,16 @@ def _endpoint_by_uid(uid: str, kind: str, readable: bool, writable: bool) -> _En
     return endpoint
 
 
-def _rebuild_point(uid: str, dup: Any, readable: bool, writable: bool, locked: bool) -> Point:
-    fd = dup.detach()
+def _rebuild_point(
+    uid: str, token: tuple[str, Any], readable: bool, writable: bool, locked: bool
+) -> Point:
+    how, value = token
+    if how == "idx":
+        fd = int(getattr(_state, "incoming", None)[value])  # type: ignore[index]
+    else:
+        dup = resource_sharer.DupFd.__new__(resource_sharer.DupFd)
+        dup._id = value  # type: ignore[attr-defined]
+        fd = dup.detach()
     point = Point(Connection(fd, readable, writable), uid=uid)
     point._locked = locked
     return point
@@ -200,11 +231,16 @@ class _Endpoint:
             )
         if self.closed:
             raise PipeEndpointError("a closed pipe endpoint cannot be moved to another process")
-        collector = getattr(_state, "collector", None)
+        collector: Transfers | None = getattr(_state, "collector", None)
         if collector is not None:
-            collector.append(self)
-        dup = reduction.DupFd(self._channel.fileno())
-        return (_rebuild_point, (self._uid, dup, self._readable, self._writable, self._locked))
+            # Start payload: the descriptor goes with the spawn request, beside the bytes.
+            collector.endpoints.append(self)
+            collector.fds.append(reduction.DupFd(self._channel.fileno()))
+            token: tuple[str, Any] = ("idx", len(collector.fds) - 1)
+        else:
+            # Anywhere else (a Pool payload, another pipe): multiprocessing's authenticated resource sharer.
+            token = ("rs", resource_sharer.DupFd(self._channel.fileno())._id)  # type: ignore[attr-defined]
+        return (_rebuild_point, (self._uid, token, self._readable, self._writable, self._locked))
 
 
 class Anchor(_Endpoint):

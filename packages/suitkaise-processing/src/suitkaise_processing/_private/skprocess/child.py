@@ -17,6 +17,7 @@ from typing import Any
 from suitkaise_processing._private import lifetime
 from suitkaise_processing._private.channel import Channel, decode, encode
 from suitkaise_processing._private.errors import PipeEndpointError, ProcessError
+from suitkaise_processing._private.pipe import collect_transfers, incoming_fds
 from suitkaise_processing._private.skprocess.engine import (
     LifecycleHooks,
     encode_state,
@@ -32,18 +33,23 @@ class Payload:
     to the child with the start request (``multiprocessing``'s spawning machinery).
     """
 
-    __slots__ = ("value",)
+    __slots__ = ("moved", "value")
 
     def __init__(self, value: tuple[Any, ProcessError | None]) -> None:
         self.value = value
+        self.moved: list[Any] = []  # endpoints whose descriptor went to the child
 
     def __reduce__(self) -> tuple[Any, ...]:
-        data = encode(self.value)
-        return (_decode_payload, (bytes(data),))
+        with collect_transfers() as transfers:
+            data = encode(self.value)
+        self.moved = transfers.endpoints
+        return (_decode_payload, (bytes(data), transfers.fds))
 
 
-def _decode_payload(data: bytes) -> Payload:
-    return Payload(decode(data))
+def _decode_payload(data: bytes, dups: list[Any]) -> Payload:
+    fds = [dup.detach() for dup in dups]
+    with incoming_fds(fds):
+        return Payload(decode(data))
 
 
 class ChildRuntime:
@@ -106,9 +112,13 @@ class ChildRuntime:
 class ChildHooks(LifecycleHooks):
     """Announce timed sections and restart points to the parent; poll the stop flag."""
 
-    def __init__(self, runtime: ChildRuntime) -> None:
+    def __init__(self, runtime: ChildRuntime, progress: Any) -> None:
         self.rt = runtime
+        self.progress = progress  # shared RawArray: [current run]
         self.announced = False
+
+    def run_started(self, run: int) -> None:
+        self.progress[0] = run
 
     def enter(self, section: str, run: int, timeout: float | None) -> None:
         if timeout is not None:
@@ -129,6 +139,7 @@ class ChildHooks(LifecycleHooks):
 
 def child_main(
     conn: Connection,
+    progress: Any,
     payload: Payload,
     lives_left: int,
     deadline: float | None,
@@ -142,7 +153,7 @@ def child_main(
     process, error = payload.value
     runtime = ChildRuntime(conn, stop_requested)
     process.__dict__["_sk_rt"] = runtime
-    hooks = ChildHooks(runtime)
+    hooks = ChildHooks(runtime, progress)
     ok = False
     value: Any
     try:
@@ -151,9 +162,9 @@ def child_main(
         else:
             value = run_lifecycle(process, hooks=hooks, lives_left=lives_left, deadline=deadline)
         ok = True
-    except ProcessError as exc:
+    except Exception as exc:  # a section error, or the exception __error__ returned
         value = exc
-    except BaseException as exc:
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, ... from user code
         value = ProcessError(
             f"the process ended with {type(exc).__name__}: {exc}",
             current_run=process._sk_current_run,

@@ -45,6 +45,7 @@ class LifecycleHooks:
       the process running the section when it passes (the engine itself cannot stop blocked code).
     - ``leave(section, run)``: the section returned or raised.
     - ``should_stop()``: polled between sections; ``True`` ends the run loop gracefully (like ``stop()``).
+    - ``run_started(run)``: each iteration starts (cheap; the Skprocess child writes it to shared memory).
     - ``snapshot(state, run, lives_left)``: with ``lives > 1``, the encoded object state at the start of
       each run (and before ``__onfinish__``): what a host restarts from if the process dies.
     """
@@ -58,6 +59,9 @@ class LifecycleHooks:
     def should_stop(self) -> bool:
         """Whether to stop gracefully at the next section boundary."""
         return False
+
+    def run_started(self, run: int) -> None:
+        """Run ``run`` (counted from 0) starts with its ``__prerun__``."""
 
     def snapshot(self, state: bytes | memoryview, run: int, lives_left: int) -> None:
         """A restart point was taken."""
@@ -185,6 +189,7 @@ class _Engine:
             if (runs is not None and p._sk_current_run >= runs) or self._stopping():
                 break
             state = self._snapshot()
+            self.hooks.run_started(p._sk_current_run)
             try:
                 started = time.perf_counter()
                 self._call("prerun")

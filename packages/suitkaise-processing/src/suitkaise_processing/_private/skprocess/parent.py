@@ -18,7 +18,7 @@ from suitkaise_processing._private import lifetime
 from suitkaise_processing._private.channel import Channel, decode
 from suitkaise_processing._private.context import get_context, get_start_method
 from suitkaise_processing._private.errors import PipeEndpointError, ProcessError, ResultTimeoutError
-from suitkaise_processing._private.pipe import _Endpoint, collect_transfers
+from suitkaise_processing._private.pipe import _Endpoint
 from suitkaise_processing._private.skprocess.base import _default_error
 from suitkaise_processing._private.skprocess.child import Payload, child_main
 from suitkaise_processing._private.skprocess.engine import restore_state, timeout_error
@@ -59,7 +59,8 @@ class ParentHandle:
         self._killed = False
         self._ok = False
         self._value: Any = None
-        self.current_run = process._sk_current_run
+        self._current_run = process._sk_current_run
+        self._progress: Any = None  # shared [current run], written by the child
         self._lives_left = process.process_config.lives
         self._last_state: bytes | None = None
         self._transferred: list[_Endpoint] = []
@@ -82,8 +83,17 @@ class ParentHandle:
             self._deadline = time.time() + join_in
         try:
             self._launch(self._proc, None)
-        except BaseException:
+        except BaseException as exc:
             self.started = False
+            cause: BaseException | None = exc
+            seen: set[int] = set()
+            while (
+                cause is not None and id(cause) not in seen
+            ):  # a locked endpoint inside: say so directly
+                seen.add(id(cause))
+                if isinstance(cause, PipeEndpointError) and cause is not exc:
+                    raise cause from exc
+                cause = cause.__cause__ or cause.__context__
             raise
         lifetime.register(self)
         self._monitor = threading.Thread(
@@ -94,11 +104,16 @@ class ParentHandle:
     def _launch(self, obj: Skprocess, error: ProcessError | None) -> None:
         ctx: Any = get_context()
         parent_conn, child_conn = ctx.Pipe(duplex=True)
+        if self._progress is None:
+            self._progress = ctx.RawArray("q", 1)
+        self._progress[0] = self.current_run
+        payload = Payload((obj, error))
         child = ctx.Process(
             target=child_main,
             args=(
                 child_conn,
-                Payload((obj, error)),
+                self._progress,
+                payload,
                 self._lives_left,
                 self._deadline,
                 self._mode,
@@ -109,15 +124,14 @@ class ParentHandle:
             daemon=False,
         )
         try:
-            with collect_transfers() as moved:
-                child.start()
+            child.start()
         except BaseException:
             parent_conn.close()
             child_conn.close()
             raise
         child_conn.close()
         with self._lock:
-            self._transferred.extend(moved)
+            self._transferred.extend(payload.moved)
             self._channel = Channel(parent_conn)
             self._child = child
             pending, self._pending = self._pending, []
@@ -289,6 +303,19 @@ class ParentHandle:
         self._finished.set()
 
     # --- control -----------------------------------------------------------------------------------
+    @property
+    def current_run(self) -> int:
+        """The run the child is on (read from shared memory while it runs)."""
+        if self._progress is not None and not self._finished.is_set():
+            return int(self._progress[0])
+        return self._current_run
+
+    @current_run.setter
+    def current_run(self, value: int) -> None:
+        self._current_run = value
+        if self._progress is not None:
+            self._progress[0] = value
+
     @property
     def is_alive(self) -> bool:
         """Started and not finished (restarts for lives count as alive)."""

@@ -130,9 +130,10 @@ class Core:
         low, high = self.low, self.high
         overflow = self.overflow
         pid = os.getpid()
+        poll = recovery.POLL
 
         def add(n: int) -> int:
-            if not sem_acquire(False):
+            if not sem_acquire(False) and not sem_acquire(True, poll):
                 slow(None)
             outer = words[1] != pid
             if outer:
@@ -150,7 +151,7 @@ class Core:
                 sem_release()
 
         def fetch_add(n: int) -> int:
-            if not sem_acquire(False):
+            if not sem_acquire(False) and not sem_acquire(True, poll):
                 slow(None)
             outer = words[1] != pid
             if outer:
@@ -171,7 +172,7 @@ class Core:
         def compare_and_swap(expected: int, new: int) -> bool:
             if not low <= new <= high:
                 raise overflow(new)
-            if not sem_acquire(False):
+            if not sem_acquire(False) and not sem_acquire(True, poll):
                 slow(None)
             outer = words[1] != pid
             if outer:
@@ -190,7 +191,7 @@ class Core:
         def exchange(new: int) -> int:
             if not low <= new <= high:
                 raise overflow(new)
-            if not sem_acquire(False):
+            if not sem_acquire(False) and not sem_acquire(True, poll):
                 slow(None)
             outer = words[1] != pid
             if outer:

@@ -87,6 +87,8 @@ BLOCKING_METHODS = frozenset(
         "read",
         "readline",
         "readlines",
+        "write",
+        "writelines",
         "read_text",
         "read_bytes",
         "write_text",

@@ -124,8 +124,21 @@ class Modified:
             )
         return self._replace(limiter=RateLimiter(per_second))
 
+    # functools.wraps-like metadata, read from the underlying function.
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        return self._target._sk_info.fn
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        doc = getattr(self._target._sk_info.fn, "__doc__", None)
+        return doc if isinstance(doc, str) else None
+
     def __getattr__(self, name: str) -> Callable[..., Modified]:
-        # Library-defined modifier steps (ModifiableMethod.modifier).
+        # Only reached for names not found normally: __name__/__qualname__ of the function,
+        # and library-defined modifier steps (ModifiableMethod.modifier).
+        if name in ("__name__", "__qualname__"):
+            return getattr(self._target._sk_info.fn, name)  # type: ignore[no-any-return]
         if name.startswith("_"):
             raise AttributeError(name)
         steps = self._target._sk_info.steps

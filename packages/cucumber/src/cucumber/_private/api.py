@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import pickle
 import sys
+import threading
 from typing import Any
 
 from cucumber._private import header
@@ -28,6 +29,65 @@ def _one_line(exc: BaseException) -> str:
 
 def _dump_to(buffer: io.BytesIO, obj: Any) -> None:
     CucumberPickler(buffer, protocol=PROTOCOL).dump(obj)
+
+
+class _Sink:
+    """The pickler's file: ``write`` appends each chunk (large buffers arrive uncopied)."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, chunks: list[Any]) -> None:
+        self.write = chunks.append
+
+
+class _PicklerSlot:
+    """A reusable pickler and its chunk list; ``chunks[0]`` is reserved for the header."""
+
+    __slots__ = ("chunks", "pickler")
+
+    def __init__(self) -> None:
+        self.chunks: list[Any] = [b""]
+        self.pickler = CucumberPickler(_Sink(self.chunks), protocol=PROTOCOL)
+
+
+_c_dump = pickle.Pickler.dump  # skips cloudpickle's Python-level dump() wrapper
+_PREFIX = header.MAGIC + bytes([header.FORMAT_VERSION])
+_pack_length = header.pack_length
+# One shared pickler, taken with a non-blocking lock; a nested or concurrent call makes its own.
+_shared_lock = threading.Lock()
+_shared: list[_PicklerSlot] = [_PicklerSlot()]
+
+
+def _dump(slot: _PicklerSlot, obj: Any) -> bytes:
+    chunks = slot.chunks
+    pickler = slot.pickler
+    try:
+        _c_dump(pickler, obj)
+        if len(chunks) == 2:
+            size = len(chunks[1])
+        else:
+            size = -len(chunks[0])
+            for chunk in chunks:
+                size += len(chunk)
+        chunks[0] = _PREFIX + _pack_length(size)
+        return b"".join(chunks)
+    finally:
+        del chunks[1:]
+        pickler.clear_memo()
+        if pickler.globals_ref:
+            pickler.globals_ref = {}
+
+
+def _fast_serialize(obj: Any) -> bytes:
+    if not _shared_lock.acquire(False):
+        return _dump(_PicklerSlot(), obj)
+    try:
+        return _dump(_shared[0], obj)
+    except BaseException:
+        _shared[0] = _PicklerSlot()  # the state of a pickler after a failed dump is not trusted
+        raise
+    finally:
+        _shared_lock.release()
 
 
 def _serialize_error(obj: Any, exc: Exception, debug: bool) -> SerializationError:
@@ -65,10 +125,8 @@ def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
     """
     if verbose:
         print_walk(obj, title="serialize")
-    buffer = io.BytesIO()
-    buffer.write(header.PLACEHOLDER)
     try:
-        _dump_to(buffer, obj)
+        return _fast_serialize(obj)
     except RecursionError as exc:
         raise SerializationError(
             f"cannot serialize {type(obj).__name__} object: it is nested too deeply "
@@ -76,10 +134,10 @@ def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
         ) from exc
     except Exception as exc:
         raise _serialize_error(obj, exc, debug) from exc
-    length = buffer.tell() - header.HEADER_SIZE
-    with buffer.getbuffer() as view:
-        view[header.HEADER_SIZE - 8 : header.HEADER_SIZE] = header.pack_length(length)
-    return buffer.getvalue()
+
+
+_loads = pickle.loads
+_unpack_length = header.unpack_length_from
 
 
 class _TracingUnpickler(pickle.Unpickler):
@@ -115,6 +173,19 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
     data from processes you trust. ``debug=True`` adds the last global looked up to error
     messages; ``verbose=True`` prints the header and a walk over the result to stderr.
     """
+    if (
+        type(data) is bytes
+        and not debug
+        and not verbose
+        and data.startswith(_PREFIX)
+        and len(data) >= header.HEADER_SIZE
+    ):
+        (expected,) = _unpack_length(data, 5)
+        if expected == len(data) - header.HEADER_SIZE:
+            try:
+                return _loads(memoryview(data)[header.HEADER_SIZE :])
+            except Exception as exc:
+                raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
     view = _as_view(data)
     payload = header.check_header(view)
     if verbose:

@@ -25,6 +25,11 @@ def pack_length(length: int) -> bytes:
     return _LENGTH.pack(length)
 
 
+def unpack_length_from(data: bytes, offset: int) -> tuple[int]:
+    """The payload length stored in a header at ``offset``."""
+    return _LENGTH.unpack_from(data, offset)
+
+
 def check_header(view: memoryview) -> memoryview:
     """Validate the header of ``view`` and return the pickle payload (a zero-copy slice).
 

@@ -35,7 +35,12 @@ __all__ = ["deserialize_ir", "ir_to_json", "ir_to_jsonable", "serialize_ir"]
 
 TAG = "__cucumber__"
 _SCALARS = (type(None), bool, int, float, str, bytes)
-_SEQUENCES: dict[type[Any], str] = {list: "list", tuple: "tuple", set: "set", frozenset: "frozenset"}
+_SEQUENCES: dict[type[Any], str] = {
+    list: "list",
+    tuple: "tuple",
+    set: "set",
+    frozenset: "frozenset",
+}
 
 
 def _whichmodule(obj: Any, name: str) -> str:

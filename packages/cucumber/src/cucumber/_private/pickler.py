@@ -74,6 +74,7 @@ def _wrap(reducer: Any) -> registry.HandlerFn:
 
 
 _cache = registry.cache()
+_MISSING: Any = object()
 _lookup = registry.lookup
 
 
@@ -86,14 +87,20 @@ class CucumberPickler(cloudpickle.Pickler):  # type: ignore[misc]
         # cloudpickle's reducers are served by reducer_override from the per-type cache.
         raise AttributeError("dispatch_table")
 
-    def reducer_override(self, obj: Any) -> Any:
-        t = type(obj)
+    def reducer_override(
+        self, obj: Any, _get: Any = _cache.get, _type: type = type, _missing: Any = _MISSING
+    ) -> Any:
+        # The hot path for instances of plain user classes: one dict lookup, then NotImplemented.
         try:
-            handler = _cache[t]
-        except (KeyError, TypeError):
-            handler = _lookup(t)
+            handler = _get(_type(obj), _missing)
+        except TypeError:  # a metaclass without __hash__
+            handler = _missing
         if handler is None:
             return NotImplemented
+        if handler is _missing:
+            handler = _lookup(_type(obj))
+            if handler is None:
+                return NotImplemented
         return handler.fn(self, obj)
 
 

@@ -1,0 +1,82 @@
+"""P5: cucumber round trip of plain data against pickle (highest protocol), cloudpickle and dill.
+
+Rows: a dict of 10k ints; a list of 1,000 dataclass objects; 10 MB of bytes. Bar: <= 1.2x pickle
+(and faster than dill, reported in the notes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+from tools.bench._core import Result, median_time
+
+
+@dataclasses.dataclass
+class Record:
+    id: int
+    name: str
+    score: float
+    tags: list[str]
+
+
+def _workloads() -> list[tuple[str, Any]]:
+    return [
+        ("dict of 10k ints", {i: i * 7 for i in range(10_000)}),
+        ("list of 1,000 dataclass objects", [Record(i, f"name{i}", i * 0.5, ["a", "b"]) for i in range(1_000)]),
+        ("10 MB bytes", b"\x5a" * 10_000_000),
+    ]
+
+
+def _round_trips() -> dict[str, Callable[[Any], Any]]:
+    import cloudpickle
+    import dill
+
+    import cucumber
+
+    highest = pickle.HIGHEST_PROTOCOL
+    return {
+        "cucumber": lambda o: cucumber.deserialize(cucumber.serialize(o)),
+        "pickle": lambda o: pickle.loads(pickle.dumps(o, highest)),
+        "cloudpickle": lambda o: pickle.loads(cloudpickle.dumps(o, highest)),
+        "dill": lambda o: dill.loads(dill.dumps(o, highest)),
+    }
+
+
+def _measure(fns: dict[str, Callable[[Any], Any]], obj: Any, repeat: int, per: int) -> dict[str, float]:
+    # Interleave the contenders round by round so background load hits them alike.
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            samples[name].append(median_time(lambda fn=fn: [fn(obj) for _ in range(per)], repeat=1, warmup=0, per=per))
+    return {name: sorted(values)[len(values) // 2] for name, values in samples.items()}
+
+
+def run(quick: bool) -> list[Result]:
+    fns = _round_trips()
+    for fn in fns.values():  # warm caches and imports
+        fn(_workloads()[1][1])
+    results: list[Result] = []
+    for name, obj in _workloads():
+        big = isinstance(obj, bytes)
+        per = 1 if big else (3 if quick else 10)
+        repeat = 5 if quick else 15
+        times = _measure(fns, obj, repeat, per)
+        ours = times.pop("cucumber")
+        dill_ok = ours < times["dill"]
+        results.append(
+            Result(
+                id="P5",
+                name=f"cucumber round trip: {name}",
+                ours=ours,
+                peers=times,
+                bar="<= 1.2x pickle; < dill",
+                bar_peer="pickle",
+                bar_ratio=1.2,
+                passed=(ours <= 1.2 * times["pickle"]) and dill_ok,
+                notes=f"faster than dill: {dill_ok}",
+            )
+        )
+    return results

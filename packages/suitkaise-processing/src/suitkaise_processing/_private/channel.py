@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import pickle
 import threading
+import types
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -29,14 +30,29 @@ class _NotPlain(Exception):
     """Raised inside the fast pickler when an object needs cucumber."""
 
 
+# Modules whose classes and functions every one of our processes imports by name, so pickle's own
+# by-reference handling is right for them (no need for cucumber's by-value decisions).
+_TRUSTED_MODULES = frozenset({"builtins", "copyreg", "suitkaise_processing", "sktiming"})
+_CLASS_OR_FUNCTION = (type, types.FunctionType, types.BuiltinFunctionType)
+
+
+def _trusted(module: object) -> bool:
+    return isinstance(module, str) and module.partition(".")[0] in _TRUSTED_MODULES
+
+
 class _PlainPickler(pickle.Pickler):
-    """C pickler that refuses anything but built-in plain data.
+    """C pickler that takes plain data and our own types, and refuses the rest (which goes to cucumber).
 
     ``reducer_override`` is only consulted for objects that are not of the built-in container and
     scalar types the C pickler handles itself, so plain data never leaves C.
     """
 
     def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _CLASS_OR_FUNCTION):
+            if _trusted(getattr(obj, "__module__", None)):
+                return NotImplemented
+        elif _trusted(type(obj).__module__):
+            return NotImplemented
         raise _NotPlain
 
 

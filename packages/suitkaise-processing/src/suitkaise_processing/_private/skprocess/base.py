@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sktiming import Sktimer
 from suitkaise_processing._private.errors import ProcessError, ResultTimeoutError
+from suitkaise_processing._private.skprocess import child as _child  # noqa: F401  (preloaded by the fork server)
 from suitkaise_processing._private.skprocess.config import ProcessConfig
 from suitkaise_processing._private.skprocess.modifiers import modifiable
 from suitkaise_processing._private.timers import SECTIONS, ProcessTimers

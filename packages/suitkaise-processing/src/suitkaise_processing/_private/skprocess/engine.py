@@ -116,8 +116,7 @@ def _reconnect(process: Skprocess) -> None:
 
     start_threads, auth = spec
     runtime = process.__dict__.get("_sk_rt")
-    reconnect_all: Any = getattr(cucumber, "reconnect_all")  # noqa: B009 (lands with cucumber's Reconnectors)
-    result = reconnect_all(process, start_threads=start_threads, **auth)
+    result = cucumber.reconnect_all(process, start_threads=start_threads, **auth)
     if result is not process and result is not None:
         process.__dict__.update(result.__dict__)
         process.__dict__["_sk_rt"] = runtime

@@ -28,6 +28,7 @@ from suitkaise_processing._private.pool._jobs import Chunk, Job
 from suitkaise_processing._private.pool._worker import (
     BATCH_SPAN,
     DECODING,
+    MODE_SKPROCESS,
     SECTION_IDS,
     SECTION_SPAN,
     SLOT_BATCH,
@@ -54,6 +55,8 @@ _SOCKET_BUFFER = 1 << 20
 _MAX_INFLIGHT = int(os.environ.get("SK_POOL_INFLIGHT", "4"))
 #: a worker that dies this many times in a row before it is ready breaks the pool
 _MAX_START_FAILURES = 3
+#: while Skprocess items run, the leader looks at their section deadlines at least this often (s)
+_DEADLINE_POLL = 0.05
 _SECTION_NAMES = {v: k for k, v in SECTION_IDS.items()}
 
 
@@ -510,6 +513,9 @@ class Engine:
         except OSError:
             pass
 
+    def _timed_items_running(self) -> bool:
+        return any(w.inflight and w.inflight[0].job.mode >= MODE_SKPROCESS for w in self._live())
+
     def _terminated(self) -> bool:
         return self.state == TERMINATED
 
@@ -550,6 +556,9 @@ class Engine:
         next_deadline = self._check_deadlines()
         if next_deadline is not None:
             timeout = next_deadline if timeout is None else min(timeout, next_deadline + 0.001)
+        elif self._timed_items_running():
+            # a section may start (and set a deadline) at any moment: look again soon
+            timeout = _DEADLINE_POLL if timeout is None else min(timeout, _DEADLINE_POLL)
         workers = self._live()
         waitables: list[Any] = [self._wake_r]
         for worker in workers:

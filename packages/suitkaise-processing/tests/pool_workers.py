@@ -1,0 +1,291 @@
+"""Functions and classes the Pool tests send to workers (importable by name in a fresh interpreter)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from suitkaise_processing import Pool, Skprocess
+
+
+def double(x: int) -> int:
+    return x * 2
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def identity(x: Any) -> Any:
+    return x
+
+
+def pid_of(_: object) -> int:
+    return os.getpid()
+
+
+def square_slowly(x: int) -> int:
+    time.sleep(0.02)
+    return x * x
+
+
+class ItemError(ValueError):
+    """Raised by :func:`fail_at` (a picklable exception with a custom attribute)."""
+
+    def __init__(self, message: str, index: int = -1) -> None:
+        super().__init__(message)
+        self.index = index
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ItemError, (self.args[0], self.index))
+
+
+def fail_at(x: int, bad: tuple[int, ...] = (7,)) -> int:
+    if x in bad:
+        raise ItemError(f"item {x} is bad", x)
+    return x * 2
+
+
+def fail_on_7(x: int) -> int:
+    return fail_at(x, (7,))
+
+
+def fail_on_3_and_7(x: int) -> int:
+    return fail_at(x, (3, 7))
+
+
+def fail_late_slow_early(x: int) -> int:
+    """Item 0 fails after a while, item 5 fails at once: map must raise item 0's error."""
+    if x == 0:
+        time.sleep(0.3)
+        raise ItemError("item 0 failed", 0)
+    if x == 5:
+        raise ItemError("item 5 failed", 5)
+    return x
+
+
+def kill_self_at_7(x: int) -> int:
+    if x == 7:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x * 2
+
+
+def abort_at_3(x: int) -> int:
+    if x == 3:
+        os.abort()  # like a segfault: the interpreter dies without cleanup
+    return x * 2
+
+
+def exit_at_2(x: int) -> int:
+    if x == 2:
+        os._exit(9)
+    return x * 2
+
+
+class Unpicklable:
+    """Refuses every serializer."""
+
+    def __reduce__(self) -> Any:
+        raise TypeError("Unpicklable refuses to be pickled")
+
+
+def unpicklable_result_at_4(x: int) -> Any:
+    if x == 4:
+        return Unpicklable()
+    return x
+
+
+class WeirdInitError(Exception):
+    """Pickles fine but cannot be rebuilt (its __init__ needs two arguments)."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(a)
+        self.b = b
+
+
+def raise_weird(x: int) -> int:
+    raise WeirdInitError(f"weird {x}", "b")
+
+
+class HoldsUnpicklable(Exception):
+    """An exception carrying an object nothing can serialize."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.payload = Unpicklable()
+
+
+def raise_unpicklable(x: int) -> int:
+    raise HoldsUnpicklable(f"cannot send {x}")
+
+
+def sleep_forever(x: int) -> int:
+    if x == 0:
+        return 0
+    time.sleep(3600)
+    return x
+
+
+def announce_then_sleep(path: str) -> int:
+    """Write this worker's pid into the FIFO at ``path`` (the test kills us), then sleep."""
+    with open(path, "w") as fifo:
+        fifo.write(f"{os.getpid()}\n")
+    time.sleep(3600)
+    return -1
+
+
+def first_item_fast(x: int) -> int:
+    if x == 0:
+        return 0
+    time.sleep(3600)
+    return x
+
+
+_init_value: list[Any] = []
+
+
+def set_init_value(value: Any) -> None:
+    _init_value.append(value)
+
+
+def read_init_value(_: object) -> Any:
+    return _init_value[-1] if _init_value else None
+
+
+def failing_initializer() -> None:
+    raise RuntimeError("initializer broke on purpose")
+
+
+def log_warning(x: int) -> int:
+    logging.getLogger("pool_workers.items").warning("item %d says hello", x)
+    return x
+
+
+def nested_sum(n: int) -> int:
+    """Uses a Pool inside a Pool worker."""
+    with Pool(workers=1) as inner:
+        return sum(inner.map(double, range(n)))
+
+
+class ProcessItem(Skprocess):
+    """The how-to's Pool example: one run computing on its item."""
+
+    def __init__(self, item: int) -> None:
+        self.item = item
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.result_data = self.item * self.item
+
+    def __result__(self) -> int:
+        return self.result_data
+
+
+class AddProcess(Skprocess):
+    """Two-argument Skprocess for ``pool.star().map``."""
+
+    def __init__(self, a: int, b: int) -> None:
+        self.a = a
+        self.b = b
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.total = self.a + self.b
+
+    def __result__(self) -> int:
+        return self.total
+
+
+class CountingProcess(Skprocess):
+    """Several runs; the result counts them."""
+
+    def __init__(self, runs: int) -> None:
+        self.counter = 0
+        self.process_config.runs = runs
+
+    def __run__(self) -> None:
+        self.counter += 1
+
+    def __result__(self) -> int:
+        return self.counter
+
+
+_attempts: dict[int, int] = {}
+
+
+class FlakyProcess(Skprocess):
+    """Fails its first attempt, succeeds with its second life (the retry runs in the same worker)."""
+
+    def __init__(self, item: int) -> None:
+        self.item = item
+        self.process_config.runs = 1
+        self.process_config.lives = 2
+
+    def __run__(self) -> None:
+        _attempts[self.item] = _attempts.get(self.item, 0) + 1
+        if _attempts[self.item] == 1:
+            raise RuntimeError("first attempt fails")
+        self.value = self.item
+
+    def __result__(self) -> int:
+        return self.value
+
+
+class FailingProcess(Skprocess):
+    """Its run raises; no lives left."""
+
+    def __init__(self, item: int) -> None:
+        self.item = item
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        raise KeyError(f"run failed for {self.item}")
+
+
+class SlowSectionProcess(Skprocess):
+    """Item 1 blocks in __run__ past its timeout; the others finish."""
+
+    def __init__(self, item: int) -> None:
+        self.item = item
+        self.process_config.runs = 1
+        self.process_config.timeouts.run = 1.0
+
+    def __run__(self) -> None:
+        if self.item == 1:
+            time.sleep(3600)
+        self.value = self.item
+
+    def __result__(self) -> int:
+        return self.value
+
+
+def main_interrupted_map() -> None:
+    """Run as a parent process: print the worker pids, then block in a map the test interrupts."""
+    with Pool(workers=2) as pool:
+        pool.map(double, range(4))
+        print("pids " + " ".join(str(p) for p in pool._engine.worker_pids()), flush=True)
+        try:
+            pool.map(announce_and_block, range(2))
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            raise
+
+
+def announce_and_block(x: int) -> int:
+    print(f"started {x}", flush=True)
+    time.sleep(3600)
+    return x
+
+
+def thread_count(_: object) -> int:
+    return threading.active_count()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["interrupted-map"]:
+        main_interrupted_map()

@@ -1,0 +1,276 @@
+"""Pool faults: item exceptions, unserializable values, dead workers, timeouts, a broken initializer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pool_workers as w
+import pytest
+
+from suitkaise_processing import (
+    Pool,
+    PoolError,
+    PoolTimeoutError,
+    ResultTimeoutError,
+    WorkerDiedError,
+)
+from suitkaise_processing._private.pool._codec import RemoteTraceback
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def pool() -> Iterator[Pool]:
+    p = Pool(workers=2)
+    try:
+        yield p
+    finally:
+        p.terminate()
+
+
+def test_item_exception_keeps_type_and_remote_traceback(pool: Pool) -> None:
+    with pytest.raises(w.ItemError) as info:
+        pool.map(w.fail_on_7, range(20))
+    assert info.value.index == 7
+    assert str(info.value) == "item 7 is bad"
+    cause = info.value.__cause__
+    assert isinstance(cause, RemoteTraceback)
+    assert "fail_at" in cause.tb
+    assert "ItemError" in cause.tb
+    # the pool is still usable
+    assert pool.map(w.double, range(5)) == [0, 2, 4, 6, 8]
+
+
+def test_map_raises_first_failure_in_input_order(pool: Pool) -> None:
+    with pytest.raises(w.ItemError) as info:
+        pool.map(w.fail_on_3_and_7, range(20))
+    assert info.value.index == 3
+    with Pool(workers=2, chunksize=1) as p:
+        with pytest.raises(w.ItemError) as info:
+            p.map(w.fail_late_slow_early, range(8))
+        assert info.value.index == 0  # item 5 failed first in time, but item 0 comes first
+
+
+def test_imap_yields_until_the_failing_item(pool: Pool) -> None:
+    got = list(_take_all(pool.imap(w.fail_on_7, range(20))))
+    assert got[:7] == [x * 2 for x in range(7)]
+    assert isinstance(got[7], w.ItemError)
+    assert len(got) == 8
+
+
+def test_unordered_variants_raise_the_item_error(pool: Pool) -> None:
+    with pytest.raises(w.ItemError):
+        pool.unordered_map(w.fail_on_7, range(20))
+    with pytest.raises(w.ItemError):
+        list(pool.unordered_imap(w.fail_on_7, range(20)))
+    assert pool.map(w.double, [1]) == [2]
+
+
+def test_unpicklable_result_fails_that_item_clearly(pool: Pool) -> None:
+    with pytest.raises(PoolError, match="result of item 4 could not be serialized"):
+        pool.map(w.unpicklable_result_at_4, range(10))
+    got = list(_take_all(pool.imap(w.unpicklable_result_at_4, range(10))))
+    assert got[:4] == [0, 1, 2, 3]
+    assert isinstance(got[4], PoolError)
+    assert len(got) == 5
+    assert pool.map(w.double, [1, 2]) == [2, 4]
+
+
+def test_unpicklable_argument_fails_that_item_immediately(pool: Pool) -> None:
+    items = [1, 2, w.Unpicklable(), 4]
+    with pytest.raises(PoolError, match="argument of item 2 could not be serialized"):
+        pool.map(w.identity, items)
+    got = list(_take_until_error(pool.imap(w.identity, items)))
+    assert got[:2] == [1, 2]
+    assert isinstance(got[2], PoolError)
+    assert pool.map(w.double, [1, 2]) == [2, 4]
+
+
+def test_exception_that_cannot_be_rebuilt_becomes_pool_error(pool: Pool) -> None:
+    with pytest.raises(PoolError, match="WeirdInitError") as info:
+        pool.map(w.raise_weird, [1])
+    assert "weird 1" in str(info.value)
+    with pytest.raises(PoolError, match="HoldsUnpicklable"):
+        pool.map(w.raise_unpicklable, [1])
+    assert pool.map(w.double, [3]) == [6]
+
+
+def test_unpicklable_function_raises_at_the_call(pool: Pool) -> None:
+    lock_holder = threading.Lock()
+
+    class Callable:
+        def __init__(self) -> None:
+            self.bad = w.Unpicklable()
+            self.lock = lock_holder
+
+        def __call__(self, x: int) -> int:
+            return x
+
+    with pytest.raises(PoolError, match="could not be serialized"):
+        pool.map(Callable(), [1])
+
+
+@pytest.mark.parametrize(
+    ("fn", "bad"), [(w.kill_self_at_7, 7), (w.abort_at_3, 3), (w.exit_at_2, 2)]
+)
+def test_dead_worker_fails_only_its_item(pool: Pool, fn: object, bad: int) -> None:
+    results = list(_take_all(pool.imap(fn, range(20))))
+    failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [bad]
+    assert isinstance(results[bad], WorkerDiedError)
+    assert "died" in str(results[bad])
+    assert "replaced" in str(results[bad])
+    with pytest.raises(WorkerDiedError):
+        pool.map(fn, range(20))
+    # every other item still works, and the pool keeps its full strength
+    expected = [x * 2 for x in range(20) if x != bad]
+    assert pool.map(w.double, [x for x in range(20) if x != bad]) == expected
+    assert len(pool._engine.worker_pids()) == 2
+
+
+@pytest.mark.parametrize(("fn", "bad"), [(w.kill_self_at_7, 7), (w.abort_at_3, 3)])
+def test_every_other_item_of_the_same_call_completes(pool: Pool, fn: object, bad: int) -> None:
+    """Look inside the call: all 39 other results arrive although one worker died mid-call."""
+    job = pool._submit("map", fn, range(40), False)  # type: ignore[arg-type]
+    engine = pool._engine
+    seen: dict[int, object] = {}
+
+    def all_arrived() -> bool:
+        for start, (values, error) in list(job.segments.items()):
+            for k, value in enumerate(values):
+                seen[start + k] = value
+            if error is not None:
+                seen[start + len(values)] = error
+        return len(seen) == 40
+
+    try:
+        assert engine.run_until(all_arrived, time.monotonic() + 60)
+    finally:
+        engine.finish(job)
+    assert isinstance(seen.pop(bad), WorkerDiedError)
+    assert seen == {x: x * 2 for x in range(40) if x != bad}
+
+
+def test_dead_worker_in_unordered_map_fails_only_its_item(pool: Pool) -> None:
+    got = list(_take_all(pool.unordered_imap(w.kill_self_at_7, range(20))))
+    errors = [r for r in got if isinstance(r, BaseException)]
+    assert len(errors) == 1
+    assert isinstance(errors[0], WorkerDiedError)
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_from_outside_mid_item(pool: Pool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = Path(tmp) / "pid"
+        os.mkfifo(fifo)
+        future = pool.map.background()(w.announce_then_sleep, [str(fifo)])
+        with open(fifo) as reader:  # blocks until the item opened it
+            pid = int(reader.readline())
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerDiedError, match=r"item 0 died .*SIGKILL"):
+            future.result(timeout=60)
+    assert pid not in pool._engine.worker_pids()
+    assert pool.map(w.double, range(10)) == [x * 2 for x in range(10)]
+
+
+def test_map_timeout_stops_and_replaces_workers(pool: Pool) -> None:
+    before = set(pool._engine.worker_pids())
+    started = time.monotonic()
+    with pytest.raises(PoolTimeoutError) as info:
+        pool.map.timeout(1.0)(w.sleep_forever, range(4))
+    assert time.monotonic() - started < 30
+    assert isinstance(info.value, ResultTimeoutError)
+    assert isinstance(info.value, TimeoutError)
+    assert pool.map(w.double, range(6)) == [0, 2, 4, 6, 8, 10]
+    after = set(pool._engine.worker_pids())
+    assert after != before
+    assert len(after) == 2
+
+
+def test_imap_timeout_is_per_item(pool: Pool) -> None:
+    results = pool.imap.timeout(1.0)(w.first_item_fast, range(3))
+    assert next(results) == 0
+    with pytest.raises(PoolTimeoutError):
+        next(results)
+    with pytest.raises(StopIteration):
+        next(results)
+    assert pool.map(w.double, [5]) == [10]
+
+
+def test_timeout_composes_with_background(pool: Pool) -> None:
+    future = pool.map.timeout(1.0).background()(w.sleep_forever, range(3))
+    with pytest.raises(PoolTimeoutError):
+        future.result(timeout=60)
+    assert pool.star().map.timeout(30.0)(w.add, [(1, 1)]) == [2]
+
+
+def test_broken_initializer_fails_calls_clearly() -> None:
+    with Pool(workers=2, initializer=w.failing_initializer) as pool:
+        with pytest.raises(PoolError, match="initializer") as info:
+            pool.map(w.double, range(4))
+        assert isinstance(info.value.__cause__, RuntimeError)
+        with pytest.raises(PoolError, match="broken"):
+            pool.map(w.double, range(4))
+
+
+def test_terminate_from_another_thread_unblocks_a_map(pool: Pool) -> None:
+    result: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pool.map(w.sleep_forever, range(4))
+        except BaseException as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    while not pool._engine._jobs:  # the call has been submitted
+        thread.join(0.01)
+    pool.terminate()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert isinstance(result[0], PoolError)
+    assert "terminated" in str(result[0])
+
+
+def test_concurrent_calls_from_threads(pool: Pool) -> None:
+    outputs: dict[int, list[int]] = {}
+
+    def run(k: int) -> None:
+        outputs[k] = pool.map(w.double, range(k * 100, k * 100 + 300))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(outputs[k] == [x * 2 for x in range(k * 100, k * 100 + 300)] for k in range(4))
+
+
+def test_abandoned_iterator_does_not_block_the_pool(pool: Pool) -> None:
+    results = pool.imap(w.double, iter(range(100_000)))
+    assert next(results) == 0
+    del results
+    assert pool.map(w.double, range(10)) == [x * 2 for x in range(10)]
+
+
+def _take_all(iterator: Iterator[object]) -> Iterator[object]:
+    """The results of a Pool iterator; the error that ends it is yielded last."""
+    while True:
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+        except BaseException as exc:
+            yield exc
+            return
+
+
+def _take_until_error(iterator: Iterator[object]) -> Iterator[object]:
+    yield from _take_all(iterator)

@@ -1,0 +1,70 @@
+"""Skprocess classes as Pool items: one instance per item, run inside a worker with its lifecycle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pool_workers as w
+import pytest
+
+from suitkaise_processing import Pool, ProcessTimeoutError, RunError
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def pool() -> Iterator[Pool]:
+    p = Pool(workers=2)
+    try:
+        yield p
+    finally:
+        p.terminate()
+
+
+def test_howto_process_item_example(pool: Pool) -> None:
+    items = list(range(12))
+    assert pool.map(w.ProcessItem, items) == [x * x for x in items]
+
+
+def test_every_method_takes_skprocess_classes(pool: Pool) -> None:
+    assert list(pool.imap(w.ProcessItem, range(5))) == [0, 1, 4, 9, 16]
+    assert sorted(pool.unordered_map(w.ProcessItem, range(5))) == [0, 1, 4, 9, 16]
+    assert sorted(pool.unordered_imap(w.ProcessItem, range(5))) == [0, 1, 4, 9, 16]
+    assert pool.star().map(w.AddProcess, [(1, 2), (3, 4)]) == [3, 7]
+    assert pool.map.timeout(30.0)(w.ProcessItem, [3]) == [9]
+
+
+def test_runs_are_honoured(pool: Pool) -> None:
+    assert pool.map(w.CountingProcess, [1, 5, 10]) == [1, 5, 10]
+
+
+def test_no_process_per_item(pool: Pool) -> None:
+    pids = set(pool._engine.worker_pids())
+    assert pool.map(w.ProcessItem, range(30)) == [x * x for x in range(30)]
+    assert set(pool._engine.worker_pids()) == pids
+
+
+def test_lives_retry_inside_the_worker(pool: Pool) -> None:
+    assert pool.map(w.FlakyProcess, [1, 2, 3]) == [1, 2, 3]
+
+
+def test_section_error_reaches_the_caller(pool: Pool) -> None:
+    with pytest.raises(RunError) as info:
+        pool.map(w.FailingProcess, [0, 1])
+    assert isinstance(info.value.original_error, KeyError)
+    assert info.value.remote_traceback
+    assert "run failed" in info.value.remote_traceback
+
+
+def test_section_timeout_kills_and_replaces_the_worker(pool: Pool) -> None:
+    started = time.monotonic()
+    results = pool.imap(w.SlowSectionProcess, range(4))
+    assert next(results) == 0
+    with pytest.raises(ProcessTimeoutError) as info:
+        next(results)
+    assert info.value.section == "run"
+    assert info.value.timeout == pytest.approx(1.0)
+    assert time.monotonic() - started < 60
+    assert pool.map(w.ProcessItem, range(4)) == [0, 1, 4, 9]
+    assert len(pool._engine.worker_pids()) == 2

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sk_modifiers_test_helpers import Account
 
-from sk_modifiers import BoundModifiable, SkModifierError, blocking, sk
+from sk_modifiers import BoundModifiable, SkModifierError, blocking, shared_meta, sk
 
 
 def _entry(cls: Any, section: str, name: str) -> tuple[list[str], list[str]]:
@@ -318,3 +318,44 @@ def test_method_timeout_on_a_blocking_method() -> None:
             Waiter().wait.timeout(0.1)()
     finally:
         gate.set()
+
+
+def test_shared_meta_function_does_not_change_the_class() -> None:
+    class Plain:
+        def __init__(self) -> None:
+            self.x = 0
+
+        def bump(self) -> None:
+            self.x += 1
+
+    before = dict(vars(Plain))
+    meta = shared_meta(Plain)
+    assert meta["methods"]["bump"] == {"reads": ["x"], "writes": ["x"]}
+    assert dict(vars(Plain)) == before
+    assert not hasattr(Plain, "_shared_meta")
+
+
+def test_shared_meta_function_uses_declarations() -> None:
+    declared = {"methods": {"go": {"reads": ["a"], "writes": []}}, "properties": {}}
+
+    class Declared:
+        _shared_meta = declared
+
+        def go(self) -> None:
+            self.b = 1
+
+    class Sub(Declared):
+        pass
+
+    class Extended(Declared):
+        def more(self) -> None:
+            self.c = 2
+
+    assert shared_meta(Declared) is declared
+    assert shared_meta(Sub) is declared
+    generated = shared_meta(Extended)
+    assert generated["methods"]["more"] == {"reads": [], "writes": ["c"]}
+    assert generated["methods"]["go"] == {"reads": [], "writes": ["b"]}
+    assert shared_meta(Account) is Account._shared_meta  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        shared_meta(Account())  # type: ignore[arg-type]

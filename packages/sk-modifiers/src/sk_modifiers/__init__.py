@@ -11,6 +11,7 @@
 """
 
 from sk_modifiers.__about__ import __version__
+from sk_modifiers._private.analysis import shared_meta
 from sk_modifiers._private.blocking import blocking
 from sk_modifiers._private.chain import Modified
 from sk_modifiers._private.errors import FunctionTimeoutError, SkModifierError
@@ -21,6 +22,7 @@ __all__ = [
     "sk",
     "blocking",
     "modifiable",
+    "shared_meta",
     "SkModifierError",
     "FunctionTimeoutError",
     "ModifiableMethod",

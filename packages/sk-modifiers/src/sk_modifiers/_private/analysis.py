@@ -426,3 +426,34 @@ def describe(meta: SharedMeta) -> Any:
         section: {name: dict(entry) for name, entry in sorted(entries.items())}
         for section, entries in sorted(meta.items())
     }
+
+
+def _adds_members(cls: type, upto: type) -> bool:
+    """Whether a class between ``cls`` and ``upto`` (excluded) defines functions or properties."""
+    for klass in cls.__mro__:
+        if klass is upto:
+            return False
+        for name, value in vars(klass).items():
+            if name in SK_ADDED_NAMES:
+                continue
+            if isinstance(value, (property, staticmethod, classmethod)) or callable(value):
+                return True
+    return False
+
+
+def shared_meta(cls: type) -> SharedMeta:
+    """The ``_shared_meta`` of ``cls``: the declared one, else generated (``cls`` is not changed).
+
+    A declaration on ``cls`` or on a base (when the subclasses add no methods) is used as is;
+    otherwise the metadata is generated from the source. Use it when only the metadata is needed
+    (e.g. ``Share`` holding a plain user object); ``@sk`` also gives the methods their modifiers.
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"shared_meta() needs a class, got {type(cls).__name__}")
+    for klass in cls.__mro__:
+        declared = klass.__dict__.get("_shared_meta")
+        if isinstance(declared, dict):
+            if klass is cls or not _adds_members(cls, klass):
+                return declared
+            break
+    return shared_meta_for(cls)

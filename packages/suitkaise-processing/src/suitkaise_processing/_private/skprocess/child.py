@@ -2,12 +2,13 @@
 
 Messages child -> parent (tuples, encoded by ``channel.encode``):
 ``("tell", obj)``, ``("enter", section, run, timeout)``, ``("leave",)``, ``("snap", run, lives_left, state)``,
-``("done", ok, value, timers, state, current_run)``.
+``("log", record_dict)``, ``("done", ok, value, timers, state, current_run)``.
 Messages parent -> child: ``("tell", obj)``, ``("stop",)``.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import traceback
@@ -109,6 +110,40 @@ class ChildRuntime:
         lifetime.exit_now(1)
 
 
+class LogForwarder(logging.Handler):
+    """In the child: every log record goes to the parent, which hands it to its own handlers."""
+
+    def __init__(self, channel: Channel) -> None:
+        super().__init__(logging.NOTSET)
+        self._channel = channel
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            data = dict(record.__dict__)
+            data["msg"] = record.getMessage()
+            data["args"] = None
+            if record.exc_info:
+                data["exc_text"] = logging.Formatter().formatException(record.exc_info)
+            data["exc_info"] = None
+            data.pop("message", None)
+            data = {
+                k: (v if isinstance(v, (str, int, float, bool, type(None))) else repr(v))
+                for k, v in data.items()
+            }
+            self._channel.send(("log", data))
+        except Exception:
+            self.handleError(record)
+
+
+def forward_logs(channel: Channel, level: int) -> None:
+    """Route this process's log records (at ``level`` and above) to the parent's handlers."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(LogForwarder(channel))
+    root.setLevel(level)
+
+
 class ChildHooks(LifecycleHooks):
     """Announce timed sections and restart points to the parent; poll the stop flag."""
 
@@ -146,12 +181,15 @@ def child_main(
     mode: str,
     stop_requested: bool,
     start_method: str,
+    log_level: int | None,
 ) -> None:
     """Entry point of an ``Skprocess`` child (target of ``multiprocessing.Process``)."""
     lifetime.ignore_sigint()
     lifetime.set_parent_death_signal(start_method)
     process, error = payload.value
     runtime = ChildRuntime(conn, stop_requested)
+    if log_level is not None:
+        forward_logs(runtime.channel, log_level)
     process.__dict__["_sk_rt"] = runtime
     hooks = ChildHooks(runtime, progress)
     ok = False

@@ -7,6 +7,7 @@ child that died (timeout, SIGKILL, segfault) from the last state it holds while 
 
 from __future__ import annotations
 
+import logging
 import queue
 import signal
 import threading
@@ -119,6 +120,7 @@ class ParentHandle:
                 self._mode,
                 self._stop_requested,
                 get_start_method(),
+                logging.getLogger().getEffectiveLevel(),
             ),
             name=f"Skprocess-{type(obj).__name__}",
             daemon=False,
@@ -234,6 +236,9 @@ class ParentHandle:
                 kind = message[0]
                 if kind == "tell":
                     self._inbox.put(message[1])
+                elif kind == "log":
+                    record = logging.makeLogRecord(message[1])
+                    logging.getLogger(record.name).handle(record)
                 elif kind == "enter":
                     _, section, run, limit = message
                     self._section = section

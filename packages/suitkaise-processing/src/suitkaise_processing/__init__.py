@@ -23,6 +23,7 @@ from suitkaise_processing._private.errors import (
 )
 from suitkaise_processing._private.pipe import Pipe
 from suitkaise_processing._private.pool import Pool, PoolTimeoutError
+from suitkaise_processing._private.share import Share
 from suitkaise_processing._private.skprocess.base import Skprocess
 from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
 from suitkaise_processing._private.timers import ProcessTimers
@@ -35,6 +36,7 @@ __all__ = [
     "Timeouts",
     "ProcessTimers",
     "Pipe",
+    "Share",
     "autoreconnect",
     # errors
     "ProcessError",

@@ -1,0 +1,512 @@
+"""One process's connection to a Share: reads from shared memory, writes through the coordinator.
+
+Read path (no round trip when nothing is pending): look up the attribute's slot, wait while its
+``applied`` counter is behind the ``queued`` counter seen at the start of the read (a write announced
+before this read is not committed yet), then read the value from the attribute's data segment under
+its seqlock, reusing the last decoded value when nothing changed and applying only new delta records
+when only deltas were appended.
+
+Write path: announce the write (``queued += 1`` under an ``flock``, so concurrent writers never lose
+an announcement), then send the command without waiting. Commands whose result is needed wait for
+the coordinator's answer, which it sends only after the change is committed.
+"""
+
+from __future__ import annotations
+
+import dis
+import fcntl
+import itertools
+import os
+import select
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Client as _connect
+from multiprocessing.connection import Connection
+from typing import Any
+
+from suitkaise_processing._private.channel import decode, encode
+from suitkaise_processing._private.errors import ShareError
+from suitkaise_processing._private.share import segment
+from suitkaise_processing._private.share.layout import (
+    CONTAINER_KINDS,
+    D_BASE_ID,
+    D_RETIRED,
+    D_SEQ,
+    D_USED,
+    DATA_HEADER,
+    H_DIRVER,
+    H_STATUS,
+    HEADER_WORDS,
+    MAX_SLOTS,
+    S_APPLIED,
+    S_IN_USE,
+    S_KIND,
+    S_NAME_LEN,
+    S_QUEUED,
+    S_SEG_GEN,
+    SLOT_WORDS,
+    STATUS_ERROR,
+    STATUS_STOPPED,
+    control_name,
+    data_name,
+    slot_name_offset,
+    slot_word,
+)
+from suitkaise_processing._private.share.protocol import Path
+from suitkaise_processing._private.share.records import TornRead, parse_records
+
+_MISSING: Any = object()
+
+
+_COPY = dis.opmap.get("COPY")
+_DUP_TOP = dis.opmap.get("DUP_TOP")
+
+
+def _augmented_assignment(frame: Any) -> bool:
+    """Whether ``frame`` is reading an attribute for ``obj.attr += ...`` (``obj.attr -= ...``, ...).
+
+    Such a read needs no wait for pending writes: the value only carries the operation to the
+    assignment, which sends it as one atomic command. Recognised by the instruction before the
+    ``LOAD_ATTR``: ``COPY 1`` (3.11+) or ``DUP_TOP`` (3.10), emitted for augmented attribute assignment.
+    """
+    try:
+        code = frame.f_code.co_code
+        i = frame.f_lasti
+    except AttributeError:  # pragma: no cover - not CPython
+        return False
+    if i < 2 or i > len(code):
+        return False
+    op = code[i - 2]
+    return (op == _COPY and code[i - 1] == 1) or (_DUP_TOP is not None and op == _DUP_TOP)
+
+
+@dataclass(frozen=True)
+class ShareInfo:
+    """What a process needs to reach a Share: travels when the Share is pickled."""
+
+    share_id: str
+    address: str
+    authkey: bytes
+    lock_path: str
+
+
+class _Cached:
+    __slots__ = ("base_id", "gen", "obj", "offset", "seq")
+
+    def __init__(self, gen: int, base_id: int, offset: int, seq: int, obj: Any) -> None:
+        self.gen = gen
+        self.base_id = base_id
+        self.offset = offset
+        self.seq = seq
+        self.obj = obj
+
+
+class _DataMap:
+    __slots__ = ("gen", "seg", "words")
+
+    def __init__(self, gen: int, seg: segment.Segment) -> None:
+        self.gen = gen
+        self.seg = seg
+        self.words = seg.buf.cast("Q")
+
+    def close(self) -> None:
+        self.words.release()
+        self.seg.close()
+
+
+class Client:
+    """A process's (or a stopped-then-restarted owner's) live link to one running coordinator."""
+
+    def __init__(
+        self, info: ShareInfo, *, proc_alive: Any = None, connect_timeout: float = 30.0
+    ) -> None:
+        self.info = info
+        self.pid = os.getpid()
+        self.proc_alive = proc_alive  # owner only: callable telling whether the coordinator lives
+        self.dead: str | None = None
+        self.lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._slots: dict[str, int] = {}
+        self._dirver = -1
+        self._maps: dict[int, _DataMap] = {}
+        self._cache: dict[int, _Cached] = {}
+        self.local_kinds: dict[str, int] = {}
+        self.deferred: list[BaseException] = []  # errors of writes nobody waited for
+        try:
+            self.ctl = segment.Segment.attach(control_name(info.share_id))
+        except FileNotFoundError:
+            raise ShareError(
+                "this Share is not running (its shared memory is gone): the process that created it "
+                "stopped it or exited; create the Share before starting the processes that use it"
+            ) from None
+        self.w = self.ctl.buf.cast("Q")
+        try:
+            self.lock_fd = os.open(info.lock_path, os.O_RDWR)
+        except OSError:
+            self._close_ctl()
+            raise ShareError("this Share is not running (its lock file is gone)") from None
+        deadline = time.monotonic() + connect_timeout
+        while True:
+            try:
+                self.conn: Connection = _connect(
+                    info.address, family="AF_UNIX", authkey=info.authkey
+                )
+                break
+            except (ConnectionRefusedError, FileNotFoundError) as exc:
+                if time.monotonic() > deadline:
+                    self._close_ctl()
+                    os.close(self.lock_fd)
+                    raise ShareError(
+                        f"could not connect to the Share's coordinator: {exc}"
+                    ) from exc
+                time.sleep(0.01)
+            except Exception as exc:
+                self._close_ctl()
+                os.close(self.lock_fd)
+                raise ShareError(f"could not connect to the Share's coordinator: {exc}") from exc
+
+        self._fd = self.conn.fileno()
+        self._poller: Any = None
+        if hasattr(select, "poll"):
+            self._poller = select.poll()
+            self._poller.register(self._fd, select.POLLIN)
+
+    # ------------------------------------------------------------------ lifecycle
+    def _close_ctl(self) -> None:
+        self.w.release()
+        self.ctl.close()
+
+    def close(self) -> None:
+        """Drop the connection and every mapping (idempotent)."""
+        with self.lock:
+            if self.dead is None:
+                self.dead = "closed"
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+            for m in self._maps.values():
+                m.close()
+            self._maps.clear()
+            self._cache.clear()
+            try:
+                self._close_ctl()
+            except ValueError:
+                pass
+            try:
+                os.close(self.lock_fd)
+            except OSError:
+                pass
+
+    def _fail(self, why: str) -> ShareError:
+        if self.dead is None:
+            self.dead = why
+        return ShareError(why)
+
+    def check_alive(self) -> None:
+        """Raise ``ShareError`` if the coordinator is gone (one non-blocking poll)."""
+        if self.dead is not None:
+            raise ShareError(self._dead_message())
+        if self.lock.acquire(blocking=False):
+            try:
+                # unasked messages are errors of writes nobody waited for; EOF means the coordinator died
+                if self._readable():
+                    self._take_unasked()
+            except OSError:
+                raise self._fail(self._dead_message(eof=True)) from None
+            finally:
+                self.lock.release()
+        if self.deferred:
+            raise self.deferred.pop(0)
+
+    def _readable(self) -> bool:
+        """Whether the connection has something to read (EOF included); ``False`` if another thread
+        is using it (that thread sees the same)."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            poller = self._poller
+            if poller is not None:
+                return bool(poller.poll(0))
+            return bool(select.select([self._fd], [], [], 0)[0])
+        finally:
+            self.lock.release()
+
+    def _take_unasked(self) -> None:
+        while self.conn.poll(0):
+            try:
+                data = self.conn.recv_bytes()
+            except (EOFError, OSError):
+                raise self._fail(self._dead_message(eof=True)) from None
+            rid, _ok, result = decode(data)
+            if rid == 0 and isinstance(result, BaseException):
+                self.deferred.append(result)
+
+    def _dead_message(self, *, eof: bool = False) -> str:
+        if self.dead not in (None, "closed") and not eof:
+            return self.dead or ""
+        try:
+            status = self.w[H_STATUS]
+        except ValueError:  # the mapping was already released
+            status = STATUS_ERROR
+        if status == STATUS_STOPPED:
+            return "the Share was stopped; the process that created it can start() it again"
+        return (
+            "the Share's coordinator process died (killed or crashed); its state is lost from here on. "
+            "Create a new Share (the creator can also stop() and start() it again)"
+        )
+
+    # ------------------------------------------------------------------ directory
+    def slot(self, name: str) -> int | None:
+        """The slot of ``name``, or ``None`` if no value was ever assigned to it."""
+        slot = self._slots.get(name)
+        if slot is not None:
+            return slot
+        dirver = self.w[H_DIRVER]
+        if dirver != self._dirver:
+            self._scan()
+            self._dirver = dirver
+        return self._slots.get(name)
+
+    def _scan(self) -> None:
+        buf = self.ctl.buf
+        w = self.w
+        for slot in range(MAX_SLOTS):
+            length = w[slot_word(slot, S_NAME_LEN)]
+            if not length:
+                break
+            off = slot_name_offset(slot)
+            self._slots[bytes(buf[off : off + length]).decode()] = slot
+
+    def names(self) -> list[str]:
+        """Names of the attributes that exist now (after pending writes to them are applied)."""
+        self.slot("")
+        out = []
+        for name, slot in self._slots.items():
+            self._barrier(slot)
+            if self.w[slot_word(slot, S_IN_USE)]:
+                out.append(name)
+        return sorted(out)
+
+    # ------------------------------------------------------------------ reading
+    def _barrier(self, slot: int) -> None:
+        w = self.w
+        target = w[slot_word(slot, S_QUEUED)]
+        applied_word = slot_word(slot, S_APPLIED)
+        if w[applied_word] >= target:
+            return
+        spins = 0
+        delay = 0.0
+        start = time.monotonic()
+        while w[applied_word] < target:
+            spins += 1
+            if spins < 20:
+                time.sleep(0)
+                continue
+            if spins % 16 == 0:
+                self.check_alive()
+                if self.proc_alive is not None and not self.proc_alive():
+                    raise self._fail(self._dead_message(eof=True))
+                if w[H_STATUS] == STATUS_ERROR:
+                    raise self._fail(self._dead_message(eof=True))
+                if time.monotonic() - start > 300:
+                    raise ShareError(
+                        "waited 300 s for the coordinator to apply pending writes; it is overloaded or stuck"
+                    )
+            delay = min(0.002, delay * 2 if delay else 0.00002)
+            time.sleep(delay)
+
+    def kind(self, name: str) -> int:
+        """The kind of ``name``'s value, waiting for writes to it queued before this call."""
+        self.check_alive()
+        slot = self.slot(name)
+        if slot is None:
+            raise AttributeError(name)
+        self._barrier(slot)
+        if not self.w[slot_word(slot, S_IN_USE)]:
+            raise AttributeError(name)
+        return int(self.w[slot_word(slot, S_KIND)])
+
+    def kind_nowait(self, name: str) -> int | None:
+        """The kind of ``name`` as committed now, without waiting (``None`` if it has no slot)."""
+        slot = self.slot(name)
+        if slot is None:
+            return None
+        w = self.w
+        if w[slot_word(slot, S_APPLIED)] < w[slot_word(slot, S_QUEUED)]:
+            kind = self.local_kinds.get(name)
+            if kind is not None:
+                return kind
+        if not w[slot_word(slot, S_IN_USE)]:
+            return None
+        return int(w[slot_word(slot, S_KIND)])
+
+    def get(self, name: str) -> tuple[int, Any]:
+        """``(kind, value)`` of attribute ``name`` for ``share.<name>``: the hot read path.
+
+        Container kinds (list, dict, set, object, iterator) return ``value=None`` without reading or
+        waiting: their proxy reads (and waits) when it is used.
+        """
+        if self.dead is not None or self._readable():
+            self.check_alive()
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self.slot(name)
+            if slot is None:
+                raise AttributeError(name)
+        w = self.w
+        base = HEADER_WORDS + slot * SLOT_WORDS
+        if w[base + S_APPLIED] < w[base + S_QUEUED]:
+            kind = self.local_kinds.get(name)
+            if kind is not None and kind in CONTAINER_KINDS:
+                return kind, None  # our own pending assignment made it a container: no need to wait
+            if not _augmented_assignment(sys._getframe(2)):
+                self._barrier(slot)
+        if not w[base + S_IN_USE]:
+            raise AttributeError(name)
+        kind = w[base + S_KIND]
+        if kind in CONTAINER_KINDS:
+            return kind, None
+        cached = self._cache.get(slot)
+        if cached is not None:
+            m = self._maps.get(slot)
+            gen = w[base + S_SEG_GEN]
+            if m is not None and m.gen == gen == cached.gen and m.words[D_SEQ] == cached.seq:
+                return kind, cached.obj
+        return kind, self._read_slot(slot, name)
+
+    def read(self, name: str, *, checked: bool = False) -> Any:
+        """The current value of attribute ``name`` (this process's cached copy: do not mutate it).
+
+        ``checked``: the caller just ran :meth:`check_alive`.
+        """
+        if not checked:
+            self.check_alive()
+        slot = self.slot(name)
+        if slot is None:
+            raise AttributeError(name)
+        self._barrier(slot)
+        return self._read_slot(slot, name)
+
+    def _read_slot(self, slot: int, name: str) -> Any:
+        w = self.w
+        gen_word = slot_word(slot, S_SEG_GEN)
+        in_use_word = slot_word(slot, S_IN_USE)
+        for attempt in range(100000):
+            if not w[in_use_word]:
+                raise AttributeError(name)
+            gen = w[gen_word]
+            m = self._maps.get(slot)
+            if m is None or m.gen != gen:
+                m = self._map(slot, gen)
+                if m is None:
+                    continue
+            dw = m.words
+            seq = dw[D_SEQ]
+            cached = self._cache.get(slot)
+            if cached is not None and cached.seq == seq and cached.gen == gen and not seq & 1:
+                return cached.obj
+            if seq & 1 or dw[D_RETIRED]:
+                time.sleep(0) if attempt < 100 else time.sleep(0.0001)
+                continue
+            base_id = dw[D_BASE_ID]
+            used = dw[D_USED]
+            incremental = cached is not None and cached.gen == gen and cached.base_id == base_id
+            try:
+                if incremental:
+                    assert cached is not None
+                    obj = parse_records(m.seg.buf, cached.offset, used, cached.obj, True)
+                else:
+                    obj = parse_records(m.seg.buf, DATA_HEADER, used, None, False)
+            except TornRead:
+                self._cache.pop(slot, None)
+                continue
+            seq2 = dw[D_SEQ]
+            if seq2 & 1 or dw[D_BASE_ID] != base_id or dw[D_RETIRED] or w[gen_word] != gen:
+                self._cache.pop(slot, None)  # a rewrite raced with us: the copy may be damaged
+                continue
+            self._cache[slot] = _Cached(gen, base_id, used, seq if seq2 != seq else seq2, obj)
+            return obj
+        raise ShareError(f"could not read share.{name}: it changes faster than it can be read")
+
+    def _map(self, slot: int, gen: int) -> _DataMap | None:
+        old = self._maps.pop(slot, None)
+        if old is not None:
+            old.close()
+        self._cache.pop(slot, None)
+        if gen == 0:
+            time.sleep(0)
+            return None
+        try:
+            seg = segment.Segment.attach(data_name(self.info.share_id, slot, gen))
+        except FileNotFoundError:
+            self.check_alive()
+            time.sleep(0)
+            return None
+        m = _DataMap(gen, seg)
+        self._maps[slot] = m
+        return m
+
+    # ------------------------------------------------------------------ writing
+    def post(self, op: str, name: str, path: Path, args: tuple[Any, ...]) -> bool:
+        """Send a write nobody waits for; ``False`` if ``name`` has no slot yet (use :meth:`call`)."""
+        slot = self.slot(name)
+        if slot is None:
+            return False
+        data = encode((op, 0, name, slot, path, args))
+        queued = slot_word(slot, S_QUEUED)
+        with self.lock:
+            if self.dead is not None:
+                raise ShareError(self._dead_message())
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+            try:
+                self.w[queued] += 1
+            finally:
+                fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
+            try:
+                self.conn.send_bytes(data)
+            except OSError:
+                raise self._fail(self._dead_message(eof=True)) from None
+        return True
+
+    def call(
+        self, op: str, name: str, path: Path, args: tuple[Any, ...], timeout: float | None = None
+    ) -> Any:
+        """Send a command and wait for its result (raised if the command raised)."""
+        with self.lock:
+            if self.dead is not None:
+                raise ShareError(self._dead_message())
+            req = next(self._ids)
+            data = encode((op, req, name, -1, path, args))
+            try:
+                self.conn.send_bytes(data)
+            except OSError:
+                raise self._fail(self._dead_message(eof=True)) from None
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    ready = self.conn.poll(0.25)
+                except OSError:
+                    raise self._fail(self._dead_message(eof=True)) from None
+                if ready:
+                    try:
+                        reply = self.conn.recv_bytes()
+                    except (EOFError, OSError):
+                        raise self._fail(self._dead_message(eof=True)) from None
+                    rid, ok, result = decode(reply)
+                    if rid == 0 and isinstance(result, BaseException):
+                        self.deferred.append(result)
+                    if rid != req:
+                        continue  # an error of an earlier write, or the answer to an interrupted call
+                    break
+                if self.proc_alive is not None and not self.proc_alive():
+                    raise self._fail(self._dead_message(eof=True))
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"the Share's coordinator did not answer within {timeout} s")
+        if not ok:
+            raise result
+        if self.deferred:
+            raise self.deferred.pop(0)
+        return result

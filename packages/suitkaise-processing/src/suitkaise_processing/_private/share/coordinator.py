@@ -1,0 +1,663 @@
+"""The coordinator process: the only writer of a Share's state.
+
+It accepts authenticated connections (``multiprocessing.connection.Listener`` with the Share's key),
+drains every command that is ready, applies them in arrival order to its mirror of the values,
+commits each changed attribute to shared memory once per batch (appending delta records where it
+can), then raises the attributes' ``applied`` counters and finally answers the commands that wait for
+a result. So an answer always comes after the write is visible, and readers that saw a queued write
+wait exactly until it is committed.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import select
+import signal
+import struct
+import sys
+import threading
+import time
+import traceback
+from multiprocessing import resource_tracker
+from multiprocessing.connection import Connection, Listener
+from typing import Any
+
+from suitkaise_processing._private.channel import decode, encode
+from suitkaise_processing._private.share import segment
+from suitkaise_processing._private.share.kinds import kind_of
+from suitkaise_processing._private.share.layout import (
+    D_BASE_ID,
+    D_RETIRED,
+    D_SEQ,
+    D_USED,
+    DATA_HEADER,
+    H_DIRVER,
+    H_PID,
+    H_STATUS,
+    MAX_SLOTS,
+    NAME_MAX,
+    OP_APPEND,
+    OP_BASE,
+    OP_EXTEND,
+    OP_SETITEM,
+    OP_UPDATE,
+    S_APPLIED,
+    S_IN_USE,
+    S_KIND,
+    S_NAME_LEN,
+    S_QUEUED,
+    S_SEG_GEN,
+    STATUS_ERROR,
+    STATUS_RUNNING,
+    STATUS_STOPPED,
+    control_name,
+    data_name,
+    slot_name_offset,
+    slot_word,
+)
+from suitkaise_processing._private.share.protocol import (
+    OP_CALL,
+    OP_CLEAR,
+    OP_DEL,
+    OP_IOP,
+    OP_NAMES,
+    OP_PING,
+    OP_SET,
+    OP_STOP,
+    Path,
+)
+from suitkaise_processing._private.share.records import record_size, write_record
+
+_FULL = None  # marker in the dirty table: rewrite the whole value
+_MAX_DELTA_LOG = 1 << 16
+_IN_PLACE_OPS = frozenset(
+    {
+        "iadd",
+        "isub",
+        "imul",
+        "itruediv",
+        "ifloordiv",
+        "imod",
+        "ipow",
+        "ilshift",
+        "irshift",
+        "iand",
+        "ior",
+        "ixor",
+        "imatmul",
+    }
+)
+
+
+class _Stop(Exception):
+    pass
+
+
+class DataWriter:
+    """The coordinator's side of one attribute's data segment."""
+
+    def __init__(self, share_id: str, slot: int) -> None:
+        self.share_id = share_id
+        self.slot = slot
+        self.seg: segment.Segment | None = None
+        self.words: memoryview | None = None
+        self.gen = 0
+        self.cap = 0
+        self.used = DATA_HEADER
+        self.base_len = 0
+        self.log_len = 0
+
+    def write_full(self, payload: bytes | memoryview) -> bool:
+        """Write the whole value; return ``True`` if a new segment generation was created."""
+        need = DATA_HEADER + record_size(payload)
+        small = self.cap > (1 << 20) and need * 16 < self.cap
+        if self.seg is None or self.words is None or need > self.cap or small:
+            self._replace(need, payload)
+            return True
+        words = self.words
+        words[D_SEQ] += 1  # odd: readers retry
+        words[D_BASE_ID] += 1
+        end = write_record(self.seg.buf, DATA_HEADER, OP_BASE, payload)
+        words[D_USED] = end
+        words[D_SEQ] += 1
+        self.used = end
+        self.base_len = len(payload)
+        self.log_len = 0
+        return False
+
+    def append(self, records: list[tuple[int, bytes | memoryview]]) -> bool:
+        """Append delta records if they fit and the log is not too long; ``False``: rewrite instead."""
+        if self.seg is None or self.words is None:
+            return False
+        total = sum(record_size(p) for _, p in records)
+        if self.used + total > self.cap or self.log_len + total > max(
+            _MAX_DELTA_LOG, 2 * self.base_len
+        ):
+            return False
+        offset = self.used
+        buf = self.seg.buf
+        for op, payload in records:
+            offset = write_record(buf, offset, op, payload)
+        self.words[D_USED] = offset
+        self.words[D_SEQ] += 2
+        self.used = offset
+        self.log_len += total
+        return True
+
+    def _replace(self, need: int, payload: bytes | memoryview) -> None:
+        cap = 4096
+        while cap < need * 2:
+            cap *= 2
+        gen = self.gen + 1
+        name = data_name(self.share_id, self.slot, gen)
+        segment.unlink(name)  # a leftover of a killed coordinator
+        seg = segment.Segment.create(name, cap)
+        words = seg.buf.cast("Q")
+        end = write_record(seg.buf, DATA_HEADER, OP_BASE, payload)
+        words[D_USED] = end
+        words[D_BASE_ID] = 1
+        words[D_SEQ] = 2
+        self.retire()
+        self.seg, self.words, self.gen, self.cap = seg, words, gen, cap
+        self.used, self.base_len, self.log_len = end, len(payload), 0
+
+    def retire(self) -> None:
+        """Mark the current segment stale for readers and unlink it."""
+        if self.seg is None or self.words is None:
+            return
+        self.words[D_RETIRED] = 1
+        self.words[D_SEQ] += 2
+        self.words.release()
+        self.seg.close()
+        segment.unlink(self.seg.name)
+        self.seg = None
+        self.words = None
+
+
+class Core:
+    """The coordinator's state: mirrors of the values, the slot table, pending commits."""
+
+    def __init__(
+        self, share_id: str, words: memoryview | None = None, ctl_buf: memoryview | None = None
+    ) -> None:
+        self.share_id = share_id
+        self.w = words
+        self.ctl_buf = ctl_buf
+        self.values: dict[str, Any] = {}
+        self.slot_of: dict[str, int] = {}
+        self.writers: dict[int, DataWriter] = {}
+        self.dirty: dict[str, list[tuple[int, bytes | memoryview]] | None] = {}
+        self.counts: dict[int, int] = {}
+        self.stopping = False
+        if words is None or ctl_buf is None:
+            return  # a local mirror only (the owner's copy while the Share is stopped)
+        # slots named by an earlier run of this Share (kept across stop/start)
+        for slot in range(MAX_SLOTS):
+            length = words[slot_word(slot, S_NAME_LEN)]
+            if length:
+                off = slot_name_offset(slot)
+                self.slot_of[bytes(ctl_buf[off : off + length]).decode()] = slot
+
+    # ------------------------------------------------------------------ slots
+    def slot_for(self, name: str) -> int:
+        slot = self.slot_of.get(name)
+        if slot is not None:
+            return slot
+        if self.w is None or self.ctl_buf is None:
+            return -1
+        raw = name.encode()
+        if len(raw) > NAME_MAX:
+            raise ValueError(
+                f"attribute name {name!r} is longer than {NAME_MAX} bytes; use a shorter name"
+            )
+        slot = len(self.slot_of)
+        if slot >= MAX_SLOTS:
+            raise ValueError(
+                f"a Share holds at most {MAX_SLOTS} distinct attribute names; store related values "
+                "together in a dict attribute"
+            )
+        off = slot_name_offset(slot)
+        self.ctl_buf[off : off + len(raw)] = raw
+        self.w[slot_word(slot, S_NAME_LEN)] = len(raw)
+        self.slot_of[name] = slot
+        self.w[H_DIRVER] += 1
+        return slot
+
+    # ------------------------------------------------------------------ applying commands
+    def apply(self, op: str, name: str, path: Path, args: tuple[Any, ...]) -> Any:
+        if op == OP_SET:
+            return self._set(name, path, args[0])
+        if op == OP_IOP:
+            opname, operand = args
+            if opname not in _IN_PLACE_OPS:
+                raise ValueError(f"unknown in-place operation {opname!r}")
+            current = self._get(name, path)
+            new = getattr(operator, opname)(current, operand)
+            self._set(name, path, new)
+            return None
+        if op == OP_CALL:
+            method, call_args, call_kwargs = args
+            return self._call(name, path, method, call_args, call_kwargs)
+        if op == OP_DEL:
+            return self._delete(name, path)
+        if op == OP_NAMES:
+            return sorted(self.values)
+        if op == OP_CLEAR:
+            for key in list(self.values):
+                self._delete(key, ())
+            return None
+        if op == OP_PING:
+            return None
+        if op == OP_STOP:
+            self.stopping = True
+            return dict(self.values)
+        raise ValueError(f"unknown Share command {op!r}")
+
+    def _resolve(self, name: str, path: Path) -> Any:
+        try:
+            target = self.values[name]
+        except KeyError:
+            raise AttributeError(f"the Share has no attribute {name!r}") from None
+        for kind, key in path:
+            target = getattr(target, key) if kind == "a" else target[key]
+        return target
+
+    def _get(self, name: str, path: Path) -> Any:
+        return self._resolve(name, path)
+
+    def _set(self, name: str, path: Path, value: Any) -> None:
+        if not path:
+            self.slot_for(name)
+            self.values[name] = value
+            self.dirty[name] = _FULL
+            return
+        parent = self._resolve(name, path[:-1])
+        kind, key = path[-1]
+        if kind == "a":
+            setattr(parent, key, value)
+        else:
+            parent[key] = value
+        if len(path) == 1 and kind == "i" and type(parent) is dict:
+            self._delta(name, OP_SETITEM, (key, value))
+        else:
+            self.dirty[name] = _FULL
+
+    def _delete(self, name: str, path: Path) -> None:
+        if not path:
+            if name not in self.values:
+                raise AttributeError(f"the Share has no attribute {name!r}")
+            del self.values[name]
+            self.dirty[name] = _FULL
+            return
+        parent = self._resolve(name, path[:-1])
+        kind, key = path[-1]
+        if kind == "a":
+            delattr(parent, key)
+        else:
+            del parent[key]
+        self.dirty[name] = _FULL
+
+    def _call(
+        self, name: str, path: Path, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        target = self._resolve(name, path)
+        if not path and type(target) is list and method in ("append", "extend") and not kwargs:
+            if method == "append":
+                target.append(args[0])
+                self._delta(name, OP_APPEND, args[0])
+            else:
+                items = list(args[0])
+                target.extend(items)
+                self._delta(name, OP_EXTEND, items)
+            return None
+        if not path and type(target) is dict and method == "update" and len(args) <= 1:
+            items = dict(*args, **kwargs)
+            target.update(items)
+            self._delta(name, OP_UPDATE, items)
+            return None
+        self.dirty[name] = _FULL  # even if the call raises: it may have changed something first
+        if method == "__next__":
+            return next(target)
+        result = getattr(target, method)(*args, **kwargs)
+        return None if result is target else result  # in-place operators return the target itself
+
+    def _delta(self, name: str, op: int, value: Any) -> None:
+        if name in self.dirty and self.dirty[name] is _FULL:
+            return
+        records = self.dirty.setdefault(name, [])
+        if records is not None:
+            records.append((op, encode(value)))
+
+    # ------------------------------------------------------------------ committing
+    def commit(self) -> None:
+        w = self.w
+        for name, records in self.dirty.items():
+            slot = self.slot_of[name]
+            writer = self.writers.get(slot)
+            if writer is None:
+                writer = self.writers[slot] = DataWriter(self.share_id, slot)
+            if name not in self.values:
+                w[slot_word(slot, S_IN_USE)] = 0
+                writer.retire()
+                w[slot_word(slot, S_SEG_GEN)] = 0
+                continue
+            value = self.values[name]
+            if records is _FULL or not writer.append(records):
+                try:
+                    payload = encode(value)
+                except Exception as exc:
+                    # the value cannot be stored any more: keep the last good state visible
+                    _report(f"share.{name} could not be serialized after a change", exc)
+                    continue
+                if writer.write_full(payload):
+                    w[slot_word(slot, S_SEG_GEN)] = writer.gen
+                w[slot_word(slot, S_KIND)] = kind_of(value)
+            w[slot_word(slot, S_IN_USE)] = 1
+        self.dirty.clear()
+        for slot, n in self.counts.items():
+            w[slot_word(slot, S_APPLIED)] += n
+        self.counts.clear()
+
+    def release(self) -> None:
+        for writer in self.writers.values():
+            writer.retire()
+        self.writers.clear()
+
+
+def _report(what: str, exc: BaseException) -> None:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    print(f"suitkaise Share coordinator: {what}: {text}", file=sys.stderr, flush=True)
+
+
+class _Acceptor(threading.Thread):
+    """Accepts and authenticates connections, hands them to the main loop through a wake-up pipe."""
+
+    def __init__(self, listener: Listener, wake_w: int) -> None:
+        super().__init__(name="sk-share-accept", daemon=True)
+        self.listener = listener
+        self.wake_w = wake_w
+        self.lock = threading.Lock()
+        self.new: list[Connection] = []
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn = self.listener.accept()
+            except OSError:
+                return  # listener closed
+            except Exception:
+                continue  # failed authentication: ignore the caller
+            with self.lock:
+                self.new.append(conn)
+            try:
+                os.write(self.wake_w, b"x")
+            except OSError:
+                return
+
+    def take(self) -> list[Connection]:
+        with self.lock:
+            new, self.new = self.new, []
+        return new
+
+
+def entry() -> None:
+    """Entry point of the coordinator process (``python -c "...; entry()"``).
+
+    Its configuration arrives on stdin (length-prefixed, encoded); it answers ``ready`` or an error
+    on stdout. It is a plain subprocess rather than a ``multiprocessing`` child, so it never re-runs
+    the user's ``__main__`` and can be started from daemonic processes (pool workers) too.
+    """
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # Ctrl-C is for the user's processes; the owner stops us
+    raw = sys.stdin.buffer.read()
+    config = decode(raw)
+    for entry_path in reversed(config["sys_path"]):
+        if entry_path not in sys.path:
+            sys.path.insert(0, entry_path)
+    # share the owner's resource tracker (as multiprocessing children do), never start our own
+    resource_tracker._resource_tracker._fd = config["tracker_fd"]  # type: ignore[attr-defined]
+    lifeline = Connection(config["lifeline_fd"], writable=False)
+    out = sys.stdout.buffer
+
+    def ready(status: str, detail: str = "") -> None:
+        out.write(encode((status, detail)))
+        out.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)  # closes our end of the answer pipe: the owner reads until EOF
+        os.close(devnull)
+
+    main(config["share_id"], config["address"], config["authkey"], ready, lifeline, config["seed"])
+
+
+def main(
+    share_id: str,
+    address: str,
+    authkey: bytes,
+    ready: Any,
+    lifeline: Connection,
+    seed: bytes,
+) -> None:
+    """Run the coordinator until it is stopped or its owner is gone."""
+    ctl = segment.Segment.attach(control_name(share_id))
+    words = ctl.buf.cast("Q")
+    core = Core(share_id, words, ctl.buf)
+    listener: Listener | None = None
+    try:
+        values, pending = decode(seed)
+        for name, value in values.items():
+            core.apply(OP_SET, name, (), (value,))
+        for op, name, path, args in pending:
+            try:
+                core.apply(op, name, path, args)
+            except Exception as exc:
+                _report(f"a change queued while stopped failed (share.{name})", exc)
+        core.commit()
+        listener = Listener(address, family="AF_UNIX", authkey=authkey)
+        os.chmod(address, 0o600)
+        words[H_PID] = os.getpid()
+        words[H_STATUS] = STATUS_RUNNING
+    except BaseException as exc:
+        words[H_STATUS] = STATUS_ERROR
+        core.release()
+        try:
+            ready("error", "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        except Exception:
+            pass
+        raise
+    ready("ready")
+    try:
+        _serve(core, listener, lifeline)
+        words[H_STATUS] = STATUS_STOPPED
+    except BaseException:
+        words[H_STATUS] = STATUS_ERROR
+        raise
+    finally:
+        core.release()
+        try:
+            listener.close()
+        except OSError:
+            pass
+        words.release()
+        ctl.close()
+
+
+class _Peer:
+    """A client connection and the bytes received from it that do not yet form a whole message."""
+
+    __slots__ = ("buf", "conn", "fd")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.fd = conn.fileno()
+        self.buf = bytearray()
+
+    def messages(self) -> list[bytes] | None:
+        """Read what is available (the socket is readable) and split it into messages; None at EOF."""
+        try:
+            chunk = os.read(self.fd, 1 << 20)
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        buf = self.buf
+        buf += chunk
+        out: list[bytes] = []
+        pos = 0
+        end = len(buf)
+        while end - pos >= 4:
+            (size,) = _SIZE.unpack_from(buf, pos)
+            head = 4
+            if size == -1:  # multiprocessing's header for messages over 2 GiB
+                if end - pos < 12:
+                    break
+                (size,) = _BIG.unpack_from(buf, pos + 4)
+                head = 12
+            if end - pos - head < size:
+                break
+            start = pos + head
+            out.append(bytes(buf[start : start + size]))
+            pos = start + size
+        if pos:
+            del buf[:pos]
+        return out
+
+
+_SIZE = struct.Struct("!i")
+_BIG = struct.Struct("!Q")
+
+
+def _serve(core: Core, listener: Listener, lifeline: Connection) -> None:
+    wake_r, wake_w = os.pipe()
+    acceptor = _Acceptor(listener, wake_w)
+    acceptor.start()
+    peers: dict[int, _Peer] = {}
+    poller = select.poll()
+    poller.register(wake_r, select.POLLIN)
+    life_fd = lifeline.fileno()
+    poller.register(life_fd, select.POLLIN)
+    idle_seen: dict[int, tuple[int, int]] = {}
+    idle_since = time.monotonic()
+    try:
+        while True:
+            events = poller.poll(1000)
+            if not events:
+                idle_since = _repair_lost_writes(core, idle_seen, idle_since)
+                continue
+            idle_seen.clear()
+            idle_since = time.monotonic()
+            replies: list[tuple[Connection, int, bool, Any]] = []
+            for fd, _mask in events:
+                if fd == life_fd:
+                    return  # the owning process is gone: nobody can stop us properly
+                if fd == wake_r:
+                    os.read(wake_r, 4096)
+                    for conn in acceptor.take():
+                        peer = _Peer(conn)
+                        peers[peer.fd] = peer
+                        poller.register(peer.fd, select.POLLIN)
+                    continue
+                peer = peers.get(fd)
+                if peer is None:
+                    continue
+                messages = peer.messages()
+                if messages is None:
+                    poller.unregister(fd)
+                    del peers[fd]
+                    _deferred_sent.pop(id(peer.conn), None)
+                    peer.conn.close()
+                    continue
+                for data in messages:
+                    _handle(core, peer.conn, data, replies)
+                    if core.stopping:
+                        break
+                if core.stopping:
+                    break
+            core.commit()
+            for conn, req, ok, result in replies:
+                _reply(conn, req, ok, result)
+            if core.stopping:
+                return
+    finally:
+        for peer in peers.values():
+            peer.conn.close()
+        os.close(wake_r)
+        os.close(wake_w)
+
+
+def _handle(
+    core: Core, conn: Connection, data: bytes, replies: list[tuple[Connection, int, bool, Any]]
+) -> None:
+    try:
+        op, req, name, slot, path, args = decode(data)
+    except Exception as exc:
+        _report("a command could not be decoded", exc)
+        return
+    try:
+        result: Any = core.apply(op, name, path, args)
+        ok = True
+    except BaseException as exc:
+        result, ok = exc, False
+        if not req:
+            _defer_error(conn, replies, name, op, exc)
+    if slot >= 0 and not req:
+        core.counts[slot] = core.counts.get(slot, 0) + 1
+    if req:
+        replies.append((conn, req, ok, result))
+
+
+_MAX_DEFERRED = 16
+_deferred_sent: dict[int, int] = {}
+
+
+def _defer_error(
+    conn: Connection,
+    replies: list[tuple[Connection, int, bool, Any]],
+    name: str,
+    op: str,
+    exc: BaseException,
+) -> None:
+    """Send the error of a write nobody waits for to its writer (raised at its next access).
+
+    At most a few per connection, so a client that never reads cannot fill its socket buffer.
+    """
+    sent = _deferred_sent.get(id(conn), 0)
+    if sent >= _MAX_DEFERRED:
+        _report(f"share.{name}: {op} failed (no one waits for its result)", exc)
+        return
+    _deferred_sent[id(conn)] = sent + 1
+    replies.append((conn, 0, False, exc))
+
+
+def _reply(conn: Connection, req: int, ok: bool, result: Any) -> None:
+    try:
+        data = encode((req, ok, result))
+    except Exception as exc:
+        from suitkaise_processing._private.errors import ShareError
+
+        data = encode((req, False, ShareError(f"the result could not be sent back: {exc}")))
+    try:
+        conn.send_bytes(data)
+    except OSError:
+        pass  # the client is gone
+
+
+def _repair_lost_writes(core: Core, seen: dict[int, tuple[int, int]], idle_since: float) -> float:
+    """A writer that died between announcing a write and sending it leaves readers waiting: after a
+    few idle seconds with the same counts, count those writes as applied."""
+    if time.monotonic() - idle_since < 5.0:
+        return idle_since
+    w = core.w
+    for slot in core.slot_of.values():
+        queued = w[slot_word(slot, S_QUEUED)]
+        applied = w[slot_word(slot, S_APPLIED)]
+        if applied < queued:
+            if seen.get(slot) == (queued, applied):
+                w[slot_word(slot, S_APPLIED)] = queued
+                seen.pop(slot, None)
+            else:
+                seen[slot] = (queued, applied)
+    return time.monotonic()

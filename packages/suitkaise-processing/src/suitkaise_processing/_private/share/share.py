@@ -1,0 +1,560 @@
+"""``Share``: attributes shared by every process that holds the object."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from multiprocessing import resource_tracker
+from typing import Any
+
+from suitkaise_processing._private.channel import decode, encode
+from suitkaise_processing._private.errors import ShareError
+from suitkaise_processing._private.share import coordinator, segment
+from suitkaise_processing._private.share.client import Client, ShareInfo
+from suitkaise_processing._private.share.kinds import check_supported, is_reconnector, kind_of
+from suitkaise_processing._private.share.layout import (
+    CONTROL_SIZE,
+    H_MAGIC,
+    H_STATUS,
+    MAGIC,
+    MAX_SLOTS,
+    S_IN_USE,
+    S_SEG_GEN,
+    STATUS_ERROR,
+    STATUS_RUNNING,
+    STATUS_STARTING,
+    control_name,
+    data_name,
+    data_prefix,
+    slot_word,
+)
+from suitkaise_processing._private.share.protocol import (
+    OP_CLEAR,
+    OP_DEL,
+    OP_IOP,
+    OP_SET,
+    OP_STOP,
+    Path,
+)
+from suitkaise_processing._private.share.proxies import (
+    _plain,
+    is_same_proxy,
+    pending_op,
+    wrap_kind,
+)
+
+_START_TIMEOUT = 60.0
+_ENTRY = "from suitkaise_processing._private.share.coordinator import entry; entry()"
+_clients_lock = threading.Lock()
+_clients: dict[str, Client] = {}  # this process's live link to each Share it uses, by share id
+
+
+def _client_for(info: ShareInfo) -> Client:
+    """This process's client of the Share ``info`` describes (created on first use)."""
+    client = _clients.get(info.share_id)
+    if client is not None and client.pid == os.getpid() and client.info == info:
+        return client
+    with _clients_lock:
+        client = _clients.get(info.share_id)
+        if client is not None and client.pid == os.getpid() and client.info == info:
+            return client
+        client = Client(info)
+        _clients[info.share_id] = client
+        return client
+
+
+class _Owner:
+    """What only the creating process holds: the coordinator process and the saved state.
+
+    Kept apart from the ``Share`` so a finalizer can clean up without keeping the Share alive.
+    """
+
+    def __init__(self, info: ShareInfo, tmpdir: str) -> None:
+        self.info = info
+        self.tmpdir = tmpdir
+        self.pid = os.getpid()
+        self.lock = threading.RLock()
+        self.proc: Any = None
+        self.client: Client | None = None
+        self.control: segment.Segment | None = None
+        self.lifeline: Any = None
+        self.running = False
+        self.error = False
+        # the state while stopped: changes made then apply here and reach the others at start()
+        self.local = coordinator.Core(info.share_id)
+
+    def start(self) -> None:
+        with self.lock:
+            if self.running:
+                return
+            info = self.info
+            os.makedirs(self.tmpdir, mode=0o700, exist_ok=True)
+            os.close(os.open(info.lock_path, os.O_CREAT | os.O_RDWR, 0o600))
+            name = control_name(info.share_id)
+            segment.unlink(name)
+            self.control = segment.Segment.create(name, CONTROL_SIZE)
+            words = self.control.buf.cast("Q")
+            words[H_MAGIC] = MAGIC
+            words[H_STATUS] = STATUS_STARTING
+            words.release()
+            life_r, life_w = os.pipe()
+            tracker_fd = (
+                resource_tracker.getfd()
+            )  # the coordinator registers its segments with ours
+            config = {
+                "tracker_fd": tracker_fd,
+                "share_id": info.share_id,
+                "address": info.address,
+                "authkey": info.authkey,
+                "lifeline_fd": life_r,
+                "sys_path": [p for p in sys.path if isinstance(p, str)],
+                "seed": bytes(encode((self.local.values, []))),
+            }
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", _ENTRY],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    pass_fds=(life_r, tracker_fd),
+                    close_fds=True,
+                )
+            except BaseException:
+                os.close(life_r)
+                os.close(life_w)
+                self._cleanup()
+                raise
+            os.close(life_r)
+            self.proc = proc
+            self.lifeline = life_w
+            status, detail = self._handshake(bytes(encode(config)))
+            if status != "ready":
+                self._abort(join_timeout=1.0)
+                raise ShareError(f"the Share's coordinator could not start: {detail}")
+            try:
+                self.client = Client(info, proc_alive=self.proc_alive)
+            except BaseException:
+                self._abort()
+                raise
+            with _clients_lock:
+                _clients[info.share_id] = self.client
+            self.local = coordinator.Core(info.share_id)
+            self.running = True
+            self.error = False
+
+    def _handshake(self, config: bytes) -> tuple[str, str]:
+        proc = self.proc
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        try:
+            proc.stdin.write(config)
+            proc.stdin.close()
+        except OSError:
+            pass
+        deadline = time.monotonic() + _START_TIMEOUT
+        chunks: list[bytes] = []
+        fd = proc.stdout.fileno()
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([fd], [], [], 0.1)
+            if readable:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        proc.stdout.close()
+        if not chunks:
+            code = proc.poll()
+            if code is None:
+                return ("error", f"no answer within {_START_TIMEOUT} s")
+            return ("error", f"the coordinator exited with code {code} (see its stderr above)")
+        try:
+            status, detail = decode(b"".join(chunks))
+        except Exception as exc:
+            return ("error", f"unreadable answer from the coordinator: {exc}")
+        return (str(status), str(detail))
+
+    def proc_alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float) -> bool:
+        with self.lock:
+            if not self.running:
+                return True
+            clean = True
+            client = self.client
+            try:
+                if client is None:
+                    raise ShareError("no client")
+                values = client.call(OP_STOP, "", (), (), timeout=timeout)
+            except (ShareError, TimeoutError, OSError):
+                clean = False
+                if not self.proc_alive():
+                    self.error = True
+                values = self._rescue()
+            self.local = coordinator.Core(self.info.share_id)
+            self.local.values.update(values)
+            self._abort(join_timeout=timeout)
+            if self.proc is not None and self.proc.returncode not in (0, None):
+                clean = False
+            self.proc = None
+            return clean
+
+    def _rescue(self) -> dict[str, Any]:
+        """The last committed values, read straight from shared memory (the coordinator is gone)."""
+        values: dict[str, Any] = {}
+        client = self.client
+        if client is None or client.dead == "closed":
+            return values
+        for name in list(client._slots) + [n for n in _all_names(client) if n not in client._slots]:
+            slot = client.slot(name)
+            if slot is None or not client.w[slot_word(slot, S_IN_USE)]:
+                continue
+            try:
+                values[name] = client._read_slot(slot, name)
+            except Exception:
+                continue
+        return values
+
+    def _abort(self, join_timeout: float = 5.0) -> None:
+        proc = self.proc
+        if proc is not None:
+            try:
+                proc.wait(join_timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5.0)
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        """Free everything: connection, segments, socket, lock file. Safe to call twice."""
+        self.running = False
+        client = self.client
+        self.client = None
+        slots_gens: list[tuple[int, int]] = []
+        if client is not None:
+            try:
+                for slot in range(MAX_SLOTS):
+                    gen = client.w[slot_word(slot, S_SEG_GEN)]
+                    if gen:
+                        slots_gens.append((slot, gen))
+            except ValueError:
+                pass
+            client.close()
+            with _clients_lock:
+                if _clients.get(self.info.share_id) is client:
+                    del _clients[self.info.share_id]
+        for slot, gen in slots_gens:
+            segment.unlink(data_name(self.info.share_id, slot, gen))
+        for leftover in segment.list_names(data_prefix(self.info.share_id)):
+            segment.unlink(leftover)
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        segment.unlink(control_name(self.info.share_id))
+        if self.lifeline is not None:
+            os.close(self.lifeline)
+            self.lifeline = None
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def finalize(self) -> None:
+        """Last-resort cleanup when the Share is garbage collected or the interpreter exits."""
+        if os.getpid() != self.pid:
+            return
+        with self.lock:
+            if self.running:
+                self.stop(timeout=2.0)
+
+
+def _local_result(result: Any) -> Any:
+    """A result computed on the owner's own copy: hand out a copy, as the coordinator would."""
+    return decode(encode(result)) if result is not None else None
+
+
+def _all_names(client: Client) -> list[str]:
+    client.slot("")  # refreshes the directory
+    return list(client._slots)
+
+
+def _rebuild_share(info: ShareInfo) -> Share:
+    share = object.__new__(Share)
+    object.__setattr__(share, "_sk_info", info)
+    object.__setattr__(share, "_sk_owner", None)
+    return share
+
+
+class Share:
+    """Attributes shared by every process that holds this object; updates are never lost.
+
+    ``Share()`` starts a coordinator process. Assign attributes as on any object
+    (``share.counter = 0``), pass the Share to ``Skprocess``es, ``Pool`` functions or threads, and use the
+    attributes normally: ``share.counter += 1``, ``share.items.append(x)``, ``share.d[k] += 1``,
+    ``share.timer.add_time(t)`` and method calls are applied atomically, in order, by the coordinator;
+    reads come from shared memory without a round trip and include every write queued before them.
+    """
+
+    _sk_info: ShareInfo
+    _sk_owner: _Owner | None
+
+    def __init__(self) -> None:
+        share_id = secrets.token_hex(4)
+        tmpdir = os.path.join(tempfile.gettempdir(), f"sk_share_{share_id}")
+        info = ShareInfo(
+            share_id=share_id,
+            address=os.path.join(tmpdir, "c"),
+            authkey=secrets.token_bytes(32),
+            lock_path=os.path.join(tmpdir, "lock"),
+        )
+        owner = _Owner(info, tmpdir)
+        object.__setattr__(self, "_sk_info", info)
+        object.__setattr__(self, "_sk_owner", owner)
+        weakref.finalize(self, owner.finalize)
+        owner.start()
+
+    # ------------------------------------------------------------------ routing (used by proxies)
+    def _sk_id(self) -> str:
+        return self._sk_info.share_id
+
+    def _sk_own(self) -> _Owner | None:
+        owner = self._sk_owner
+        if owner is not None and owner.pid == os.getpid():
+            return owner
+        return None
+
+    def _sk_client(self) -> Client:
+        owner = self._sk_own()
+        if owner is not None:
+            client = owner.client
+            if client is None:
+                raise ShareError("the Share is stopped; call share.start() first")
+            return client
+        return _client_for(self._sk_info)
+
+    def _sk_stopped(self) -> _Owner | None:
+        owner = self._sk_own()
+        if owner is not None and not owner.running:
+            return owner
+        return None
+
+    def _sk_read(self, name: str) -> Any:
+        stopped = self._sk_stopped()
+        if stopped is not None:
+            try:
+                return stopped.local.values[name]
+            except KeyError:
+                raise AttributeError(f"the Share has no attribute {name!r}") from None
+        try:
+            return self._sk_client().read(name)
+        except AttributeError:
+            raise AttributeError(f"the Share has no attribute {name!r}") from None
+
+    def _sk_post(self, op: str, name: str, path: Path, args: tuple[Any, ...]) -> None:
+        stopped = self._sk_stopped()
+        if stopped is not None:
+            stopped.local.apply(op, name, path, args)
+            return
+        client = self._sk_client()
+        client.check_alive()
+        if not client.post(op, name, path, args):
+            client.call(op, name, path, args)
+
+    def _sk_call(self, op: str, name: str, path: Path, args: tuple[Any, ...]) -> Any:
+        stopped = self._sk_stopped()
+        if stopped is not None:
+            return _local_result(stopped.local.apply(op, name, path, args))
+        client = self._sk_client()
+        client.check_alive()
+        return client.call(op, name, path, args)
+
+    # ------------------------------------------------------------------ attribute access
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith(("__", "_sk_")):
+            raise AttributeError(name)
+        stopped = self._sk_stopped()
+        if stopped is not None:
+            value = self._sk_read(name)
+            return wrap_kind(self, name, (), kind_of(value), value)
+        try:
+            kind, value = self._sk_client().get(name)
+        except AttributeError:
+            raise AttributeError(f"the Share has no attribute {name!r}") from None
+        return wrap_kind(self, name, (), kind, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith(("__", "_sk_")):
+            raise AttributeError(
+                f"{name!r} is reserved; Share attributes cannot start with '__' or '_sk_'"
+            )
+        origin = (self._sk_id(), name, ())
+        op = pending_op(value, origin)
+        if op is not None:
+            self._sk_post(OP_IOP, name, (), op)
+            return
+        if is_same_proxy(value, origin):
+            return  # share.items += [...] already sent the extend
+        value = _plain(value)
+        check_supported(name, value)
+        stopped = self._sk_stopped()
+        if stopped is not None:
+            stopped.local.apply(OP_SET, name, (), (value,))
+            return
+        client = self._sk_client()
+        client.check_alive()
+        client.local_kinds[name] = kind_of(value)
+        if not client.post(OP_SET, name, (), (value,)):
+            client.call(OP_SET, name, (), (value,))
+
+    def __delattr__(self, name: str) -> None:
+        if name.startswith(("__", "_sk_")):
+            raise AttributeError(name)
+        try:
+            self._sk_call(OP_DEL, name, (), ())
+        except AttributeError:
+            raise AttributeError(f"the Share has no attribute {name!r}") from None
+
+    def __dir__(self) -> list[str]:
+        names = set(super().__dir__())
+        try:
+            names.update(self._sk_names())
+        except ShareError:
+            pass
+        return sorted(names)
+
+    def _sk_names(self) -> list[str]:
+        stopped = self._sk_stopped()
+        if stopped is not None:
+            return sorted(stopped.local.values)
+        return self._sk_client().names()
+
+    def __repr__(self) -> str:
+        try:
+            names = self._sk_names()
+            parts = []
+            for name in names:
+                text = repr(self._sk_read(name))
+                parts.append(f"{name}={text if len(text) <= 60 else text[:57] + '...'}")
+            state = "" if self.is_running else "stopped; "
+            return f"Share({state}{', '.join(parts)})"
+        except (ShareError, AttributeError):
+            return "Share(<not running>)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_share, (self._sk_info,))
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start the coordinator (``Share()`` already did); changes made while stopped apply now."""
+        owner = self._sk_own()
+        if owner is None:
+            raise ShareError("only the process that created the Share can start() it")
+        owner.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop the coordinator and free its shared memory; the values are kept for ``start()``.
+
+        Returns ``True`` if it stopped cleanly, ``False`` if it had to be killed or had died.
+        """
+        owner = self._sk_own()
+        if owner is None:
+            raise ShareError("only the process that created the Share can stop() it")
+        return owner.stop(timeout)
+
+    def exit(self, timeout: float = 5.0) -> bool:
+        """Alias of :meth:`stop`."""
+        return self.stop(timeout)
+
+    def clear(self) -> None:
+        """Remove every attribute."""
+        self._sk_call(OP_CLEAR, "", (), ())
+
+    def reconnect_all(self, *, start_threads: bool = False, **auth: Any) -> dict[str, Any]:
+        """Live resources for every attribute holding cucumber ``Reconnector``s, by attribute name.
+
+        The stored values stay placeholders (a live connection cannot be shared); each call returns
+        fresh connections made in this process. ``auth`` is passed to ``cucumber.reconnect_all``.
+        """
+        import cucumber
+
+        out: dict[str, Any] = {}
+        for name in self._sk_names():
+            value = self._sk_read(name)
+            if not _holds_reconnector(value):
+                continue
+            fresh = decode(encode(value))  # never reconnect the cached snapshot in place
+            out[name] = cucumber.reconnect_all(fresh, start_threads=start_threads, **auth)
+        return out
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the coordinator is running."""
+        owner = self._sk_own()
+        if owner is not None:
+            return (
+                owner.running
+                and owner.proc_alive()
+                and owner.client is not None
+                and owner.client.dead is None
+            )
+        try:
+            client = _client_for(self._sk_info)
+            client.check_alive()
+        except Exception:
+            return False
+        return bool(client.w[H_STATUS] == STATUS_RUNNING)
+
+    @property
+    def has_error(self) -> bool:
+        """Whether the coordinator died or failed (accesses raise ``ShareError``)."""
+        owner = self._sk_own()
+        if owner is not None:
+            if owner.running and not owner.proc_alive():
+                owner.error = True
+            client = owner.client
+            if client is not None and client.dead not in (None, "closed"):
+                owner.error = True
+            return owner.error
+        try:
+            client = _client_for(self._sk_info)
+        except ShareError:
+            return True
+        try:
+            client.check_alive()
+        except ShareError:
+            return client.dead not in (None, "closed") or client.w[H_STATUS] == STATUS_ERROR
+        except Exception:
+            return True
+        return bool(client.w[H_STATUS] == STATUS_ERROR)
+
+    def __enter__(self) -> Share:
+        owner = self._sk_own()
+        if owner is not None and not owner.running:
+            owner.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._sk_own() is not None:
+            self.stop()
+
+
+def _holds_reconnector(value: Any, depth: int = 0) -> bool:
+    if is_reconnector(value):
+        return True
+    if depth >= 2:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_reconnector(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple, set)):
+        return any(_holds_reconnector(v, depth + 1) for v in value)
+    attrs = getattr(value, "__dict__", None)
+    if isinstance(attrs, dict):
+        return any(_holds_reconnector(v, depth + 1) for v in attrs.values())
+    return False
+
+
+__all__ = ["Share"]

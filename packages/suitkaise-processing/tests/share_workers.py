@@ -1,0 +1,148 @@
+"""Functions and classes the Share tests' child processes import by reference (plain multiprocessing)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from suitkaise_processing import Share, Skprocess
+
+
+def increment(share: Share, n: int, done: Any = None) -> None:
+    for _ in range(n):
+        share.counter += 1
+    if done is not None:
+        done.put(os.getpid())
+
+
+def bump_dict(share: Share, keys: list[str], done: Any = None) -> None:
+    for key in keys:
+        share.d[key] += 1
+    if done is not None:
+        done.put(os.getpid())
+
+
+def set_dict_items(share: Share, prefix: str, n: int, done: Any = None) -> None:
+    for i in range(n):
+        share.d[f"{prefix}-{i}"] = i
+    if done is not None:
+        done.put(os.getpid())
+
+
+def append_items(share: Share, prefix: str, n: int, done: Any = None) -> None:
+    for i in range(n):
+        share.items.append(f"{prefix}-{i}")
+    if done is not None:
+        done.put(os.getpid())
+
+
+def pop_items(share: Share, n: int, out: Any) -> None:
+    popped = [share.items.pop() for _ in range(n)]
+    out.put(popped)
+
+
+def take_from_iterator(share: Share, out: Any) -> None:
+    taken = []
+    for value in share.it:
+        taken.append(value)
+    out.put(taken)
+
+
+def call_methods(share: Share, n: int, done: Any = None) -> None:
+    for _ in range(n):
+        share.acc.add(2)
+    if done is not None:
+        done.put(share.acc.total)
+
+
+def add_times(share: Share, n: int, done: Any = None) -> None:
+    for i in range(n):
+        share.timer.add_time(0.001 * (i + 1))
+    if done is not None:
+        done.put(os.getpid())
+
+
+def write_then_read(share: Share, out: Any) -> None:
+    """Reads its own writes at once, every time."""
+    seen = []
+    for i in range(200):
+        share.mine = i
+        seen.append(share.mine)
+        share.log.append(i)
+        seen.append(len(share.log) >= i + 1)
+    out.put(seen)
+
+
+def write_and_signal(share: Share, value: int, ready: Any) -> None:
+    share.flag = value
+    share.items.append(value)
+    ready.set()
+
+
+def access_after_signal(share: Share, go: Any, out: Any) -> None:
+    share.counter  # noqa: B018 - connects before the coordinator is killed
+    out.put("connected")
+    go.wait(60)
+    try:
+        share.counter += 1
+        _ = share.counter
+    except Exception as exc:
+        out.put(type(exc).__name__)
+    else:
+        out.put("no error")
+
+
+def owner_that_dies(out: Any) -> None:
+    """Creates a Share, reports its coordinator pid and segment prefix, then dies without cleanup."""
+    share = Share()
+    share.x = 1
+    owner = share._sk_owner
+    assert owner is not None
+    out.put((owner.proc.pid, share._sk_id()))
+    os._exit(0)
+
+
+class Accumulator:
+    """A user class held in a Share."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.history: list[int] = []
+
+    def add(self, n: int) -> int:
+        self.total += n
+        self.history.append(n)
+        return self.total
+
+    def peek(self) -> int:
+        return self.total
+
+
+class IncrementProcess(Skprocess):
+    """The how-to's basic-usage process."""
+
+    def __init__(self, share: Share) -> None:
+        self.share = share
+        self.process_config.runs = 10
+
+    def __postrun__(self) -> None:
+        self.share.counter += 1
+
+
+class AppendProcess(Skprocess):
+    def __init__(self, share: Share, value: int) -> None:
+        self.share = share
+        self.value = value
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.share.items.append(self.value)
+
+    def __result__(self) -> int:
+        return len(self.share.items)
+
+
+def pool_increment(share: Share) -> int:
+    share.counter += 1
+    share.seen.append(os.getpid())
+    return int(share.counter)

@@ -97,6 +97,8 @@ class Core:
     exchange: Callable[[int], int]
     load: Callable[[], int]
     store: Callable[[int], None]
+    lock_enter: Callable[[], bool]
+    lock_release: Callable[..., None]
 
     def __init__(
         self,
@@ -115,7 +117,7 @@ class Core:
         self.width = int(words[WIDTH])
         self.instance = int(words[INSTANCE])
         self.low, self.high = value_range(self.width)
-        self.value_cls: type[CounterInt] = value_class(f"{names.segment}#{self.instance}")
+        self.value_cls: type[CounterInt] = value_class()
         self.refs = 0
         self.closed = False
         self.recoveries = 0
@@ -213,7 +215,42 @@ class Core:
             return words[0]
 
         def store(new: int) -> None:
-            exchange(new)
+            if not low <= new <= high:
+                raise overflow(new)
+            if not sem_acquire(False) and not sem_acquire(True, poll):
+                slow(None)
+            outer = words[1] != pid
+            if outer:
+                words[1] = pid
+                words[2] += 1
+            try:
+                words[0] = new
+            finally:
+                if outer:
+                    words[1] = 0
+                sem_release()
+
+        sem_count = self.sem._count
+        sem_is_mine = self.sem._is_mine
+        describe = self.names.describe
+
+        def lock_enter() -> bool:
+            if not sem_acquire(False) and not sem_acquire(True, poll):
+                slow(None)
+            if words[1] != pid:
+                words[1] = pid
+                words[2] += 1
+            return True
+
+        def lock_exit(*exc_info: object) -> None:
+            if not sem_is_mine():
+                raise CounterLockError(
+                    f"the lock of counter {describe()} is not held by this thread; "
+                    "release() must be called by the thread that acquired it"
+                )
+            if sem_count() == 1:
+                words[1] = 0
+            sem_release()
 
         self.add = add
         self.fetch_add = fetch_add
@@ -221,6 +258,8 @@ class Core:
         self.exchange = exchange
         self.load = load
         self.store = store
+        self.lock_enter = lock_enter
+        self.lock_release = lock_exit
         self.pid = pid
 
     def overflow(self, new: int) -> OverflowError:
@@ -237,23 +276,11 @@ class Core:
         sem = self.sem
         if not sem.acquire(False) and not (blocking and self.acquire_slow(timeout)):
             return False
-        if sem._count() == 1:
-            words = self.mapping.words
+        words = self.mapping.words
+        if words[OWNER] != self.pid:
             words[OWNER] = self.pid
             words[SEQ] += 1
         return True
-
-    def lock_release(self) -> None:
-        """Release one level of the lock held by the calling thread."""
-        sem = self.sem
-        if not sem._is_mine():
-            raise CounterLockError(
-                f"the lock of counter {self.names.describe()} is not held by this thread; "
-                "release() must be called by the thread that acquired it"
-            )
-        if sem._count() == 1:
-            self.mapping.words[OWNER] = 0
-        sem.release()
 
     def lock_held(self) -> bool:
         """Whether the calling thread holds the lock."""

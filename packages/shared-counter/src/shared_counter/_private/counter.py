@@ -141,8 +141,11 @@ class SharedMemoryCounter:
     @value.setter
     def value(self, new: int) -> None:
         core = self._core
-        if type(new) is PendingAdd and new.key == core.value_cls._sk_key:
-            core.fetch_add(new.delta)
+        kind = type(new)
+        if kind is int:
+            core.store(new)
+        elif issubclass(kind, PendingAdd) and new.owner is core.value_cls:  # type: ignore[attr-defined]
+            core.fetch_add(new.delta)  # type: ignore[attr-defined]
         else:
             core.store(operator.index(new))
 

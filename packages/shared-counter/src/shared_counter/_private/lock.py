@@ -45,7 +45,7 @@ class CounterLock:
         return self._counter._core.lock_held()
 
     def __enter__(self) -> bool:
-        return self._counter._core.lock_acquire(True, None)
+        return self._counter._core.lock_enter()
 
     def __exit__(
         self,

@@ -10,7 +10,7 @@ from typing import Any
 
 from cucumber._private import header
 from cucumber._private.errors import CucumberError, DeserializationError, SerializationError
-from cucumber._private.pickler import PROTOCOL, CucumberPickler
+from cucumber._private.pickler import PROTOCOL, CucumberPickler, forget_by_reference
 from cucumber._private.walk import describe_handler, locate_failure, print_walk
 
 __all__ = ["deserialize", "serialize"]
@@ -126,7 +126,12 @@ def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
     if verbose:
         print_walk(obj, title="serialize")
     try:
-        return _fast_serialize(obj)
+        try:
+            return _fast_serialize(obj)
+        except pickle.PicklingError:
+            # A cached by-reference decision may be stale (a module attribute was rebound): retry fresh.
+            forget_by_reference()
+            return _fast_serialize(obj)
     except RecursionError as exc:
         raise SerializationError(
             f"cannot serialize {type(obj).__name__} object: it is nested too deeply "

@@ -24,20 +24,41 @@ __all__ = ["PROTOCOL", "CucumberPickler", "install_code_handlers"]
 PROTOCOL = 5
 
 
+#: Functions and classes already found to travel by reference (module attributes of importable
+#: modules): id -> the object itself (held, so the id cannot be reused). Cleared by
+#: :func:`forget_by_reference` when a by-reference save fails (an attribute was rebound).
+_by_reference: dict[int, Any] = {}
+
+
+def forget_by_reference() -> None:
+    """Drop the cached by-reference decisions."""
+    _by_reference.clear()
+
+
 def _function_handler(pickler: Any, obj: types.FunctionType) -> Any:
+    if _by_reference.get(id(obj)) is obj:
+        return NotImplemented
     module = getattr(obj, "__module__", None)
     if not isinstance(module, str) or not module_importable_elsewhere(module):
         return pickler._dynamic_function_reduce(obj)
-    return pickler._function_reduce(obj)
+    result = pickler._function_reduce(obj)
+    if result is NotImplemented:
+        _by_reference[id(obj)] = obj
+    return result
 
 
 def _class_handler(_pickler: Any, obj: type) -> Any:
+    if _by_reference.get(id(obj)) is obj:
+        return NotImplemented
     module = getattr(obj, "__module__", None)
     if isinstance(module, str) and not module_importable_elsewhere(module):
         if obj in _cp._BUILTIN_TYPE_NAMES:
             return _cp._class_reduce(obj)
         return _cp._dynamic_class_reduce(obj)
-    return _cp._class_reduce(obj)
+    result = _cp._class_reduce(obj)
+    if result is NotImplemented:
+        _by_reference[id(obj)] = obj
+    return result
 
 
 def _module_handler(_pickler: Any, obj: types.ModuleType) -> Any:

@@ -85,7 +85,12 @@ def run(quick: bool) -> list[Result]:
         for _ in range(repeat):  # interleaved so background load hits every contender alike
             for label, fn in fns.items():
                 samples[label].append(
-                    median_time(lambda fn=fn: [fn(obj) for _ in range(per)], repeat=1, warmup=0, per=per)
+                    median_time(
+                        lambda fn=fn, obj=obj: [fn(obj) for _ in range(per)],
+                        repeat=1,
+                        warmup=0,
+                        per=per,
+                    )
                 )
         times = {label: sorted(v)[len(v) // 2] for label, v in samples.items()}
         ours = times.pop("cucumber")

@@ -363,12 +363,12 @@ class Forever(Skprocess):
         self.count = 0
         self.finished = False
 
-    def __prerun__(self) -> None:
-        if self.count == 0:
-            self.tell("running")
-
     def __run__(self) -> None:
         self.count += 1
+
+    def __postrun__(self) -> None:
+        if self.count == 1:
+            self.tell("running")  # one run is complete
 
     def __onfinish__(self) -> None:
         self.finished = True
@@ -379,7 +379,7 @@ class Forever(Skprocess):
 
 @pytest.mark.timeout(60)
 def test_join_in_stops_an_endless_process() -> None:
-    count, finished = Forever(join_in=0.3).run()
+    count, finished = Forever(join_in=1.0).run()
     assert count > 0
     assert finished is True
 

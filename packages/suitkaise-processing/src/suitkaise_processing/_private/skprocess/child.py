@@ -2,7 +2,7 @@
 
 Messages child -> parent (tuples, encoded by ``channel.encode``):
 ``("tell", obj)``, ``("enter", section, run, timeout)``, ``("leave",)``, ``("snap", run, lives_left, state)``,
-``("log", record_dict)``, ``("done", ok, value, timers, state, current_run)``.
+``("log", record_dict)``, ``("deadline", join_in_deadline)``, ``("done", ok, value, timers, state, current_run)``.
 Messages parent -> child: ``("tell", obj)``, ``("stop",)``.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -192,6 +193,11 @@ def child_main(
         forward_logs(runtime.channel, log_level)
     process.__dict__["_sk_rt"] = runtime
     hooks = ChildHooks(runtime, progress)
+    join_in = process.process_config.join_in
+    if deadline is None and join_in is not None:
+        # join_in counts from the first run of the first child; restarts keep that deadline
+        deadline = time.time() + join_in
+        runtime.channel.send(("deadline", deadline))
     ok = False
     value: Any
     try:

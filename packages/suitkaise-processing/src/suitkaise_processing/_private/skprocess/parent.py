@@ -79,9 +79,6 @@ class ParentHandle:
                     "this process was already started; create a new instance to run it again"
                 )
             self.started = True
-        join_in = self._proc.process_config.join_in
-        if join_in is not None:
-            self._deadline = time.time() + join_in
         try:
             self._launch(self._proc, None)
         except BaseException as exc:
@@ -245,6 +242,8 @@ class ParentHandle:
                     self.current_run = run
                     timed = (section, limit, run)
                     deadline = time.monotonic() + limit
+                elif kind == "deadline":
+                    self._deadline = message[1]
                 elif kind == "leave":
                     deadline = None
                     timed = None

@@ -70,6 +70,35 @@ class LifecycleHooks:
 _NO_HOOKS = LifecycleHooks()
 
 
+class LocalRuntime:
+    """``tell``/``listen`` of a process run in-process by :func:`run_lifecycle` without a host runtime
+    (e.g. a ``Pool`` item): nothing can be told to it, so ``listen`` returns ``None`` at once, and what
+    it tells is kept in ``told`` (in order)."""
+
+    is_parent = False
+    is_alive = True
+
+    def __init__(self) -> None:
+        self.told: list[Any] = []
+        self.stopped = False
+
+    def tell(self, data: Any) -> None:
+        """Keep ``data`` in ``told``."""
+        self.told.append(data)
+
+    def listen_ex(self, timeout: float | None) -> tuple[bool, Any]:
+        """Nothing will ever arrive."""
+        return False, None
+
+    def stop(self) -> None:
+        """Stop at the next section boundary."""
+        self.stopped = True
+
+    def kill(self) -> None:
+        """Same as :meth:`stop` in-process (the host owns the process)."""
+        self.stopped = True
+
+
 class _SectionFailed(Exception):
     def __init__(self, error: ProcessError) -> None:
         super().__init__(str(error))
@@ -132,6 +161,10 @@ class _Engine:
     ) -> None:
         self.p = process
         self.hooks = hooks
+        self.local: LocalRuntime | None = None
+        if process.__dict__.get("_sk_rt") is None:
+            self.local = LocalRuntime()
+            process.__dict__["_sk_rt"] = self.local
         config = process.process_config
         self.lives_left = config.lives if lives_left is None else lives_left
         self.snapshots = config.lives > 1
@@ -161,12 +194,24 @@ class _Engine:
     def _stopping(self) -> bool:
         if self.hooks.should_stop():
             return True
+        if self.local is not None and self.local.stopped:
+            return True
         return self.deadline is not None and time.time() >= self.deadline
 
     def _snapshot(self) -> bytes | memoryview | None:
         if not self.snapshots:
             return None
-        state = encode_state(self.p)
+        try:
+            state = encode_state(self.p)
+        except Exception as exc:
+            raise ProcessError(
+                f"process_config.lives > 1 keeps a copy of the object's state at the start of each run, "
+                f"but it cannot be serialized ({type(exc).__name__}: {exc}); make its attributes "
+                "serializable or use lives = 1",
+                current_run=self.p._sk_current_run,
+                original_error=exc,
+                remote_traceback=traceback.format_exc(),
+            ) from exc
         self.hooks.snapshot(state, self.p._sk_current_run, self.lives_left)
         return state
 
@@ -249,6 +294,8 @@ def run_lifecycle(
       traceback. If ``__error__`` returns an exception it is raised, otherwise returned; if
       ``__error__`` itself raises, ``ErrorHandlerError`` is raised.
     - ``@autoreconnect`` classes get ``cucumber.reconnect_all`` before the first ``__prerun__``.
+    - Without a host runtime (``process._sk_rt`` is ``None``) a :class:`LocalRuntime` is attached:
+      ``listen()`` returns ``None`` at once and ``tell()`` keeps the data in ``process._sk_rt.told``.
     - Section timings go to ``process.timers``. Timeouts are *announced* through ``hooks.enter``;
       enforcing them (killing the process) is the host's job (build the error with
       :func:`timeout_error`).

@@ -1,0 +1,157 @@
+"""The in-process lifecycle engine that Pool workers use: run_lifecycle(process, hooks=...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from suitkaise_processing import ProcessError, RunError, Skprocess
+from suitkaise_processing._private.skprocess.engine import (
+    LifecycleHooks,
+    run_lifecycle,
+    timeout_error,
+)
+
+
+class Recorder(LifecycleHooks):
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.events: list[tuple[Any, ...]] = []
+        self.snapshots: list[tuple[int, int]] = []
+        self.stop_after = stop_after
+        self.runs_started: list[int] = []
+
+    def enter(self, section: str, run: int, timeout: float | None) -> None:
+        self.events.append(("enter", section, run, timeout))
+
+    def leave(self, section: str, run: int) -> None:
+        self.events.append(("leave", section, run))
+
+    def should_stop(self) -> bool:
+        return self.stop_after is not None and len(self.runs_started) > self.stop_after
+
+    def run_started(self, run: int) -> None:
+        self.runs_started.append(run)
+
+    def snapshot(self, state: bytes | memoryview, run: int, lives_left: int) -> None:
+        assert len(state) > 0
+        self.snapshots.append((run, lives_left))
+
+
+class Item(Skprocess):
+    def __init__(self, item: int) -> None:
+        self.item = item
+        self.process_config.runs = 1
+        self.process_config.timeouts.run = 5.0
+
+    def __run__(self) -> None:
+        self.result_data = self.item * 2
+
+    def __result__(self) -> int:
+        return self.result_data
+
+
+def test_runs_one_item_and_announces_sections_with_their_timeouts() -> None:
+    hooks = Recorder()
+    process = Item(21)
+    assert run_lifecycle(process, hooks=hooks) == 42
+    assert hooks.events == [
+        ("enter", "prerun", 0, None),
+        ("leave", "prerun", 0),
+        ("enter", "run", 0, 5.0),
+        ("leave", "run", 0),
+        ("enter", "postrun", 0, None),
+        ("leave", "postrun", 0),
+        ("enter", "onfinish", 1, None),
+        ("leave", "onfinish", 1),
+        ("enter", "result", 1, None),
+        ("leave", "result", 1),
+    ]
+    assert hooks.runs_started == [0]
+    assert hooks.snapshots == []  # lives = 1: no restart points needed
+    assert process.timers.run.num_times == 1
+    assert process.current_run == 1
+
+
+class FailsTwice(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 2
+        self.process_config.lives = 3
+        self.failures = 0  # rolled back with the state: counts nothing across retries
+        self.attempts: list[int] = []
+
+    def __run__(self) -> None:
+        self.attempts.append(self.current_run)
+        if self.current_run == 1 and len(self.attempts) < 4:
+            raise ValueError("not yet")
+
+    def __result__(self) -> list[int]:
+        return self.attempts
+
+
+def test_lives_retry_from_the_state_at_the_start_of_the_run() -> None:
+    hooks = Recorder()
+    # attempts of the failed tries are rolled back, so the list never reaches 4 entries: out of lives
+    with pytest.raises(RunError) as info:
+        run_lifecycle(FailsTwice(), hooks=hooks)
+    assert info.value.current_run == 1
+    assert [lives for _, lives in hooks.snapshots] == [3, 3, 2, 1]
+    assert [run for run, _ in hooks.snapshots] == [0, 1, 1, 1]
+
+
+class Endless(Skprocess):
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __run__(self) -> None:
+        self.n += 1
+
+    def __result__(self) -> int:
+        return self.n
+
+
+def test_should_stop_hook_ends_the_loop_gracefully() -> None:
+    assert run_lifecycle(Endless(), hooks=Recorder(stop_after=5)) == 5
+
+
+def test_deadline_ends_the_loop() -> None:
+    import time
+
+    assert run_lifecycle(Endless(), deadline=time.time() - 1) == 0
+
+
+class Talks(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 2
+
+    def __run__(self) -> None:
+        self.tell(self.current_run)
+        assert self.listen(timeout=None) is None
+
+
+def test_tell_and_listen_without_a_host() -> None:
+    process = Talks()
+    run_lifecycle(process)
+    assert process._sk_rt.told == [0, 1]
+
+
+def test_timeout_error_helper() -> None:
+    err = timeout_error("run", 2.5, 3)
+    assert isinstance(err, ProcessError)
+    assert (err.section, err.timeout, err.current_run) == ("run", 2.5, 3)
+
+
+class Unserializable(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.lives = 2
+        self.process_config.runs = 1
+        self.gen = (i for i in range(3))
+        self.frame = __import__("sys")._getframe()
+
+    def __run__(self) -> None:
+        pass
+
+
+def test_lives_need_a_serializable_state_and_say_so() -> None:
+    with pytest.raises(ProcessError, match="lives = 1"):
+        run_lifecycle(Unserializable())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pickle
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -60,7 +60,7 @@ def dumps(obj: Any) -> bytes:
 loads = pickle.loads
 
 
-def encode_blob(values: list[Any]) -> tuple[int, bytes]:
+def encode_blob(values: Sequence[Any]) -> tuple[int, bytes]:
     """``values`` as bytes: ``(ENC_PICKLE, pickle bytes)`` when the C pickler takes them, else
     ``(ENC_CUCUMBER, cucumber bytes)``. Raises what cucumber raises when neither can encode them."""
     try:
@@ -69,11 +69,10 @@ def encode_blob(values: list[Any]) -> tuple[int, bytes]:
         return ENC_CUCUMBER, cu_dumps(values)
 
 
-def decode_blob(enc: int, blob: bytes) -> list[Any]:
-    """Inverse of :func:`encode_blob`."""
-    if enc == ENC_PICKLE:
-        return list(pickle.loads(blob))
-    return list(cu_loads(blob))
+def decode_blob(enc: int, blob: bytes) -> Sequence[Any]:
+    """Inverse of :func:`encode_blob` (a ``range`` stays a ``range``)."""
+    values = pickle.loads(blob) if enc == ENC_PICKLE else cu_loads(blob)
+    return values if type(values) in (list, range) else list(values)
 
 
 def decode_values(enc: int, payload: Any) -> list[Any]:
@@ -83,7 +82,7 @@ def decode_values(enc: int, payload: Any) -> list[Any]:
     return list(cu_loads(payload))
 
 
-def first_unencodable(values: list[Any]) -> tuple[int, BaseException] | None:
+def first_unencodable(values: Sequence[Any]) -> tuple[int, BaseException] | None:
     """Index and error of the first value neither pickle nor cucumber can encode."""
     for i, value in enumerate(values):
         try:

@@ -209,7 +209,8 @@ class Engine:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         buffer = _enlarge_buffers(parent_conn)
         _enlarge_buffers(child_conn)
-        self._prefetch_bytes = max(4096, min(1 << 16, buffer // 4))
+        # what may wait unread in a worker's socket: sends must never block on a busy worker
+        self._prefetch_bytes = max(4096, buffer // 2)
         close_fds: tuple[int, ...] = ()
         if self._fork:
             close_fds = (
@@ -471,20 +472,20 @@ class Engine:
             return False
         seq = self._next_seq
         self._next_seq += 1
-        data = _codec.dumps(
-            (seq, job.id, chunk.start, chunk.enc, chunk.payload, fn_blob, job.mode, worker.forget)
-        )
+        header = _codec.dumps((seq, job.id, chunk.start, chunk.enc, fn_blob, job.mode, worker.forget))
         try:
-            worker.conn.send_bytes(data)
+            worker.conn.send_bytes(header)
+            worker.conn.send_bytes(chunk.payload or b"")
         except OSError:
             return False
+        size = len(header) + len(chunk.payload or b"")
         chunk.seq = seq
-        chunk.nbytes = len(data)
+        chunk.nbytes = size
         chunk.flushed = 0
         worker.fn_sent.add(job.id)
         worker.forget = []
         worker.inflight.append(chunk)
-        worker.inflight_bytes += len(data)
+        worker.inflight_bytes += size
         job.inflight += 1
         return True
 

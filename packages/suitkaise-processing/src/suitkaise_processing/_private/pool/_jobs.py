@@ -24,7 +24,7 @@ class Chunk:
 
     __slots__ = ("attempts", "enc", "flushed", "items", "job", "nbytes", "payload", "seq", "start")
 
-    def __init__(self, job: Job, start: int, items: list[Any]) -> None:
+    def __init__(self, job: Job, start: int, items: Sequence[Any]) -> None:
         self.job = job
         self.start = start
         self.items = items
@@ -125,7 +125,8 @@ class Job:
         start = self.read
         if self._seq is not None:
             part = self._seq[start : start + size]
-            items = part if isinstance(part, list) else list(part)
+            # a slice of a range is a range: it travels in a few bytes instead of one int per item
+            items: Sequence[Any] = part if isinstance(part, (list, range)) else list(part)
         else:
             assert self._iter is not None
             items = list(itertools.islice(self._iter, size))

@@ -3,8 +3,8 @@
 Protocol (every frame is one pickled tuple, see :mod:`._codec`):
 
 parent -> worker
-    ``(seq, job_id, start, enc, items, fn_blob, mode, forget)``: run ``items`` (the job's items from
-    index ``start``); ``fn_blob`` carries the job's function the first time this worker sees the job;
+    ``(seq, job_id, start, enc, fn_blob, mode, forget)`` followed by a second frame holding the
+    encoded items (the job's items from index ``start``, encoded once per chunk); ``fn_blob`` carries the job's function the first time this worker sees the job;
     ``mode`` is ``MODE_PLAIN``, ``MODE_STAR``, ``MODE_SKPROCESS`` or ``MODE_SKPROCESS_STAR``; ``forget``
     lists finished job ids whose functions can be dropped. ``None`` asks the worker to exit.
 worker -> parent
@@ -198,7 +198,11 @@ def _serve(conn: Connection, send: _Sender, mv: memoryview, base: int) -> None:
         msg = loads(data)
         if msg is None:
             return
-        seq, job_id, start, enc, payload, fn_blob, mode, forget = msg
+        seq, job_id, start, enc, fn_blob, mode, forget = msg
+        try:
+            payload = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
         for old in forget:
             fns.pop(old, None)
             batch_sizes.pop(old, None)

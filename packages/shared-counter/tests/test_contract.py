@@ -493,3 +493,42 @@ def test_garbage_collected_handles_release_their_mapping(make_counter: Make) -> 
     assert counter.value == 50
     shared = core._CORES[counter._names.segment]
     assert shared.refs == 1
+
+
+def test_threads_share_the_lock_and_stay_exact(make_counter: Make) -> None:
+    import threading
+
+    counter = make_counter()
+    other = SharedMemoryCounter(counter.name, run_id=counter.run_id)
+
+    def work(handle: SharedMemoryCounter) -> None:
+        for _ in range(2_000):
+            handle.increment()
+            handle.value += 1
+            with handle.get_lock():
+                handle.value = handle.value + 1
+
+    threads = [threading.Thread(target=work, args=(h,)) for h in (counter, other, counter, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    other.close()
+    assert counter.value == 4 * 2_000 * 3
+
+
+@pytest.mark.parametrize(
+    ("name", "run_id"),
+    [
+        ("tasks", "my_app"),
+        ("workers_ready", "batch_job"),
+        ("shared_count", "app"),
+        ("slots", "server"),
+        ("completed", "pipeline"),
+        ("my_counter", ""),
+    ],
+)
+def test_every_name_of_the_seed_fits_the_macos_limit(name: str, run_id: str) -> None:
+    from shared_counter._private.names import os_name
+
+    assert len(os_name("c", name, run_id)) <= 31  # macOS PSHMNAMLEN, with the leading slash

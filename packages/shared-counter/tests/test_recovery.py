@@ -163,3 +163,19 @@ def test_waiters_recover_once_and_stay_exact(
     assert raw.acquire(False)
     assert not raw.acquire(False)
     raw.release()
+
+
+@pytest.mark.timeout(120)
+def test_recovery_is_logged(
+    make_counter: Make, ctx: multiprocessing.context.BaseContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    counter = make_counter("logged")
+    proc, _ = _start_holder(ctx, counter, workers.hold_lock)
+    proc.kill()
+    proc.join(JOIN)
+    with caplog.at_level("WARNING", logger="shared_counter"):
+        assert counter.increment() == 1
+    assert any(
+        "died" in record.getMessage() and "'logged'" in record.getMessage()
+        for record in caplog.records
+    )

@@ -125,6 +125,9 @@ class IncrementProcess(Skprocess):
         self.share = share
         self.process_config.runs = 10
 
+    def __run__(self) -> None:
+        pass
+
     def __postrun__(self) -> None:
         self.share.counter += 1
 

@@ -24,7 +24,7 @@ _metas: dict[type, dict[str, Any] | None] = {}
 
 
 def shared_meta(cls: type) -> dict[str, Any] | None:
-    """The ``_shared_meta`` of ``cls``, generating it with ``sk`` for plain user classes."""
+    """The ``_shared_meta`` of ``cls``, generated from its source for plain user classes."""
     with _lock:
         if cls in _metas:
             return _metas[cls]
@@ -37,20 +37,17 @@ def shared_meta(cls: type) -> dict[str, Any] | None:
 
 
 def _generate(cls: type) -> dict[str, Any] | None:
+    """Metadata from the class's source (``sk_modifiers.shared_meta``, which leaves ``cls`` unchanged)."""
     if cls.__module__ == "builtins":
         return None
     try:
-        import sk_modifiers
+        from sk_modifiers import shared_meta as generate
     except ImportError:  # pragma: no cover - a declared dependency
         return None
-    sk = getattr(sk_modifiers, "sk", None)
-    if sk is None:
-        return None
     try:
-        wrapped = sk(cls)
+        meta = generate(cls)
     except Exception:
         return None
-    meta = getattr(wrapped, "_shared_meta", None) or getattr(cls, "_shared_meta", None)
     return meta if isinstance(meta, dict) else None
 
 

@@ -212,7 +212,7 @@ class _Owner:
         client = self.client
         if client is None or client.dead == "closed":
             return values
-        for name in list(client._slots) + [n for n in _all_names(client) if n not in client._slots]:
+        for name in _all_names(client):
             slot = client.slot(name)
             if slot is None or not client.w[slot_word(slot, S_IN_USE)]:
                 continue

@@ -1,0 +1,183 @@
+"""Share faults: a killed coordinator, a dead owner, misuse from other processes."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import share_workers as w
+
+from suitkaise_processing import Share, ShareError
+from suitkaise_processing._private.context import get_context
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _our_segments(share_id: str) -> list[str]:
+    if not os.path.isdir("/dev/shm"):
+        return []
+    return [n for n in os.listdir("/dev/shm") if n.startswith(f"sk_{share_id}_")]
+
+
+def _kill_coordinator(share: Share) -> None:
+    owner = share._sk_owner
+    assert owner is not None
+    os.kill(owner.proc.pid, signal.SIGKILL)
+    owner.proc.wait(30)
+
+
+def test_killed_coordinator_makes_every_access_raise_share_error() -> None:
+    share = Share()
+    share.counter = 1
+    share.items = [1, 2]
+    share_id = share._sk_id()
+    _kill_coordinator(share)
+    started = time.monotonic()
+    with pytest.raises(ShareError, match="coordinator"):
+        share.counter  # noqa: B018
+    with pytest.raises(ShareError):
+        share.counter += 1
+    with pytest.raises(ShareError):
+        share.items.append(3)
+    with pytest.raises(ShareError):
+        share.items.pop()
+    with pytest.raises(ShareError):
+        share.other = 1
+    assert time.monotonic() - started < 60  # promptly: nothing waited for a timeout
+    assert share.has_error is True
+    assert share.is_running is False
+    assert share.stop() is False  # still returns
+    assert _our_segments(share_id) == []
+    assert not os.path.exists(os.path.dirname(share._sk_info.address))
+
+
+def test_killed_coordinator_with_writes_in_flight_does_not_hang() -> None:
+    share = Share()
+    share.counter = 0
+    for _ in range(200):
+        share.counter += 1  # sent without waiting
+    _kill_coordinator(share)
+    with pytest.raises(ShareError):
+        for _ in range(1000):
+            share.counter += 1
+    assert share.stop() is False
+    assert _our_segments(share._sk_id()) == []
+
+
+def test_restart_after_a_crash_keeps_the_last_committed_state() -> None:
+    share = Share()
+    share.counter = 41
+    share.items = [1, 2, 3]
+    assert share.counter == 41  # committed
+    _kill_coordinator(share)
+    assert share.stop() is False
+    assert share.has_error
+    share.start()
+    try:
+        assert not share.has_error
+        assert share.counter == 41
+        assert share.items == [1, 2, 3]
+        share.counter += 1
+        assert share.counter == 42
+    finally:
+        share.stop()
+
+
+def test_child_processes_get_share_error_when_the_coordinator_dies() -> None:
+    share = Share()
+    share.counter = 0
+    ctx = get_context()
+    go = ctx.Event()
+    out = ctx.Queue()
+    p = ctx.Process(target=w.access_after_signal, args=(share, go, out))  # type: ignore[attr-defined]
+    p.start()
+    try:
+        assert out.get(timeout=120) == "connected"
+        _kill_coordinator(share)
+        go.set()
+        assert out.get(timeout=120) == "ShareError"
+    except queue.Empty:
+        pytest.fail("the child did not report")
+    finally:
+        p.join(60)
+        if p.is_alive():
+            p.kill()
+            p.join(10)
+        share.stop()
+    assert p.exitcode == 0
+
+
+def test_stopped_share_raises_in_other_handles() -> None:
+    share = Share()
+    share.counter = 3
+    other = pickle.loads(pickle.dumps(share))
+    assert other.counter == 3
+    share.stop()
+    with pytest.raises(ShareError, match="stopped"):
+        other.counter  # noqa: B018
+
+
+def test_only_the_owner_controls_the_lifecycle() -> None:
+    share = Share()
+    try:
+        other = pickle.loads(pickle.dumps(share))
+        with pytest.raises(ShareError, match="created"):
+            other.stop()
+        with pytest.raises(ShareError, match="created"):
+            other.start()
+        assert other.is_running
+        assert not other.has_error
+    finally:
+        share.stop()
+
+
+def test_unpickling_a_share_that_is_gone_raises_share_error() -> None:
+    share = Share()
+    data = pickle.dumps(share)
+    share.stop()
+    ghost = pickle.loads(data)
+    with pytest.raises(ShareError):
+        ghost.counter  # noqa: B018
+    assert ghost.is_running is False
+
+
+def test_coordinator_exits_when_its_owner_dies_and_segments_are_reclaimed(tmp_path: Path) -> None:
+    script = tmp_path / "owner.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, sys
+            from suitkaise_processing import Share
+            share = Share()
+            share.x = [1, 2, 3]
+            print(share._sk_owner.proc.pid, share._sk_id(), flush=True)
+            os.kill(os.getpid(), 9)  # dies without any cleanup
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    pid_text, share_id = proc.stdout.split()
+    coordinator = int(pid_text)
+    try:
+        psutil.Process(coordinator).wait(60)
+    except psutil.NoSuchProcess:
+        pass
+    assert (
+        not psutil.pid_exists(coordinator)
+        or psutil.Process(coordinator).status() == psutil.STATUS_ZOMBIE
+    )
+    deadline = time.monotonic() + 60
+    while _our_segments(share_id) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the resource tracker of the dead owner reclaims them on its own schedule
+    assert _our_segments(share_id) == []

@@ -264,6 +264,54 @@ class SlowSectionProcess(Skprocess):
         return self.value
 
 
+class TimeoutThenRecover(Skprocess):
+    """Item 1's first run blocks past its timeout; its second life (same worker pool) finishes.
+
+    The first attempt records itself in a file named by the item, so the retry (in a fresh
+    worker) knows it is the second one.
+    """
+
+    def __init__(self, item: int, marker_dir: str) -> None:
+        self.item = item
+        self.marker = os.path.join(marker_dir, f"attempt_{item}")
+        self.process_config.runs = 2
+        self.process_config.lives = 2
+        self.process_config.timeouts.run = 1.0
+        self.total = 0
+
+    def __run__(self) -> None:
+        if self.current_run == 0:
+            with open(self.marker + "_run0", "a") as log:
+                log.write("x")
+        if self.item == 1 and self.current_run == 1 and not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            time.sleep(3600)
+        self.total += 10
+
+    def __result__(self) -> tuple[int, int, int]:
+        with open(self.marker + "_run0") as log:
+            return self.item, self.total, len(log.read())
+
+
+class TimeoutWithHandler(Skprocess):
+    """Times out with one life; ``__error__`` turns the error into a value."""
+
+    def __init__(self, item: int) -> None:
+        self.item = item
+        self.process_config.runs = 1
+        self.process_config.timeouts.run = 1.0
+
+    def __run__(self) -> None:
+        if self.item == 1:
+            time.sleep(3600)
+
+    def __result__(self) -> str:
+        return f"ok {self.item}"
+
+    def __error__(self) -> str:
+        return f"handled {type(self.error).__name__} for {self.item}"
+
+
 def main_interrupted_map() -> None:
     """Run as a parent process: print the worker pids, then block in a map the test interrupts."""
     with Pool(workers=2) as pool:

@@ -68,3 +68,18 @@ def test_section_timeout_kills_and_replaces_the_worker(pool: Pool) -> None:
     assert time.monotonic() - started < 60
     assert pool.map(w.ProcessItem, range(4)) == [0, 1, 4, 9]
     assert len(pool._engine.worker_pids()) == 2
+
+
+def test_section_timeout_costs_a_life_and_resumes(pool: Pool, tmp_path: object) -> None:
+    results = pool.star().map(w.TimeoutThenRecover, [(i, str(tmp_path)) for i in range(3)])
+    # item 1 timed out in its second run, lost a life, and resumed from the start of that run:
+    # its run 0 ran once only
+    assert results == [(0, 20, 1), (1, 20, 1), (2, 20, 1)]
+
+
+def test_error_handler_runs_when_lives_are_out_after_a_timeout(pool: Pool) -> None:
+    assert pool.map(w.TimeoutWithHandler, range(3)) == [
+        "ok 0",
+        "handled ProcessTimeoutError for 1",
+        "ok 2",
+    ]

@@ -28,7 +28,9 @@ from suitkaise_processing._private.pool._jobs import Chunk, Job
 from suitkaise_processing._private.pool._worker import (
     BATCH_SPAN,
     DECODING,
+    MODE_CHUNK_PLAIN,
     MODE_SKPROCESS,
+    MODE_SKPROCESS_STAR,
     SECTION_IDS,
     SECTION_SPAN,
     SLOT_BATCH,
@@ -42,6 +44,8 @@ from suitkaise_processing._private.pool._worker import (
     TAG_LOG,
     TAG_READY,
     TAG_RESULT,
+    TAG_SNAPSHOT,
+    Resume,
     worker_main,
 )
 
@@ -76,6 +80,7 @@ class _Worker:
         "proc",
         "ready",
         "sentinel",
+        "snapshot",
     )
 
     def __init__(self, index: int, proc: Any, conn: Connection) -> None:
@@ -89,6 +94,8 @@ class _Worker:
         self.fn_sent: set[int] = set()
         self.forget: list[int] = []
         self.kill_reason: BaseException | None = None
+        #: (seq, index, run, lives_left, state) of the last Skprocess snapshot this worker sent
+        self.snapshot: tuple[int, int, int, int, bytes] | None = None
 
 
 class _Resources:
@@ -314,7 +321,11 @@ class Engine:
                 requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:rel]))
             if size == 1:
                 error = self._death_error(worker, exitcode, index)
-                job.add_part(index, [], error, 0.0)
+                retry = self._skprocess_retry(worker, first, index, error)
+                if retry is not None:
+                    requeue.append(retry)
+                else:
+                    job.add_part(index, [], error, 0.0)
             else:  # one of these items was running: run each alone to find it
                 for k in range(rel, min(rel + size, len(first.items))):
                     requeue.append(Chunk(job, first.start + k, [first.items[k]]))
@@ -332,9 +343,48 @@ class Engine:
         else:
             done_rel = first.flushed
             requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:]))
+        for again in requeue:
+            if again.flags == 0:
+                again.flags = first.flags
         job.requeue(requeue)
         for chunk in reversed(rest):
             chunk.job.requeue([chunk])
+
+    def _skprocess_retry(
+        self, worker: _Worker, chunk: Chunk, index: int, error: BaseException
+    ) -> Chunk | None:
+        """An ``Skprocess`` item whose worker was killed costs a life: the chunk that runs it again
+        (from its last snapshot), or runs only its ``__error__`` when lives are out; ``None`` when the
+        item simply fails with ``error`` (a plain function, or the default ``__error__``)."""
+        job = chunk.job
+        if job.mode < MODE_SKPROCESS:
+            return None
+        from suitkaise_processing._private.errors import ProcessError
+        from suitkaise_processing._private.skprocess.base import _default_error
+
+        item = chunk.items[index - chunk.start]
+        star = job.mode == MODE_SKPROCESS_STAR and not (chunk.flags & MODE_CHUNK_PLAIN)
+        state: bytes | None = None
+        lives_left = 1
+        if isinstance(item, Resume):  # killed again: keep what we knew
+            star, state, lives_left, item = item.star, item.state, item.lives_left, item.item
+        snap = worker.snapshot
+        if snap is not None and snap[0] == chunk.seq and snap[1] == index:
+            _, _, _, lives_left, state = snap
+        lives_left -= 1
+        if lives_left > 0:
+            resume = Resume(item, star, state, lives_left, None)
+        else:
+            cls = job.target
+            if (
+                not isinstance(error, ProcessError)
+                or cls._sk_section_function("error") is _default_error
+            ):
+                return None
+            resume = Resume(item, star, state, 0, error)
+        again = Chunk(job, index, [resume])
+        again.flags = MODE_CHUNK_PLAIN
+        return again
 
     def _death_error(self, worker: _Worker, exitcode: int | None, index: int) -> BaseException:
         if isinstance(worker.kill_reason, ProcessTimeoutError):
@@ -387,6 +437,8 @@ class Engine:
                 worker.inflight_bytes -= chunk.nbytes
                 job.inflight -= 1
             job.add_part(offset, values, error, elapsed)
+        elif tag == TAG_SNAPSHOT:
+            worker.snapshot = msg[1:]
         elif tag == TAG_READY:
             worker.ready = True
             self._start_failures = 0
@@ -472,7 +524,9 @@ class Engine:
             return False
         seq = self._next_seq
         self._next_seq += 1
-        header = _codec.dumps((seq, job.id, chunk.start, chunk.enc, fn_blob, job.mode, worker.forget))
+        header = _codec.dumps(
+            (seq, job.id, chunk.start, chunk.enc, fn_blob, job.mode | chunk.flags, worker.forget)
+        )
         try:
             worker.conn.send_bytes(header)
             worker.conn.send_bytes(chunk.payload or b"")

@@ -22,7 +22,18 @@ MAX_CHUNK = 8192
 class Chunk:
     """A run of consecutive items of one job, sent to one worker."""
 
-    __slots__ = ("attempts", "enc", "flushed", "items", "job", "nbytes", "payload", "seq", "start")
+    __slots__ = (
+        "attempts",
+        "enc",
+        "flags",
+        "flushed",
+        "items",
+        "job",
+        "nbytes",
+        "payload",
+        "seq",
+        "start",
+    )
 
     def __init__(self, job: Job, start: int, items: Sequence[Any]) -> None:
         self.job = job
@@ -34,6 +45,7 @@ class Chunk:
         self.nbytes = 0
         self.attempts = 0
         self.flushed = 0  # items at the front whose results already came back
+        self.flags = 0  # added to the job's mode in the chunk header (MODE_CHUNK_PLAIN)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -56,6 +68,7 @@ class Job:
     ) -> None:
         self.id = job_id
         self.fn_blob = fn_blob
+        self.target: Any = None  # the function or Skprocess class itself
         self.mode = mode
         self.ordered = ordered
         self.progress = progress

@@ -12,7 +12,9 @@ worker -> parent
     ``error`` (``None`` or a packed exception) belongs to item ``offset + len(values)`` and ends the
     chunk. ``(TAG_READY, pid)`` once started, ``(TAG_INIT_FAILED, packed_error)`` when the initializer
     raised, ``(TAG_LOG, record_dict)`` for a forwarded log record, ``(TAG_DECODE_FAILED, seq)`` when
-    pickled items refer to something this process cannot import (the parent resends them with cucumber).
+    pickled items refer to something this process cannot import (the parent resends them with cucumber),
+    ``(TAG_SNAPSHOT, seq, index, run, lives_left, state)`` when an ``Skprocess`` item with ``lives > 1``
+    starts a run (what the parent restarts it from if the worker is killed).
 
 The shared ``slots`` array tells the parent what a worker is doing, so that when it dies the parent
 knows which items were running: ``slots[base + SLOT_SEQ]`` is the chunk, ``slots[base + SLOT_BATCH]``
@@ -50,12 +52,15 @@ MODE_PLAIN = 0
 MODE_STAR = 1
 MODE_SKPROCESS = 2
 MODE_SKPROCESS_STAR = 3
+#: flag added to a chunk's mode: call ``fn(item)`` even in a star job (re-sent ``Resume`` items)
+MODE_CHUNK_PLAIN = 16
 
 TAG_RESULT = 0
 TAG_READY = 1
 TAG_INIT_FAILED = 2
 TAG_LOG = 3
 TAG_DECODE_FAILED = 4
+TAG_SNAPSHOT = 5
 
 #: results of a chunk are sent at least this often (seconds) while the chunk runs
 FLUSH_INTERVAL = 0.05
@@ -122,10 +127,42 @@ def _watch_lifeline(lifeline: Connection) -> None:
 SECTION_IDS = {"prerun": 1, "run": 2, "postrun": 3, "onfinish": 4, "result": 5, "error": 6}
 
 
-def _skprocess_runner(cls: Any, slots: memoryview, base: int) -> Callable[..., Any]:
+class Resume:
+    """An ``Skprocess`` item sent again after its worker was killed (section timeout, crash).
+
+    ``state`` is its last snapshot (``None``: start from ``item`` again); with ``error`` set, its lives
+    are out and only ``__error__`` runs.
+    """
+
+    __slots__ = ("error", "item", "lives_left", "star", "state")
+
+    def __init__(
+        self,
+        item: Any,
+        star: bool,
+        state: bytes | None,
+        lives_left: int,
+        error: BaseException | None,
+    ) -> None:
+        self.item = item
+        self.star = star
+        self.state = state
+        self.lives_left = lives_left
+        self.error = error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Resume, (self.item, self.star, self.state, self.lives_left, self.error))
+
+
+def _skprocess_runner(cls: Any, slots: memoryview, base: int, send: _Sender) -> Callable[..., Any]:
     """A callable running one ``Skprocess`` instance of ``cls`` per item (``cls(*args)``), announcing
     section deadlines in the slot so that the parent can kill the worker when one passes."""
-    from suitkaise_processing._private.skprocess.engine import LifecycleHooks, run_lifecycle
+    from suitkaise_processing._private.skprocess.engine import (
+        LifecycleHooks,
+        restore_state,
+        run_error_handler,
+        run_lifecycle,
+    )
 
     class _PoolHooks(LifecycleHooks):
         def enter(self, section: str, run: int, timeout: float | None) -> None:
@@ -137,9 +174,23 @@ def _skprocess_runner(cls: Any, slots: memoryview, base: int) -> Callable[..., A
         def leave(self, section: str, run: int) -> None:
             slots[base + SLOT_DEADLINE] = 0
 
+        def snapshot(self, state: bytes | memoryview, run: int, lives_left: int) -> None:
+            index = slots[base + SLOT_BATCH] // BATCH_SPAN
+            send((TAG_SNAPSHOT, slots[base + SLOT_SEQ], index, run, lives_left, bytes(state)))
+
     hooks = _PoolHooks()
 
     def run_one(*args: Any) -> Any:
+        if len(args) == 1 and type(args[0]) is Resume:
+            resume: Resume = args[0]
+            if resume.state is not None:
+                process = cls.__new__(cls)
+                restore_state(process, resume.state)
+            else:
+                process = cls(*resume.item) if resume.star else cls(resume.item)
+            if resume.error is not None:
+                return run_error_handler(process, resume.error, hooks=hooks)  # type: ignore[arg-type]
+            return run_lifecycle(process, hooks=hooks, lives_left=resume.lives_left)
         return run_lifecycle(cls(*args), hooks=hooks)
 
     return run_one
@@ -199,6 +250,8 @@ def _serve(conn: Connection, send: _Sender, mv: memoryview, base: int) -> None:
         if msg is None:
             return
         seq, job_id, start, enc, fn_blob, mode, forget = msg
+        mode_of_job = mode & ~MODE_CHUNK_PLAIN
+        plain_chunk = bool(mode & MODE_CHUNK_PLAIN)
         try:
             payload = conn.recv_bytes()
         except (EOFError, OSError):
@@ -212,8 +265,8 @@ def _serve(conn: Connection, send: _Sender, mv: memoryview, base: int) -> None:
         try:
             if fn_blob is not None:
                 fn = _codec.cu_loads(fn_blob)
-                if mode >= MODE_SKPROCESS:
-                    fn = _skprocess_runner(fn, mv, base)
+                if mode_of_job >= MODE_SKPROCESS:
+                    fn = _skprocess_runner(fn, mv, base, send)
                 fns[job_id] = fn
             fn = fns[job_id]
         except BaseException as exc:
@@ -230,9 +283,9 @@ def _serve(conn: Connection, send: _Sender, mv: memoryview, base: int) -> None:
                 _send_part(send, seq, start, [], exc, True, monotonic() - started)
             mv[base + SLOT_BATCH] = IDLE
             continue
-        star = mode in (MODE_STAR, MODE_SKPROCESS_STAR)
+        star = mode_of_job in (MODE_STAR, MODE_SKPROCESS_STAR) and not plain_chunk
         # Skprocess items run one per sub-batch so a timeout or crash names exactly one item.
-        fixed_one = mode >= MODE_SKPROCESS
+        fixed_one = mode_of_job >= MODE_SKPROCESS
         size = 1 if fixed_one else batch_sizes.get(job_id, 1)
         n = len(items)
         it = iter(items)

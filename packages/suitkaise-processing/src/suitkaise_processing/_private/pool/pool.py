@@ -200,7 +200,6 @@ class Pool:
         """
         return self._collect("map", fn_or_process, iterable, False, timeout)
 
-    @map.native_async
     async def _map_async(
         self,
         fn_or_process: Callable[..., Any],
@@ -209,6 +208,8 @@ class Pool:
         timeout: float | None = None,
     ) -> list[Any]:
         return await self._collect_async("map", fn_or_process, iterable, False, timeout)
+
+    map.native_async(_map_async)
 
     @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
     def unordered_map(
@@ -221,7 +222,6 @@ class Pool:
         """Like ``map`` but the list is in completion order (fastest items first)."""
         return self._collect("unordered_map", fn_or_process, iterable, False, timeout)
 
-    @unordered_map.native_async
     async def _unordered_map_async(
         self,
         fn_or_process: Callable[..., Any],
@@ -230,6 +230,8 @@ class Pool:
         timeout: float | None = None,
     ) -> list[Any]:
         return await self._collect_async("unordered_map", fn_or_process, iterable, False, timeout)
+
+    unordered_map.native_async(_unordered_map_async)
 
     def __init__(
         self,
@@ -302,6 +304,7 @@ class Pool:
             job = Job(
                 job_id, fn_blob, mode, ordered, iterable, self._workers, self._chunksize, None, lazy
             )
+            job.target = fn
             if self._progress:
                 job.progress = Progress(f"pool.{kind}", job.total)
             return job
@@ -388,7 +391,6 @@ class StarPool:
         """``pool.map`` with every item unpacked as arguments: ``fn(*item)``."""
         return self._pool._collect("map", fn_or_process, iterable, True, timeout)
 
-    @map.native_async
     async def _map_async(
         self,
         fn_or_process: Callable[..., Any],
@@ -397,6 +399,8 @@ class StarPool:
         timeout: float | None = None,
     ) -> list[Any]:
         return await self._pool._collect_async("map", fn_or_process, iterable, True, timeout)
+
+    map.native_async(_map_async)
 
     @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
     def unordered_map(
@@ -409,7 +413,6 @@ class StarPool:
         """``pool.unordered_map`` with every item unpacked as arguments: ``fn(*item)``."""
         return self._pool._collect("unordered_map", fn_or_process, iterable, True, timeout)
 
-    @unordered_map.native_async
     async def _unordered_map_async(
         self,
         fn_or_process: Callable[..., Any],
@@ -420,6 +423,8 @@ class StarPool:
         return await self._pool._collect_async(
             "unordered_map", fn_or_process, iterable, True, timeout
         )
+
+    unordered_map.native_async(_unordered_map_async)
 
     def __repr__(self) -> str:
         return f"<{self._pool!r}.star()>"

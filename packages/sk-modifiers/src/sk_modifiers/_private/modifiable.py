@@ -20,16 +20,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 StepFactory = Callable[..., Callable[..., Any]]
 
 
+MODIFIER_NAMES = ("timeout", "background", "asynced", "retry", "rate_limit")
+
+# Attribute names on the raw function (so a pickled function carries its configuration along).
+INFO_ATTR = "__sk_info__"
+TARGET_ATTR = "__sk_target__"
+
+
 class TargetInfo:
-    """How a ``ModifiableMethod`` runs under modifiers (per decorated function)."""
+    """How a ``ModifiableMethod`` runs under modifiers (one per decorated function).
+
+    Stored on the function itself (``fn.__sk_info__``) when it accepts attributes, so that pickling
+    the function by reference (pickle) or by value (cucumber) carries it, and a target can always be
+    rebuilt from its function alone.
+    """
 
     __slots__ = (
         "_blocking_calls",
         "async_impl",
+        "attr",
         "fn",
         "is_coroutine",
         "marked_blocking",
         "native_timeout",
+        "owner",
         "require_blocking",
         "steps",
         "timeout_error",
@@ -50,6 +64,8 @@ class TargetInfo:
         self.async_impl: Callable[..., Any] | None = None
         self.marked_blocking = is_marked_blocking(fn)
         self.steps: dict[str, StepFactory] = {}
+        self.owner: type | None = None
+        self.attr: str | None = None
         self._blocking_calls: list[str] | None = None
 
     @property
@@ -59,6 +75,10 @@ class TargetInfo:
             self._blocking_calls = find_blocking_calls(self.fn)
         return list(self._blocking_calls)
 
+    def set_blocking_calls(self, calls: list[str]) -> None:
+        """Store blocking calls found elsewhere (``@sk`` on a class parses the class once)."""
+        self._blocking_calls = list(calls)
+
     def __getstate__(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
 
@@ -67,18 +87,47 @@ class TargetInfo:
             setattr(self, name, value)
 
 
+class ModifierEntry:
+    """``fn.timeout`` (etc.) on a decorated function: starts a modifier chain (unbound)."""
+
+    __slots__ = ("name", "target")
+
+    def __init__(self, target: ModifiableMethod, name: str) -> None:
+        self.target = target
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Apply the modifier: ``fn.timeout(5.0)`` returns the modified callable."""
+        method: Callable[..., Any] = getattr(ModifiableMethod, self.name)
+        return method(self.target, *args, **kwargs)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ModifierEntry, (self.target, self.name))
+
+    def __repr__(self) -> str:
+        return f"<modifier .{self.name}() of {self.target._sk_display_name()}>"
+
+
+def _attach(fn: Callable[..., Any], target: ModifiableMethod, info: TargetInfo) -> bool:
+    """Store the info and the modifier entry points on ``fn``; ``False`` if it takes no attributes."""
+    try:
+        setattr(fn, INFO_ATTR, info)
+    except (AttributeError, TypeError):
+        return False
+    setattr(fn, TARGET_ATTR, target)
+    for name in MODIFIER_NAMES:
+        setattr(fn, name, ModifierEntry(target, name))
+    return True
+
+
 class ModifiableMethod(functools.partial[Any]):
     """A function or method that also offers modifiers; calling it directly is unchanged.
 
     On a class: ``obj.method(...)`` is the plain call, ``obj.method.timeout(5.0)(...)``,
     ``obj.method.background()(...)``, ``await obj.method.asynced()(...)``,
     ``obj.method.retry(3)(...)`` and ``obj.method.rate_limit(2.0)(...)`` are modified calls.
-    ``Class.method`` (unbound) offers the same modifiers, with ``self`` as first argument.
+    ``Class.method`` is the function itself, carrying the same modifiers (``self`` passed first).
     """
-
-    _sk_info: TargetInfo
-    _sk_owner: type | None
-    _sk_attr: str | None
 
     def __new__(
         cls,
@@ -99,28 +148,35 @@ class ModifiableMethod(functools.partial[Any]):
         native_timeout: str | None = None,
         require_blocking: bool = False,
     ) -> None:
-        functools.update_wrapper(self, fn)
-        self._sk_info = TargetInfo(fn, timeout_error, native_timeout, require_blocking)
-        self._sk_owner = None
-        self._sk_attr = None
+        functools.update_wrapper(self, fn, updated=())
+        info = TargetInfo(fn, timeout_error, native_timeout, require_blocking)
+        if not _attach(fn, self, info):
+            self.__dict__["_sk_own_info"] = info
+
+    @property
+    def _sk_info(self) -> TargetInfo:
+        info = self.__dict__.get("_sk_own_info")
+        if info is None:
+            info = getattr(self.func, INFO_ATTR)
+        return cast(TargetInfo, info)
 
     # ---------------------------------------------------------------- descriptor
 
     def __get__(self, obj: object, objtype: type | None = None) -> Any:
         if obj is None:
-            return self
+            return self.func
         return BoundModifiable(self, obj)
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self._sk_owner = owner
-        self._sk_attr = name
+        info = self._sk_info
+        info.owner = owner
+        info.attr = name
 
     # ---------------------------------------------------------------- hooks for the chain
 
     def _sk_display_name(self) -> str:
-        return str(
-            getattr(self, "__qualname__", None) or getattr(self.func, "__name__", "function")
-        )
+        fn = self.func
+        return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "function"))
 
     def _sk_bound_call(self, obj: object) -> Callable[..., Any]:
         fn = self.func
@@ -211,7 +267,7 @@ class ModifiableMethod(functools.partial[Any]):
 
         return register
 
-    def native_async(self, impl: Callable[..., Any]) -> ModifiableMethod:
+    def native_async(self, impl: Callable[..., Any]) -> Any:
         """Register a native ``async def`` implementation used by ``.asynced()``.
 
         Use as ``@method.native_async`` under the method (same name is fine: the decorator
@@ -222,28 +278,45 @@ class ModifiableMethod(functools.partial[Any]):
                 f"native_async() needs an 'async def' function, got {type(impl).__name__}"
             )
         self._sk_info.async_impl = impl
-        return self
+        # In a class body the name must stay bound to this descriptor; elsewhere to the function.
+        return self if _looks_like_method(self.func) else self.func
 
     # ---------------------------------------------------------------- protocol
 
     def __reduce__(self) -> Any:
-        owner, attr = self._sk_owner, self._sk_attr
-        if owner is not None and attr is not None:
-            return (getattr, (owner, attr))
-        fn = self.func
-        if getattr(fn, "__sk_target__", None) is self:
-            return (_target_of, (fn,))
-        return str(getattr(self, "__qualname__", self._sk_display_name()))
+        own = self.__dict__.get("_sk_own_info")
+        if own is not None:
+            return (_target_from_info, (self.func, own))
+        # Only the function: its info travels with it (as an attribute), and the target is
+        # rebuilt from it lazily, which also works while a by-value class is being rebuilt.
+        return (_target_from_function, (self.func,))
 
     def __repr__(self) -> str:
         return f"<modifiable {self._sk_display_name()}>"
 
 
-def _target_of(fn: Callable[..., Any]) -> ModifiableMethod:
-    target = getattr(fn, "__sk_target__", None)
-    if not isinstance(target, ModifiableMethod):
-        raise SkModifierError(f"{fn!r} has no sk modifiers")
-    return target
+def _target_from_function(fn: Callable[..., Any]) -> ModifiableMethod:
+    existing = getattr(fn, TARGET_ATTR, None)
+    if isinstance(existing, ModifiableMethod) and existing.func is fn:
+        return existing
+    # The function may still be under construction (pickled by value): read its info later.
+    shell: ModifiableMethod = functools.partial.__new__(ModifiableMethod, fn)
+    shell.__dict__["__wrapped__"] = fn
+    return shell
+
+
+def _target_from_info(fn: Callable[..., Any], info: TargetInfo) -> ModifiableMethod:
+    shell: ModifiableMethod = functools.partial.__new__(ModifiableMethod, fn)
+    functools.update_wrapper(shell, fn, updated=())
+    shell.__dict__["_sk_own_info"] = info
+    return shell
+
+
+def _looks_like_method(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is defined in a class body (``Class.f``, not ``outer.<locals>.f``)."""
+    qualname = getattr(fn, "__qualname__", "")
+    parts = qualname.split(".")
+    return len(parts) >= 2 and parts[-2] != "<locals>"
 
 
 class BoundModifiable(functools.partial[Any]):
@@ -324,10 +397,7 @@ class BoundModifiable(functools.partial[Any]):
         return hash((id(self.func), id(self.args[0])))
 
     def __reduce__(self) -> Any:
-        attr = self._sk_target._sk_attr
-        if attr is None:
-            return (BoundModifiable, (self._sk_target, self.args[0]))
-        return (getattr, (self.args[0], attr))
+        return (BoundModifiable, (self._sk_target, self.args[0]))
 
     def __repr__(self) -> str:
         return f"<bound modifiable {self._sk_target._sk_display_name()} of {self.args[0]!r}>"
@@ -337,7 +407,7 @@ def modifiable(
     *,
     timeout_error: type[BaseException] = FunctionTimeoutError,
     native_timeout: str | None = None,
-) -> Callable[[Callable[..., Any]], ModifiableMethod]:
+) -> Callable[[Callable[..., Any]], Any]:
     """Decorator giving a function or method the sk modifiers; a direct call is unchanged.
 
     ``.timeout(t)`` waits in a worker thread and raises ``timeout_error(message)`` (the class
@@ -355,13 +425,17 @@ def modifiable(
             f"modifiable(native_timeout=...) needs a keyword argument name, got {native_timeout!r}"
         )
 
-    def decorate(fn: Callable[..., Any]) -> ModifiableMethod:
+    def decorate(fn: Callable[..., Any]) -> Any:
         if isinstance(fn, ModifiableMethod):
             fn = fn.func
         if isinstance(fn, (staticmethod, classmethod)) or not callable(fn):
             raise SkModifierError(
                 f"@modifiable() decorates a plain function or method, got {type(fn).__name__}"
             )
-        return ModifiableMethod(fn, timeout_error=timeout_error, native_timeout=native_timeout)
+        target = ModifiableMethod(fn, timeout_error=timeout_error, native_timeout=native_timeout)
+        if _looks_like_method(fn) or "_sk_own_info" in target.__dict__:
+            return target
+        # A plain function: return it (no wrapper); its attributes carry the modifiers.
+        return fn
 
     return decorate

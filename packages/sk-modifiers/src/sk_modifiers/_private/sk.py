@@ -11,58 +11,36 @@ from typing import Any, TypeVar, overload
 
 from sk_modifiers._private.analysis import SK_ADDED_NAMES, member_calls, shared_meta_for
 from sk_modifiers._private.blocking import is_marked_blocking
-from sk_modifiers._private.chain import Modified
 from sk_modifiers._private.errors import SkModifierError
-from sk_modifiers._private.modifiable import ModifiableMethod
+from sk_modifiers._private.modifiable import (
+    TARGET_ATTR,
+    ModifiableMethod,
+    _looks_like_method,
+)
 
 T = TypeVar("T")
 C = TypeVar("C", bound=type)
 
-MODIFIER_NAMES = ("timeout", "background", "asynced", "retry", "rate_limit")
 
-
-class ModifierEntry:
-    """``fn.timeout`` (etc.) on a function decorated with ``sk``: starts a modifier chain."""
-
-    __slots__ = ("name", "target")
-
-    def __init__(self, target: ModifiableMethod, name: str) -> None:
-        self.target = target
-        self.name = name
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Modified:
-        """Apply the modifier: ``fn.timeout(5.0)`` returns the modified callable."""
-        method: Callable[..., Modified] = getattr(self.target, self.name)
-        return method(*args, **kwargs)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (ModifierEntry, (self.target, self.name))
-
-    def __repr__(self) -> str:
-        return f"<sk modifier .{self.name}() of {self.target._sk_display_name()}>"
-
-
-def _looks_like_method(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` is being defined in a class body (``Class.f``, not ``outer.<locals>.f``)."""
-    qualname = getattr(fn, "__qualname__", "")
-    parts = qualname.split(".")
-    return len(parts) >= 2 and parts[-2] != "<locals>"
+def _set_blocking_attributes(target: ModifiableMethod) -> None:
+    """``fn.has_blocking_calls`` and ``fn.blocking_calls`` as plain attributes (sk only)."""
+    fn = target.func
+    try:
+        setattr(fn, "has_blocking_calls", target.has_blocking_calls)  # noqa: B010
+        setattr(fn, "blocking_calls", target.blocking_calls)  # noqa: B010
+    except (AttributeError, TypeError):
+        pass
 
 
 def _sk_function(fn: Callable[..., Any]) -> Any:
-    if _looks_like_method(fn):
-        # Defined in a class body: a descriptor, so obj.method.timeout(...) binds obj.
-        return ModifiableMethod(fn, require_blocking=True)
     target = ModifiableMethod(fn, require_blocking=True)
-    try:
-        for name in MODIFIER_NAMES:
-            setattr(fn, name, ModifierEntry(target, name))
-        fn.has_blocking_calls = target.has_blocking_calls  # type: ignore[attr-defined]
-        fn.blocking_calls = target.blocking_calls  # type: ignore[attr-defined]
-        fn.__sk_target__ = target  # type: ignore[attr-defined]
-    except (AttributeError, TypeError):
+    if "_sk_own_info" in target.__dict__:
         # Builtins and other objects without a __dict__: return the target itself (a C-level
         # partial around the function, same call, with the modifiers).
+        return target
+    _set_blocking_attributes(target)
+    if _looks_like_method(fn):
+        # Defined in a class body: a descriptor, so obj.method.timeout(...) binds obj.
         return target
     return fn
 
@@ -124,14 +102,12 @@ def _sk_class(cls: C) -> C:
                 isinstance(value, staticmethod)
                 and inspect.isfunction(value.__func__)
                 and klass is cls
+                and not hasattr(value.__func__, TARGET_ATTR)
             ):
-                inner = value.__func__
-                if not hasattr(inner, "__sk_target__"):
-                    target = ModifiableMethod(inner, require_blocking=True)
-                    for mod in MODIFIER_NAMES:
-                        setattr(inner, mod, ModifierEntry(target, mod))
-                    inner.__sk_target__ = target  # type: ignore[attr-defined]
+                _set_blocking_attributes(ModifiableMethod(value.__func__, require_blocking=True))
     blocking = _blocking_method_names(cls, targets)
+    for target in targets.values():
+        _set_blocking_attributes(target)
     setattr(cls, "_shared_meta", meta)  # noqa: B010
     setattr(cls, "_blocking_methods", blocking)  # noqa: B010
     if "asynced" not in vars(cls):

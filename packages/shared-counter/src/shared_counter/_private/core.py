@@ -10,6 +10,7 @@ range): that keeps each atomic operation to one C-level semaphore acquire/releas
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import secrets
 import threading
@@ -27,7 +28,7 @@ from shared_counter._private.errors import (
 )
 from shared_counter._private.names import KIND_LOCK, KIND_RECOVERY, KIND_SEGMENT, os_name
 from shared_counter._private.segment import INSTANCE, OWNER, SEQ, VALUE, WIDTH
-from shared_counter._private.values import CounterInt, value_class
+from shared_counter._private.values import CounterInt, PendingAdd, value_class
 
 _log = logging.getLogger("shared_counter")
 
@@ -97,6 +98,8 @@ class Core:
     exchange: Callable[[int], int]
     load: Callable[[], int]
     store: Callable[[int], None]
+    get_value: Callable[[], CounterInt]
+    set_value: Callable[[object], None]
     lock_enter: Callable[[], bool]
     lock_release: Callable[..., None]
 
@@ -230,6 +233,21 @@ class Core:
                     words[1] = 0
                 sem_release()
 
+        value_cls = self.value_cls
+        index = operator.index
+
+        def get_value() -> CounterInt:
+            return value_cls(words[0])
+
+        def set_value(new: object) -> None:
+            kind = type(new)
+            if kind is int:
+                store(new)  # type: ignore[arg-type]
+            elif issubclass(kind, PendingAdd) and new.owner is value_cls:  # type: ignore[attr-defined]
+                fetch_add(new.delta)  # type: ignore[attr-defined]
+            else:
+                store(index(new))  # type: ignore[arg-type]
+
         sem_count = self.sem._count
         sem_is_mine = self.sem._is_mine
         describe = self.names.describe
@@ -258,6 +276,8 @@ class Core:
         self.exchange = exchange
         self.load = load
         self.store = store
+        self.get_value = get_value
+        self.set_value = set_value
         self.lock_enter = lock_enter
         self.lock_release = lock_exit
         self.pid = pid

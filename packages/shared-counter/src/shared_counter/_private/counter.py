@@ -12,7 +12,6 @@ from shared_counter._private import core as _core
 from shared_counter._private.errors import CounterClosedError
 from shared_counter._private.lock import CounterLock
 from shared_counter._private.names import validate
-from shared_counter._private.values import PendingAdd
 
 
 class _Closed:
@@ -135,19 +134,11 @@ class SharedMemoryCounter:
         remembers its counter). ``counter.value = counter.value + 1`` is NOT atomic: use
         :meth:`increment` or hold :meth:`get_lock`.
         """
-        core = self._core
-        return core.value_cls(core.load())
+        return self._core.get_value()
 
     @value.setter
     def value(self, new: int) -> None:
-        core = self._core
-        kind = type(new)
-        if kind is int:
-            core.store(new)
-        elif issubclass(kind, PendingAdd) and new.owner is core.value_cls:  # type: ignore[attr-defined]
-            core.fetch_add(new.delta)  # type: ignore[attr-defined]
-        else:
-            core.store(operator.index(new))
+        self._core.set_value(new)
 
     # --- atomic operations -------------------------------------------------------------------
     def increment(self, n: int = 1) -> int:

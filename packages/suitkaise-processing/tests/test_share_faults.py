@@ -66,9 +66,13 @@ def test_killed_coordinator_with_writes_in_flight_does_not_hang() -> None:
     for _ in range(200):
         share.counter += 1  # sent without waiting
     _kill_coordinator(share)
-    with pytest.raises(ShareError):
+
+    def keep_incrementing() -> None:
         for _ in range(1000):
             share.counter += 1
+
+    with pytest.raises(ShareError):
+        keep_incrementing()
     assert share.stop() is False
     assert _our_segments(share._sk_id()) == []
 

@@ -27,6 +27,7 @@ from suitkaise_processing._private.channel import decode, encode
 from suitkaise_processing._private.share import segment
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
+    CONTROL_SIZE,
     D_BASE_ID,
     D_RETIRED,
     D_SEQ,
@@ -181,17 +182,19 @@ class Core:
     def __init__(
         self, share_id: str, words: memoryview | None = None, ctl_buf: memoryview | None = None
     ) -> None:
+        if words is None or ctl_buf is None:
+            # a local mirror only (the owner's copy while the Share is stopped): private control memory
+            ctl_buf = memoryview(bytearray(CONTROL_SIZE))
+            words = ctl_buf.cast("Q")
         self.share_id = share_id
-        self.w = words
-        self.ctl_buf = ctl_buf
+        self.w: memoryview = words
+        self.ctl_buf: memoryview = ctl_buf
         self.values: dict[str, Any] = {}
         self.slot_of: dict[str, int] = {}
         self.writers: dict[int, DataWriter] = {}
         self.dirty: dict[str, list[tuple[int, bytes | memoryview]] | None] = {}
         self.counts: dict[int, int] = {}
         self.stopping = False
-        if words is None or ctl_buf is None:
-            return  # a local mirror only (the owner's copy while the Share is stopped)
         # slots named by an earlier run of this Share (kept across stop/start)
         for slot in range(MAX_SLOTS):
             length = words[slot_word(slot, S_NAME_LEN)]
@@ -204,8 +207,6 @@ class Core:
         slot = self.slot_of.get(name)
         if slot is not None:
             return slot
-        if self.w is None or self.ctl_buf is None:
-            return -1
         raw = name.encode()
         if len(raw) > NAME_MAX:
             raise ValueError(
@@ -312,9 +313,9 @@ class Core:
                 self._delta(name, OP_EXTEND, items)
             return None
         if not path and type(target) is dict and method == "update" and len(args) <= 1:
-            items = dict(*args, **kwargs)
-            target.update(items)
-            self._delta(name, OP_UPDATE, items)
+            mapping = dict(*args, **kwargs)
+            target.update(mapping)
+            self._delta(name, OP_UPDATE, mapping)
             return None
         self.dirty[name] = _FULL  # even if the call raises: it may have changed something first
         if method == "__next__":
@@ -556,9 +557,9 @@ def _serve(core: Core, listener: Listener, lifeline: Connection) -> None:
                 if fd == wake_r:
                     os.read(wake_r, 4096)
                     for conn in acceptor.take():
-                        peer = _Peer(conn)
-                        peers[peer.fd] = peer
-                        poller.register(peer.fd, select.POLLIN)
+                        new_peer = _Peer(conn)
+                        peers[new_peer.fd] = new_peer
+                        poller.register(new_peer.fd, select.POLLIN)
                     continue
                 peer = peers.get(fd)
                 if peer is None:

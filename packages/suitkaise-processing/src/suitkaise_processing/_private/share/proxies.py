@@ -181,6 +181,9 @@ class _Proxy:
 
     __slots__ = ("_sk_name", "_sk_path", "_sk_share")
     __hash__ = None  # type: ignore[assignment]
+    _sk_share: Router
+    _sk_name: str
+    _sk_path: Path
 
     def __init__(self, share: Router, name: str, path: Path = ()) -> None:
         object.__setattr__(self, "_sk_share", share)
@@ -300,7 +303,8 @@ class ListProxy(_Proxy):
         self._sk_call("__delitem__", index)
 
     def __reversed__(self) -> Iterator[Any]:
-        return reversed(list(self._sk_value()))
+        items: list[Any] = list(self._sk_value())
+        return iter(items[::-1])
 
     def __add__(self, other: Any) -> list[Any]:
         return list(self._sk_value()) + list(_plain(other))
@@ -313,7 +317,7 @@ class ListProxy(_Proxy):
 
     __rmul__ = __mul__
 
-    def __iadd__(self, other: Iterable[Any]) -> ListProxy:
+    def __iadd__(self, other: Iterable[Any]) -> ListProxy:  # type: ignore[misc]
         self.extend(other)
         return self
 
@@ -474,19 +478,19 @@ class SetProxy(_Proxy):
         """Keep items in exactly one of the two."""
         self._sk_post("symmetric_difference_update", {_plain(x) for x in other})
 
-    def __ior__(self, other: Iterable[Any]) -> SetProxy:
+    def __ior__(self, other: Iterable[Any]) -> SetProxy:  # type: ignore[misc]
         self.update(other)
         return self
 
-    def __isub__(self, other: Iterable[Any]) -> SetProxy:
+    def __isub__(self, other: Iterable[Any]) -> SetProxy:  # type: ignore[misc]
         self.difference_update(other)
         return self
 
-    def __iand__(self, other: Iterable[Any]) -> SetProxy:
+    def __iand__(self, other: Iterable[Any]) -> SetProxy:  # type: ignore[misc]
         self.intersection_update(other)
         return self
 
-    def __ixor__(self, other: Iterable[Any]) -> SetProxy:
+    def __ixor__(self, other: Iterable[Any]) -> SetProxy:  # type: ignore[misc]
         self.symmetric_difference_update(other)
         return self
 

@@ -106,9 +106,8 @@ class _Owner:
             words[H_STATUS] = STATUS_STARTING
             words.release()
             life_r, life_w = os.pipe()
-            tracker_fd = (
-                resource_tracker.getfd()
-            )  # the coordinator registers its segments with ours
+            # the coordinator registers its segments with our resource tracker
+            tracker_fd: int = resource_tracker.getfd()  # type: ignore[assignment]
             config = {
                 "tracker_fd": tracker_fd,
                 "share_id": info.share_id,

@@ -10,6 +10,8 @@ import threading
 import time
 from typing import Any
 
+from sk_modifiers import sk
+
 from suitkaise_processing import Pool, Skprocess
 
 
@@ -84,6 +86,18 @@ def abort_at_3(x: int) -> int:
 def exit_at_2(x: int) -> int:
     if x == 2:
         os._exit(9)
+    return x * 2
+
+
+_flaky_calls: dict[int, int] = {}
+
+
+@sk
+def flaky_double(x: int) -> int:
+    """Fails the first time it sees each item in a process; ``.retry()`` makes it succeed."""
+    _flaky_calls[x] = _flaky_calls.get(x, 0) + 1
+    if _flaky_calls[x] == 1:
+        raise ConnectionError(f"flaky {x}")
     return x * 2
 
 

@@ -259,3 +259,16 @@ def test_lazy_input_is_read_with_a_bounded_buffer(pool: Pool) -> None:
 
 async def _await(awaitable):  # type: ignore[no-untyped-def]
     return await awaitable
+
+
+def test_per_item_retry_with_sk_functions(pool: Pool) -> None:
+    assert pool.map(w.flaky_double.retry(times=2, delay=0.0), range(5)) == [0, 2, 4, 6, 8]
+    with pytest.raises(ConnectionError):
+        pool.map(w.flaky_double, range(10, 12))
+
+
+def test_a_pool_cannot_be_sent_to_another_process(pool: Pool) -> None:
+    import pickle
+
+    with pytest.raises(TypeError, match="create the Pool inside"):
+        pickle.dumps(pool)

@@ -370,6 +370,12 @@ class Pool:
     def __repr__(self) -> str:
         return f"<Pool workers={self._workers} {self._engine.state}>"
 
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "a Pool owns its worker processes and cannot be sent to another process; "
+            "create the Pool inside the process that uses it (a Pool item may create its own Pool)"
+        )
+
 
 class StarPool:
     """``pool.star()``: the same methods and modifiers, each item unpacked as arguments (``fn(*item)``)."""

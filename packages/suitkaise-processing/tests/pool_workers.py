@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 from sk_modifiers import sk
-
 from suitkaise_processing import Pool, Skprocess
 
 

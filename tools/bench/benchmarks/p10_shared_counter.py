@@ -11,6 +11,7 @@ Informational rows (no bar): ``counter.value += 1`` (atomic here) and the seed's
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import statistics
@@ -77,7 +78,7 @@ def _contended_once(kind: str, n: int, rep: int) -> tuple[float, bool]:
     start = ctx.Event()
     readies = [ctx.Event() for _ in range(2)]
     procs = [
-        ctx.Process(target=_contender, args=(kind, target, n, ready, start, out))  # type: ignore[attr-defined]
+        ctx.Process(target=_contender, args=(kind, target, n, ready, start, out))
         for ready in readies
     ]
     try:
@@ -134,7 +135,7 @@ def _uncontended(
     for rep in range(repeat + 1):
         for side, (fn, make) in enumerate((ours, peer)):
             obj = make()
-            per_op = median_time(lambda fn=fn, obj=obj: fn(obj, n), repeat=1, warmup=0, per=n)
+            per_op = median_time(functools.partial(fn, obj, n), repeat=1, warmup=0, per=n)
             exact[side] = exact[side] and obj.value == n
             if rep:  # the first turn warms up
                 samples[side].append(per_op)

@@ -7,8 +7,9 @@ Three layers, because children are non-daemonic (they may start their own ``Pool
    ``wait()`` interrupted by Ctrl-C kills its child before re-raising.
 2. Child side: a thread watches the private control pipe; EOF means the parent is gone, and the child
    exits at once (:func:`exit_now`).
-3. Linux with the forkserver start method: ``PR_SET_PDEATHSIG`` (SIGKILL) ties the child to the fork
-   server, which itself exits when our parent dies; this covers a child stuck in C code holding the GIL.
+3. Linux: ``PR_SET_PDEATHSIG`` (SIGKILL). Under forkserver it ties the child to the fork server, which
+   itself exits when our parent dies; under spawn/fork it is used when the child is started from the
+   main thread. This covers a child stuck in C code holding the GIL.
 """
 
 from __future__ import annotations
@@ -64,13 +65,15 @@ def exit_now(code: int = 70) -> None:
     os._exit(code)
 
 
-def set_parent_death_signal(start_method: str) -> None:
-    """On Linux under forkserver, ask the kernel to SIGKILL us when the fork server (our parent) dies.
+def set_parent_death_signal(parent_pid: int | None) -> None:
+    """Linux: ask the kernel to SIGKILL this child when its parent dies.
 
-    Not used with ``spawn``/``fork``: there the death signal follows the *thread* that started the
-    child, which may end long before the parent process.
+    Under forkserver the parent is the fork server, which exits when our user's process dies
+    (``parent_pid=None``: nothing to check). Under spawn/fork the signal follows the *thread* that
+    started the child, so the parent asks for it only when starting from the main thread, and
+    ``parent_pid`` catches a parent that died before the call.
     """
-    if not sys.platform.startswith("linux") or start_method != "forkserver":
+    if not sys.platform.startswith("linux"):
         return
     try:
         import ctypes
@@ -80,6 +83,15 @@ def set_parent_death_signal(start_method: str) -> None:
         libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
     except (OSError, AttributeError):
         return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        exit_now()
+
+
+def death_signal_wanted(start_method: str) -> bool:
+    """Whether a child started now from this thread may use ``PR_SET_PDEATHSIG`` safely."""
+    if start_method == "forkserver":
+        return True
+    return threading.current_thread() is threading.main_thread()
 
 
 def ignore_sigint() -> None:

@@ -18,7 +18,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator
-from multiprocessing import reduction, resource_sharer
+from multiprocessing import resource_sharer
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, TypeAlias
@@ -48,15 +48,16 @@ def snapshot_mode() -> Iterator[None]:
 
 
 class Transfers:
-    """Endpoints moved while encoding a start payload, and the descriptors that go with it.
+    """Endpoints moved while encoding a start payload, and their file descriptors.
 
-    The descriptors travel beside the cucumber bytes (pickled by ``multiprocessing``'s spawning
-    pickler, which hands them to the child with the start request); the bytes only hold their index.
+    The descriptors travel beside the cucumber bytes (wrapped in ``multiprocessing.reduction.DupFd``
+    for the spawning pickler, which hands them to the child with the start request; inherited as they
+    are under ``fork``); the bytes only hold their index.
     """
 
     def __init__(self) -> None:
         self.endpoints: list[_Endpoint] = []
-        self.fds: list[Any] = []
+        self.fds: list[int] = []
 
 
 @contextlib.contextmanager
@@ -235,7 +236,7 @@ class _Endpoint:
         if collector is not None:
             # Start payload: the descriptor goes with the spawn request, beside the bytes.
             collector.endpoints.append(self)
-            collector.fds.append(reduction.DupFd(self._channel.fileno()))
+            collector.fds.append(self._channel.fileno())
             token: tuple[str, Any] = ("idx", len(collector.fds) - 1)
         else:
             # Anywhere else (a Pool payload, another pipe): multiprocessing's authenticated resource sharer.

@@ -8,11 +8,14 @@ Messages parent -> child: ``("tell", obj)``, ``("stop",)``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
 import threading
 import time
 import traceback
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -29,23 +32,43 @@ from suitkaise_processing._private.skprocess.engine import (
 
 
 class Payload:
-    """What travels to the child: ``(process, error)``, cucumber-encoded when the child is spawned.
+    """What travels to the child: ``(process, error)``, cucumber-encoded.
 
-    Encoding happens inside ``Process.start()`` so that pipe endpoints held by the object are passed
-    to the child with the start request (``multiprocessing``'s spawning machinery).
+    Under ``spawn``/``forkserver`` the encoding happens inside ``Process.start()`` (``__reduce__``), so
+    the descriptors of pipe endpoints held by the object go with the start request. Under ``fork``
+    nothing is pickled: :meth:`encode_now` encodes in the parent and the child inherits the descriptors.
+    Either way the child gets its own decoded copy (locked endpoints refuse, live resources become
+    ``Reconnector``s) and :attr:`moved` lists the endpoints that went to the child.
     """
 
-    __slots__ = ("moved", "value")
+    __slots__ = ("encoded", "moved", "value")
 
     def __init__(self, value: tuple[Any, ProcessError | None]) -> None:
         self.value = value
         self.moved: list[Any] = []  # endpoints whose descriptor went to the child
+        self.encoded: tuple[bytes, list[int]] | None = None
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def _encode(self) -> tuple[bytes, list[int]]:
         with collect_transfers() as transfers:
             data = encode(self.value)
         self.moved = transfers.endpoints
-        return (_decode_payload, (bytes(data), transfers.fds))
+        return bytes(data), transfers.fds
+
+    def encode_now(self) -> None:
+        """Encode in this process (``fork``: the child inherits the bytes and the descriptors)."""
+        self.encoded = self._encode()
+
+    def load(self) -> tuple[Any, ProcessError | None]:
+        """In the child: the decoded ``(process, error)``."""
+        if self.encoded is not None:
+            data, fds = self.encoded
+            with incoming_fds(fds):
+                return decode(data)  # type: ignore[no-any-return]
+        return self.value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        data, fds = self._encode()
+        return (_decode_payload, (data, [reduction.DupFd(fd) for fd in fds]))
 
 
 def _decode_payload(data: bytes, dups: list[Any]) -> Payload:
@@ -183,11 +206,22 @@ def child_main(
     stop_requested: bool,
     start_method: str,
     log_level: int | None,
+    guard: tuple[int | None, bool, int],
 ) -> None:
-    """Entry point of an ``Skprocess`` child (target of ``multiprocessing.Process``)."""
+    """Entry point of an ``Skprocess`` child (target of ``multiprocessing.Process``).
+
+    ``guard`` is ``(parent_end_fd, death_signal, parent_pid)``: under ``fork`` the child closes its
+    inherited copy of the parent's end of the control pipe (so the parent's death is seen as EOF);
+    ``death_signal`` asks for ``PR_SET_PDEATHSIG`` (Linux), checked against ``parent_pid``.
+    """
     lifetime.ignore_sigint()
-    lifetime.set_parent_death_signal(start_method)
-    process, error = payload.value
+    parent_end_fd, death_signal, parent_pid = guard
+    if parent_end_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(parent_end_fd)
+    if death_signal:
+        lifetime.set_parent_death_signal(parent_pid if start_method != "forkserver" else None)
+    process, error = payload.load()
     runtime = ChildRuntime(conn, stop_requested)
     if log_level is not None:
         forward_logs(runtime.channel, log_level)

@@ -8,6 +8,7 @@ child that died (timeout, SIGKILL, segfault) from the last state it holds while 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import signal
 import threading
@@ -106,6 +107,9 @@ class ParentHandle:
             self._progress = ctx.RawArray("q", 1)
         self._progress[0] = self.current_run
         payload = Payload((obj, error))
+        method = get_start_method()
+        if method == "fork":
+            payload.encode_now()
         child = ctx.Process(
             target=child_main,
             args=(
@@ -116,8 +120,13 @@ class ParentHandle:
                 self._deadline,
                 self._mode,
                 self._stop_requested,
-                get_start_method(),
+                method,
                 logging.getLogger().getEffectiveLevel(),
+                (
+                    parent_conn.fileno() if method == "fork" else None,
+                    lifetime.death_signal_wanted(method),
+                    os.getpid(),
+                ),
             ),
             name=f"Skprocess-{type(obj).__name__}",
             daemon=False,

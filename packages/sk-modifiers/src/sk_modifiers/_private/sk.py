@@ -18,8 +18,8 @@ from sk_modifiers._private.modifiable import (
     _looks_like_method,
 )
 
-T = TypeVar("T")
 C = TypeVar("C", bound=type)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _set_blocking_attributes(target: ModifiableMethod) -> None:
@@ -169,7 +169,7 @@ def sk(obj: C) -> C: ...
 
 
 @overload
-def sk(obj: Callable[..., T]) -> Callable[..., T]: ...
+def sk(obj: F) -> F: ...
 
 
 def sk(obj: Any) -> Any:

@@ -481,18 +481,23 @@ def test_recreated_name_is_a_new_counter_for_old_and_new_handles(run_id: str) ->
         new.unlink()
 
 
-def test_garbage_collected_handles_release_their_mapping(make_counter: Make) -> None:
+def test_handles_in_one_process_share_one_mapping_and_lock(make_counter: Make) -> None:
     import gc
 
     from shared_counter._private import core
 
     counter = make_counter()
-    for _ in range(50):
-        SharedMemoryCounter(counter.name, run_id=counter.run_id).increment()
+    handles = [SharedMemoryCounter(counter.name, run_id=counter.run_id) for _ in range(50)]
+    assert all(h._core is counter._core for h in handles)
+    for handle in handles:
+        handle.increment()
+        handle.close()
+    del handles
     gc.collect()
     assert counter.value == 50
-    shared = core._CORES[counter._names.segment]
-    assert shared.refs == 1
+    assert core._CORES[counter._names.segment] is counter._core
+    mine = [c for c in core._ALL if c.names.segment == counter._names.segment]
+    assert mine == [counter._core]
 
 
 def test_threads_share_the_lock_and_stay_exact(make_counter: Make) -> None:

@@ -121,8 +121,6 @@ class Core:
         self.instance = int(words[INSTANCE])
         self.low, self.high = value_range(self.width)
         self.value_cls: type[CounterInt] = value_class()
-        self.refs = 0
-        self.closed = False
         self.recoveries = 0
         self._build()
 
@@ -368,17 +366,7 @@ class Core:
         """In a forked child: forget the parent's lock state and record the child's pid."""
         for sem in (self.sem, self.recovery_sem, self.raw_sem):
             sem._after_fork()
-        if not self.closed:
-            self._build()
-
-    def close(self) -> None:
-        """Unmap and drop the semaphores (the counter itself stays until unlinked)."""
-        if self.closed:
-            return
-        self.closed = True
-        self.mapping.close()
-        if _CORES.get(self.names.segment) is self:
-            del _CORES[self.names.segment]
+        self._build()
 
 
 # --- one Core per counter per process ----------------------------------------------------------
@@ -439,7 +427,6 @@ def create(names: Names, initial_value: int, width: int) -> Core:
         raise
     core = Core(names, mapping, lock, recovery_lock, raw_lock)
     with _registry_lock:
-        core.refs = 1
         _CORES[names.segment] = core
         _ALL.add(core)
     return core
@@ -471,8 +458,7 @@ def connect(names: Names) -> Core:
         instance = int(mapping.words[INSTANCE])
         with _registry_lock:
             cached = _CORES.get(names.segment)
-            if cached is not None and cached.instance == instance and not cached.closed:
-                cached.refs += 1
+            if cached is not None and cached.instance == instance:
                 mapping.close()
                 return cached
         try:
@@ -486,15 +472,6 @@ def connect(names: Names) -> Core:
         raise
     core = Core(names, mapping, lock, recovery_lock, raw_lock)
     with _registry_lock:
-        core.refs = 1
         _CORES[names.segment] = core
         _ALL.add(core)
     return core
-
-
-def release(core: Core) -> None:
-    """A handle is done with ``core``: close it when it was the last handle in this process."""
-    with _registry_lock:
-        core.refs -= 1
-        if core.refs <= 0:
-            core.close()

@@ -211,12 +211,15 @@ class SharedMemoryCounter:
 
     # --- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:
-        """Disconnect this handle (idempotent). The counter lives on until :meth:`unlink`."""
+        """Disconnect this handle (idempotent). The counter lives on until :meth:`unlink`.
+
+        The process unmaps the counter once no handle of it is left (at the latest at the next
+        garbage collection).
+        """
         core = self._core
         if isinstance(core, _Closed):
             return
         self._core = cast(_core.Core, _Closed(self._names.describe()))
-        _core.release(core)
 
     def unlink(self) -> None:
         """Delete the counter (value and lock) so that nobody can connect anymore.
@@ -236,12 +239,6 @@ class SharedMemoryCounter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_reconnect, (self._names.name, self._names.run_id, self.width))

@@ -256,3 +256,44 @@ def test_bound_chains_and_bound_methods_pickle_with_their_object() -> None:
 def test_pickled_async_chain_still_runs() -> None:
     clone = _round_trip(helpers.nap.asynced().timeout(10.0))  # type: ignore[attr-defined]
     assert asyncio.run(clone(0.0)) == 0.0
+
+
+def test_class_access_gives_the_function_carrying_the_modifiers() -> None:
+    raw = Job.map
+    assert raw is Job.__dict__["map"].func
+    job = Job()
+    assert raw(job, str, [1]) == ["1"]
+    assert raw.timeout(10.0)(job, str, [2]) == ["2"]  # type: ignore[attr-defined]
+    assert _round_trip(raw) is raw  # pickles by reference under its own name
+
+
+def test_modifiable_on_a_plain_function_returns_the_function() -> None:
+    def work(x: int) -> int:
+        return x + 1
+
+    decorated = modifiable()(work)
+    assert decorated is work
+    assert work.retry(2, delay=0.0)(1) == 2  # type: ignore[attr-defined]
+    assert asyncio.run(work.asynced()(1)) == 2  # type: ignore[attr-defined]
+
+
+def test_a_target_rebuilds_lazily_from_a_function_still_under_construction() -> None:
+    """What happens when cucumber loads a class by value: the descriptor is rebuilt from a
+    function whose attributes (``__sk_info__``...) are only set afterwards."""
+    from sk_modifiers._private import modifiable as mod
+
+    def method(self: Any, x: int) -> int:
+        return x * 3
+
+    method.__qualname__ = "Rebuilt.method"
+    source = mod.ModifiableMethod(method, timeout_error=OwnTimeoutError)
+    info = method.__dict__.pop(mod.INFO_ATTR)
+    method.__dict__.pop(mod.TARGET_ATTR)  # as if the function's state was not loaded yet
+    shell = mod._target_from_function(method)
+    assert shell is not source
+    setattr(method, mod.INFO_ATTR, info)  # the function's state arrives
+    owner = type("Rebuilt", (), {"method": shell})
+    obj = owner()
+    assert obj.method(2) == 6
+    assert obj.method.timeout(10.0)(2) == 6
+    assert shell._sk_info.timeout_error is OwnTimeoutError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,8 @@ def variance_of(times: Sequence[float]) -> float | None:
     if n < 2:
         return None
     mu = math.fsum(times) / n
-    return math.fsum((x - mu) ** 2 for x in times) / (n - 1)
+    deviations = [x - mu for x in times]
+    return math.fsum(map(operator.mul, deviations, deviations)) / (n - 1)
 
 
 def stdev_of(times: Sequence[float]) -> float | None:
@@ -75,14 +77,14 @@ def index_of_min(times: Sequence[float]) -> int | None:
     """Index of the first smallest sample (``None`` when empty)."""
     if not times:
         return None
-    return min(range(len(times)), key=times.__getitem__)
+    return list(times).index(min(times))
 
 
 def index_of_max(times: Sequence[float]) -> int | None:
     """Index of the first largest sample (``None`` when empty)."""
     if not times:
         return None
-    return max(range(len(times)), key=times.__getitem__)
+    return list(times).index(max(times))
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,8 @@ def compute_stats(
         median=median_of_sorted(ordered),
         min=ordered[0],
         max=ordered[-1],
-        fastest_index=index_of_min(snapshot),
-        slowest_index=index_of_max(snapshot),
+        fastest_index=snapshot.index(ordered[0]),
+        slowest_index=snapshot.index(ordered[-1]),
         stdev=None if var is None else math.sqrt(var),
         variance=var,
         max_times=max_times,

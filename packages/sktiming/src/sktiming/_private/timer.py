@@ -187,11 +187,30 @@ class Sktimer:
     def _stop(self, threshold: float) -> float:
         """Stop the current thread's measurement; record it when it is ``>= threshold``."""
         now = _perf_counter()
+        ident = threading.get_ident()
         with self._lock:
-            frame = self._pop_frame("stop")
-            active, paused = frame.measure(now)
+            frames = self._frames.get(ident)
+            if not frames:
+                raise RuntimeError(
+                    "Sktimer.stop() called without start(): call start() first "
+                    "(each thread has its own running measurement)"
+                )
+            frame = frames.pop()
+            if not frames:
+                del self._frames[ident]
+            if frame.paused_at is None and not frame.paused_total:
+                active, paused = now - frame.start, 0.0
+                if active < 0.0:
+                    active = 0.0
+            else:
+                active, paused = frame.measure(now)
             if active >= threshold:
-                self._record(active, paused)
+                self._times.append(active)
+                self._paused.append(paused)
+                limit = self._max_times
+                if limit is not None and len(self._times) > limit:
+                    del self._times[:-limit]
+                    del self._paused[:-limit]
         return active
 
     def _lap(self, threshold: float) -> float:

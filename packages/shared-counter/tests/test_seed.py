@@ -90,6 +90,7 @@ def test_quick_start_prints_15(tmp_path: Path, run_id: str, method: str) -> None
     assert max(seen) == 15
 
 
+@pytest.mark.timeout(180)
 def test_quick_start_worker_in_process(
     make_counter: Make, ctx: multiprocessing.context.BaseContext
 ) -> None:

@@ -347,6 +347,16 @@ def thread_count(_: object) -> int:
     return threading.active_count()
 
 
+def main_exit_without_cleanup() -> None:
+    """Run as a parent process: print the worker pids, then exit at once without closing the pool."""
+    pool = Pool(workers=2)
+    pool.map(double, range(4))
+    print("pids " + " ".join(str(p) for p in pool._engine.worker_pids()), flush=True)
+    os._exit(0)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["interrupted-map"]:
         main_interrupted_map()
+    elif sys.argv[1:] == ["exit-without-cleanup"]:
+        main_exit_without_cleanup()

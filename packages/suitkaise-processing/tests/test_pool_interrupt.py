@@ -1,4 +1,4 @@
-"""Ctrl-C during Pool.map: KeyboardInterrupt reaches the user promptly and no process is left behind."""
+"""Ctrl-C during Pool.map, a parent that dies, a pool that is dropped: no process is left behind."""
 
 from __future__ import annotations
 
@@ -49,6 +49,43 @@ def test_sigint_during_map_stops_everything() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+@pytest.mark.timeout(120)
+def test_workers_exit_when_the_parent_dies_without_cleanup() -> None:
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    )
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "pool_workers.py"), "exit-without-cleanup"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    first = proc.stdout.splitlines()[0] if proc.stdout else ""
+    assert first.startswith("pids "), proc.stdout + proc.stderr
+    workers = [p for p in (_proc(int(pid)) for pid in first.split()[1:]) if p is not None]
+    _gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, f"orphans: {[p.pid for p in alive]}"
+
+
+@pytest.mark.timeout(120)
+def test_a_dropped_pool_stops_its_workers() -> None:
+    import gc
+
+    from pool_workers import double
+
+    from suitkaise_processing import Pool
+
+    pool = Pool(workers=2)
+    assert pool.map(double, [1, 2]) == [2, 4]
+    procs = list(pool._engine._res.procs.values())
+    del pool
+    gc.collect()
+    for proc in procs:
+        proc.join(30)
+    assert all(not proc.is_alive() for proc in procs)
 
 
 def _proc(pid: int) -> psutil.Process | None:

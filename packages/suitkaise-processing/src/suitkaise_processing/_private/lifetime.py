@@ -22,12 +22,22 @@ import signal
 import sys
 import threading
 import weakref
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class _Killable(Protocol):
     def kill_now(self) -> None: ...
 
+
+# Loaded at import so that children started from the fork server do not pay for it.
+_libc: Any = None
+if sys.platform.startswith("linux"):
+    try:
+        import ctypes
+
+        _libc = ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        _libc = None
 
 _children: weakref.WeakSet[_Killable] = weakref.WeakSet()
 _lock = threading.Lock()
@@ -73,14 +83,11 @@ def set_parent_death_signal(parent_pid: int | None) -> None:
     started the child, so the parent asks for it only when starting from the main thread, and
     ``parent_pid`` catches a parent that died before the call.
     """
-    if not sys.platform.startswith("linux"):
+    if _libc is None:
         return
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        _libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
     except (OSError, AttributeError):
         return
     if parent_pid is not None and os.getppid() != parent_pid:

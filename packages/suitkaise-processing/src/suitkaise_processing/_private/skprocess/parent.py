@@ -7,6 +7,7 @@ child that died (timeout, SIGKILL, segfault) from the last state it holds while 
 
 from __future__ import annotations
 
+import _thread
 import logging
 import os
 import queue
@@ -70,7 +71,6 @@ class ParentHandle:
         self._channel: Channel | None = None
         self._child: BaseProcess | None = None
         self._mode = "run"
-        self._monitor: threading.Thread | None = None
 
     # --- starting ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -95,10 +95,8 @@ class ParentHandle:
                 cause = cause.__cause__ or cause.__context__
             raise
         lifetime.register(self)
-        self._monitor = threading.Thread(
-            target=self._run_monitor, name=f"sk-monitor-{type(self._proc).__name__}", daemon=True
-        )
-        self._monitor.start()
+        # A bare thread (like a daemon thread): Thread.start() would wait for it to get the GIL.
+        _thread.start_new_thread(self._run_monitor, ())
 
     def _launch(self, obj: Skprocess, error: ProcessError | None) -> None:
         ctx: Any = get_context()

@@ -359,3 +359,26 @@ def test_shared_meta_function_uses_declarations() -> None:
     assert shared_meta(Account) is Account._shared_meta  # type: ignore[attr-defined]
     with pytest.raises(TypeError):
         shared_meta(Account())  # type: ignore[arg-type]
+
+
+def test_generated_writes_cover_what_each_method_really_changes(tmp_path: Any) -> None:
+    """Run every method of Account and check that the attributes it changed are declared written."""
+
+    def state(account: Account) -> dict[str, str]:
+        return {k: repr(v) for k, v in vars(account).items()}
+
+    calls = {
+        "deposit": lambda a: a.deposit(5),
+        "_log": lambda a: a._log(1),
+        "save": lambda a: a.save(str(tmp_path / "balance.txt")),
+        "slow_total": lambda a: a.slow_total(),
+    }
+    for name, call in calls.items():
+        account = Account(10)
+        account.deposit(1)
+        before = state(account)
+        call(account)
+        after = state(account)
+        changed = {k for k in after if after.get(k) != before.get(k)}
+        declared = set(Account._shared_meta["methods"][name]["writes"])  # type: ignore[attr-defined]
+        assert changed <= declared, (name, changed, declared)

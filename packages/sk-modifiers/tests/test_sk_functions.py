@@ -7,6 +7,7 @@ import itertools
 import threading
 import time
 from concurrent.futures import Future
+from typing import Any
 
 import pytest
 import sk_modifiers_test_helpers as helpers
@@ -488,3 +489,19 @@ def test_sk_on_a_staticmethod_keeps_it_static() -> None:
     assert Tools.twice(2) == 4
     assert Tools().twice(3) == 6
     assert Tools.twice.retry(2, delay=0.0)(5) == 10  # type: ignore[attr-defined]
+
+
+def test_awaited_and_asyncio_calls_are_not_blocking() -> None:
+    @sk
+    async def polite(reader: Any) -> bytes:
+        await asyncio.sleep(0.1)
+        data: bytes = await reader.read(10)
+        asyncio.get_running_loop()
+        return data
+
+    @sk
+    async def rude() -> None:
+        time.sleep(0.1)
+
+    assert polite.blocking_calls == []  # type: ignore[attr-defined]
+    assert rude.blocking_calls == ["time.sleep"]  # type: ignore[attr-defined]

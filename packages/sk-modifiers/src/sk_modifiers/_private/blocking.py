@@ -134,9 +134,15 @@ def is_marked_blocking(fn: Any) -> bool:
     return bool(getattr(unwrap(fn), _MARK, False))
 
 
+# Async frameworks: their calls return awaitables, they do not block.
+ASYNC_MODULES = ("asyncio", "trio", "anyio", "curio")
+
+
 def blocking_call_name(call: ast.Call) -> str | None:
     """The dotted name of ``call`` when it is a known blocking call."""
     name = dotted_name(call.func)
+    if name is not None and name.split(".", 1)[0] in ASYNC_MODULES:
+        return None
     if name is not None:
         if name in BLOCKING_CALLS:
             return name
@@ -153,9 +159,17 @@ def blocking_call_name(call: ast.Call) -> str | None:
 def blocking_calls_in(nodes: Iterable[ast.AST]) -> list[str]:
     """Known blocking calls under ``nodes``, in source order, without duplicates."""
     hits: list[tuple[int, int, str]] = []
-    for root in nodes:
+    roots = list(nodes)
+    # `await x.read()`: an awaited call is a coroutine (aiofiles, asyncpg, ...), not a blocking call.
+    awaited = {
+        id(node.value)
+        for root in roots
+        for node in ast.walk(root)
+        if isinstance(node, ast.Await) and isinstance(node.value, ast.Call)
+    }
+    for root in roots:
         for node in ast.walk(root):
-            if isinstance(node, ast.Call):
+            if isinstance(node, ast.Call) and id(node) not in awaited:
                 name = blocking_call_name(node)
                 if name is not None:
                     hits.append((node.lineno, node.col_offset, name))

@@ -51,8 +51,8 @@ class Router(Protocol):
 class _View:
     """Mixin of the value views: where the value came from and the in-place operation applied."""
 
-    _sk_origin: Origin | None
-    _sk_op: tuple[str, Any] | None
+    _sk_origin: Origin | None = None
+    _sk_op: tuple[str, Any] | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -81,7 +81,8 @@ def make_view(value: Any, origin: Origin | None, op: tuple[str, Any] | None = No
     else:
         return value
     view._sk_origin = origin
-    view._sk_op = op
+    if op is not None:
+        view._sk_op = op
     return view
 
 

@@ -54,13 +54,22 @@ from suitkaise_processing._private.share.proxies import (
 _START_TIMEOUT = 60.0
 _ENTRY = "from suitkaise_processing._private.share.coordinator import entry; entry()"
 _clients_lock = threading.Lock()
+_pid = [os.getpid()]  # this process's pid, refreshed in forked children (cheaper than os.getpid())
+
+
+def _after_fork() -> None:
+    _pid[0] = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 _clients: dict[str, Client] = {}  # this process's live link to each Share it uses, by share id
 
 
 def _client_for(info: ShareInfo) -> Client:
     """This process's client of the Share ``info`` describes (created on first use)."""
     client = _clients.get(info.share_id)
-    if client is not None and client.pid == os.getpid() and client.info == info:
+    if client is not None and client.pid == _pid[0] and client.info == info:
         return client
     with _clients_lock:
         client = _clients.get(info.share_id)
@@ -322,7 +331,7 @@ class Share:
 
     def _sk_own(self) -> _Owner | None:
         owner = self._sk_owner
-        if owner is not None and owner.pid == os.getpid():
+        if owner is not None and owner.pid == _pid[0]:
             return owner
         return None
 
@@ -372,18 +381,31 @@ class Share:
         return client.call(op, name, path, args)
 
     # ------------------------------------------------------------------ attribute access
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith(("__", "_sk_")):
-            raise AttributeError(name)
-        stopped = self._sk_stopped()
-        if stopped is not None:
-            value = self._sk_read(name)
-            return wrap_kind(self, name, (), kind_of(value), value)
+    def __getattribute__(self, name: str) -> Any:
+        # Share's own methods and internals first; every other name is a shared attribute. Doing
+        # this here (not in __getattr__) spares a failed lookup on every shared read.
+        if name in _OWN_NAMES or name[0] == "_":
+            return object.__getattribute__(self, name)
+        owner = object.__getattribute__(self, "_sk_owner")
+        if owner is not None and owner.pid == _pid[0]:
+            client = owner.client
+            if not owner.running or client is None:
+                value = self._sk_read(name)
+                return wrap_kind(self, name, (), kind_of(value), value)
+        else:
+            client = _client_for(object.__getattribute__(self, "_sk_info"))
         try:
-            kind, value = self._sk_client().get(name)
+            kind, value = client.get(name)
         except AttributeError:
             raise AttributeError(f"the Share has no attribute {name!r}") from None
         return wrap_kind(self, name, (), kind, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # reached for names starting with "_" that are not Share internals
+        if name.startswith(("__", "_sk_")):
+            raise AttributeError(name)
+        value = self._sk_read(name)
+        return wrap_kind(self, name, (), kind_of(value), value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith(("__", "_sk_")):
@@ -557,3 +579,6 @@ def _holds_reconnector(value: Any, depth: int = 0) -> bool:
 
 
 __all__ = ["Share"]
+
+
+_OWN_NAMES = frozenset(name for name in dir(Share) if not name.startswith("_"))

@@ -274,3 +274,16 @@ def _take_all(iterator: Iterator[object]) -> Iterator[object]:
 
 def _take_until_error(iterator: Iterator[object]) -> Iterator[object]:
     yield from _take_all(iterator)
+
+
+def test_an_input_that_raises_fails_the_call_in_order(pool: Pool) -> None:
+    def source() -> Iterator[int]:
+        yield from range(5)
+        raise LookupError("the input broke")
+
+    with pytest.raises(LookupError, match="the input broke"):
+        pool.map(w.double, source())
+    got = list(_take_all(pool.imap(w.double, source())))
+    assert got[:5] == [0, 2, 4, 6, 8]
+    assert isinstance(got[5], LookupError)
+    assert pool.map(w.double, range(3)) == [0, 2, 4]

@@ -142,7 +142,15 @@ class Job:
             items: Sequence[Any] = part if isinstance(part, (list, range)) else list(part)
         else:
             assert self._iter is not None
-            items = list(itertools.islice(self._iter, size))
+            items = []
+            try:
+                items.extend(itertools.islice(self._iter, size))  # keeps what was read if it raises
+            except Exception as exc:
+                # the input itself failed: its error takes the place of the item it could not give
+                self.exhausted = True
+                self.read += len(items) + 1
+                self.add_part(start + len(items), [], exc, 0.0)
+                return Chunk(self, start, items) if items else None
         self.read += len(items)
         if len(items) < size or (self.total is not None and self.read >= self.total):
             self.exhausted = True

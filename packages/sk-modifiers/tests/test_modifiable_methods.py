@@ -297,3 +297,13 @@ def test_a_target_rebuilds_lazily_from_a_function_still_under_construction() -> 
     assert obj.method(2) == 6
     assert obj.method.timeout(10.0)(2) == 6
     assert shell._sk_info.timeout_error is OwnTimeoutError
+
+
+def test_signatures_are_those_of_the_call() -> None:
+    import inspect
+
+    job = Job()
+    assert str(inspect.signature(job.map)) == "(fn: 'Any', items: 'list[Any]') -> 'list[Any]'"
+    assert list(inspect.signature(job.map.timeout(1.0)).parameters) == ["fn", "items"]
+    assert list(inspect.signature(Job.map).parameters) == ["self", "fn", "items"]
+    assert list(inspect.signature(helpers.add.retry(2)).parameters) == ["a", "b"]  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ a coroutine and makes every step async-aware.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +129,15 @@ class Modified:
     @property
     def __wrapped__(self) -> Callable[..., Any]:
         return self._target._sk_info.fn
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """The function's signature, without ``self`` when bound (what the call accepts)."""
+        signature = inspect.signature(self._target._sk_info.fn)
+        if self._obj is not None:
+            params = list(signature.parameters.values())[1:]
+            signature = signature.replace(parameters=params)
+        return signature
 
     @property
     def __doc__(self) -> str | None:  # type: ignore[override]

@@ -335,9 +335,8 @@ class BoundModifiable(functools.partial[Any]):
     def __func__(self) -> Callable[..., Any]:
         return cast(Callable[..., Any], self._sk_target.func)
 
-    @property
-    def __wrapped__(self) -> Callable[..., Any]:
-        return cast(Callable[..., Any], self._sk_target.func)
+    # No __wrapped__ here: inspect.signature then treats this as the partial it is and drops
+    # the bound first argument, like a bound method's signature.
 
     def _sk_chain(self) -> Modified:
         return Modified(self._sk_target, self.args[0])

@@ -101,7 +101,10 @@ def background_executor() -> ThreadPoolExecutor:
     if executor is None:
         with _init_lock:
             if _background is None:
-                _background = ThreadPoolExecutor(thread_name_prefix="sk-modifiers-background")
+                # Background calls often wait (I/O, child processes): allow many at once.
+                _background = ThreadPoolExecutor(
+                    max_workers=32, thread_name_prefix="sk-modifiers-background"
+                )
             executor = _background
     return executor
 

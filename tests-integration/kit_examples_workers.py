@@ -161,3 +161,9 @@ def kill_self_on(x: int, marker: str) -> int:
             fh.write(str(os.getpid()))
         os.kill(os.getpid(), 9)
     return x * 3
+
+
+def write_marker(path: str) -> None:
+    """A thread target: writes ``"written by the thread"`` to ``path``."""
+    with open(path, "w") as fh:
+        fh.write("written by the thread")

@@ -58,23 +58,19 @@ def mp_value_locked_plus_one(value: Any, times: int, start: Any) -> None:
 
 
 def take_slot(name: str, run_id: str, rounds: int, start: Any, out: Any) -> None:
-    """Use case 3: take a slot when one is free (under the lock), work, release it; report max in use."""
+    """Use case 3 as written: take a slot if one is free, work, release it; report the lowest value seen."""
     slots_counter = SharedMemoryCounter(name, create=False, run_id=run_id)
     if not start.wait(START_TIMEOUT):
         raise RuntimeError("start event never set")
-    taken = 0
+    lowest = slots_counter.value
     for _ in range(rounds):
-        with slots_counter.get_lock():
-            if slots_counter.value > 0:
-                slots_counter.value -= 1
-                taken += 1
-            else:
-                continue
-        # Do work...
-        time.sleep(0)
-        slots_counter.value += 1  # Release slot when done
+        if slots_counter.value > 0:
+            slots_counter.value -= 1
+            lowest = min(lowest, slots_counter.value)
+            # Do work...
+            slots_counter.value += 1  # Release slot when done
     slots_counter.close()
-    out.put(taken)
+    out.put(lowest)
 
 
 def complete_tasks(name: str, run_id: str, tasks: list[int]) -> int:

@@ -294,38 +294,20 @@ def _rebuild_share(info: ShareInfo) -> Share:
     share = object.__new__(Share)
     object.__setattr__(share, "_sk_info", info)
     object.__setattr__(share, "_sk_owner", None)
+    object.__setattr__(share, "_sk_router", _Router(info, None))
     return share
 
 
-class Share:
-    """Attributes shared by every process that holds this object; updates are never lost.
+class _Router:
+    """Where a Share's reads and writes go: the owner's coordinator, this process's client, or the
+    owner's local copy while stopped. Proxies hold this (a plain object: cheap attribute access)."""
 
-    ``Share()`` starts a coordinator process. Assign attributes as on any object
-    (``share.counter = 0``), pass the Share to ``Skprocess``es, ``Pool`` functions or threads, and use the
-    attributes normally: ``share.counter += 1``, ``share.items.append(x)``, ``share.d[k] += 1``,
-    ``share.timer.add_time(t)`` and method calls are applied atomically, in order, by the coordinator;
-    reads come from shared memory without a round trip and include every write queued before them.
-    """
+    __slots__ = ("_sk_info", "_sk_owner")
 
-    _sk_info: ShareInfo
-    _sk_owner: _Owner | None
+    def __init__(self, info: ShareInfo, owner: _Owner | None) -> None:
+        self._sk_info = info
+        self._sk_owner = owner
 
-    def __init__(self) -> None:
-        share_id = secrets.token_hex(4)
-        tmpdir = os.path.join(tempfile.gettempdir(), f"sk_share_{share_id}")
-        info = ShareInfo(
-            share_id=share_id,
-            address=os.path.join(tmpdir, "c"),
-            authkey=secrets.token_bytes(32),
-            lock_path=os.path.join(tmpdir, "lock"),
-        )
-        owner = _Owner(info, tmpdir)
-        object.__setattr__(self, "_sk_info", info)
-        object.__setattr__(self, "_sk_owner", owner)
-        weakref.finalize(self, owner.finalize)
-        owner.start()
-
-    # ------------------------------------------------------------------ routing (used by proxies)
     def _sk_id(self) -> str:
         return self._sk_info.share_id
 
@@ -380,32 +362,76 @@ class Share:
         client.check_alive()
         return client.call(op, name, path, args)
 
-    # ------------------------------------------------------------------ attribute access
-    def __getattribute__(self, name: str) -> Any:
-        # Share's own methods and internals first; every other name is a shared attribute. Doing
-        # this here (not in __getattr__) spares a failed lookup on every shared read.
-        if name in _OWN_NAMES or name[0] == "_":
-            return object.__getattribute__(self, name)
-        owner = object.__getattribute__(self, "_sk_owner")
+    def _sk_names(self) -> list[str]:
+        stopped = self._sk_stopped()
+        if stopped is not None:
+            return sorted(stopped.local.values)
+        return self._sk_client().names()
+
+    def get(self, name: str) -> Any:
+        """``share.<name>``: a view, a proxy or the value."""
+        owner = self._sk_owner
         if owner is not None and owner.pid == _pid[0]:
             client = owner.client
             if not owner.running or client is None:
                 value = self._sk_read(name)
                 return wrap_kind(self, name, (), kind_of(value), value)
         else:
-            client = _client_for(object.__getattribute__(self, "_sk_info"))
+            client = _client_for(self._sk_info)
         try:
             kind, value = client.get(name)
         except AttributeError:
             raise AttributeError(f"the Share has no attribute {name!r}") from None
         return wrap_kind(self, name, (), kind, value)
 
+
+class Share:
+    """Attributes shared by every process that holds this object; updates are never lost.
+
+    ``Share()`` starts a coordinator process. Assign attributes as on any object
+    (``share.counter = 0``), pass the Share to ``Skprocess``es, ``Pool`` functions or threads, and use the
+    attributes normally: ``share.counter += 1``, ``share.items.append(x)``, ``share.d[k] += 1``,
+    ``share.timer.add_time(t)`` and method calls are applied atomically, in order, by the coordinator;
+    reads come from shared memory without a round trip and include every write queued before them.
+    """
+
+    _sk_info: ShareInfo
+    _sk_owner: _Owner | None
+    _sk_router: _Router
+
+    def __init__(self) -> None:
+        share_id = secrets.token_hex(4)
+        tmpdir = os.path.join(tempfile.gettempdir(), f"sk_share_{share_id}")
+        info = ShareInfo(
+            share_id=share_id,
+            address=os.path.join(tmpdir, "c"),
+            authkey=secrets.token_bytes(32),
+            lock_path=os.path.join(tmpdir, "lock"),
+        )
+        owner = _Owner(info, tmpdir)
+        object.__setattr__(self, "_sk_info", info)
+        object.__setattr__(self, "_sk_owner", owner)
+        object.__setattr__(self, "_sk_router", _Router(info, owner))
+        weakref.finalize(self, owner.finalize)
+        owner.start()
+
+    def _sk_id(self) -> str:
+        return self._sk_info.share_id
+
+    # ------------------------------------------------------------------ attribute access
+    def __getattribute__(self, name: str) -> Any:
+        # Share's own methods and internals first; every other name is a shared attribute. Doing
+        # this here (not in __getattr__) spares a failed lookup on every shared read.
+        if name in _OWN_NAMES or name[0] == "_":
+            return object.__getattribute__(self, name)
+        return object.__getattribute__(self, "_sk_router").get(name)
+
     def __getattr__(self, name: str) -> Any:
         # reached for names starting with "_" that are not Share internals
         if name.startswith(("__", "_sk_")):
             raise AttributeError(name)
-        value = self._sk_read(name)
-        return wrap_kind(self, name, (), kind_of(value), value)
+        value = self._sk_router._sk_read(name)
+        return wrap_kind(self._sk_router, name, (), kind_of(value), value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith(("__", "_sk_")):
@@ -415,17 +441,17 @@ class Share:
         origin = (self._sk_id(), name, ())
         op = pending_op(value, origin)
         if op is not None:
-            self._sk_post(OP_IOP, name, (), op)
+            self._sk_router._sk_post(OP_IOP, name, (), op)
             return
         if is_same_proxy(value, origin):
             return  # share.items += [...] already sent the extend
         value = _plain(value)
         check_supported(name, value)
-        stopped = self._sk_stopped()
+        stopped = self._sk_router._sk_stopped()
         if stopped is not None:
             stopped.local.apply(OP_SET, name, (), (value,))
             return
-        client = self._sk_client()
+        client = self._sk_router._sk_client()
         client.check_alive()
         client.local_kinds[name] = kind_of(value)
         if not client.post(OP_SET, name, (), (value,)):
@@ -435,30 +461,24 @@ class Share:
         if name.startswith(("__", "_sk_")):
             raise AttributeError(name)
         try:
-            self._sk_call(OP_DEL, name, (), ())
+            self._sk_router._sk_call(OP_DEL, name, (), ())
         except AttributeError:
             raise AttributeError(f"the Share has no attribute {name!r}") from None
 
     def __dir__(self) -> list[str]:
         names = set(super().__dir__())
         try:
-            names.update(self._sk_names())
+            names.update(self._sk_router._sk_names())
         except ShareError:
             pass
         return sorted(names)
 
-    def _sk_names(self) -> list[str]:
-        stopped = self._sk_stopped()
-        if stopped is not None:
-            return sorted(stopped.local.values)
-        return self._sk_client().names()
-
     def __repr__(self) -> str:
         try:
-            names = self._sk_names()
+            names = self._sk_router._sk_names()
             parts = []
             for name in names:
-                text = repr(self._sk_read(name))
+                text = repr(self._sk_router._sk_read(name))
                 parts.append(f"{name}={text if len(text) <= 60 else text[:57] + '...'}")
             state = "" if self.is_running else "stopped; "
             return f"Share({state}{', '.join(parts)})"
@@ -471,7 +491,7 @@ class Share:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Start the coordinator (``Share()`` already did); changes made while stopped apply now."""
-        owner = self._sk_own()
+        owner = self._sk_router._sk_own()
         if owner is None:
             raise ShareError("only the process that created the Share can start() it")
         owner.start()
@@ -481,7 +501,7 @@ class Share:
 
         Returns ``True`` if it stopped cleanly, ``False`` if it had to be killed or had died.
         """
-        owner = self._sk_own()
+        owner = self._sk_router._sk_own()
         if owner is None:
             raise ShareError("only the process that created the Share can stop() it")
         return owner.stop(timeout)
@@ -492,7 +512,7 @@ class Share:
 
     def clear(self) -> None:
         """Remove every attribute."""
-        self._sk_call(OP_CLEAR, "", (), ())
+        self._sk_router._sk_call(OP_CLEAR, "", (), ())
 
     def reconnect_all(self, *, start_threads: bool = False, **auth: Any) -> dict[str, Any]:
         """Live resources for every attribute holding cucumber ``Reconnector``s, by attribute name.
@@ -503,8 +523,8 @@ class Share:
         import cucumber
 
         out: dict[str, Any] = {}
-        for name in self._sk_names():
-            value = self._sk_read(name)
+        for name in self._sk_router._sk_names():
+            value = self._sk_router._sk_read(name)
             if not _holds_reconnector(value):
                 continue
             fresh = decode(encode(value))  # never reconnect the cached snapshot in place
@@ -514,7 +534,7 @@ class Share:
     @property
     def is_running(self) -> bool:
         """Whether the coordinator is running."""
-        owner = self._sk_own()
+        owner = self._sk_router._sk_own()
         if owner is not None:
             return (
                 owner.running
@@ -532,7 +552,7 @@ class Share:
     @property
     def has_error(self) -> bool:
         """Whether the coordinator died or failed (accesses raise ``ShareError``)."""
-        owner = self._sk_own()
+        owner = self._sk_router._sk_own()
         if owner is not None:
             if owner.running and not owner.proc_alive():
                 owner.error = True
@@ -553,13 +573,13 @@ class Share:
         return bool(client.w[H_STATUS] == STATUS_ERROR)
 
     def __enter__(self) -> Share:
-        owner = self._sk_own()
+        owner = self._sk_router._sk_own()
         if owner is not None and not owner.running:
             owner.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._sk_own() is not None:
+        if self._sk_router._sk_own() is not None:
             self.stop()
 
 

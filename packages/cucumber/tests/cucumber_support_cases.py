@@ -156,7 +156,8 @@ class Greeter:
         return cls(name)
 
 
-# A module created by exec, like a Jupyter cell or `python -c`: a fresh interpreter cannot import it.
+# A module created by exec, like a Jupyter cell or `python -c`: registered in ``sys.modules`` of the
+# sender only (on first use), so a fresh interpreter cannot import it.
 _DYNAMIC_SOURCE = """
 def triple(x):
     return 3 * x
@@ -168,10 +169,25 @@ class Counter:
         self.value += 1
         return self.value
 """
-dynamic_module = types.ModuleType("cucumber_dynamic_cell")
-exec(compile(_DYNAMIC_SOURCE, "<cell>", "exec"), dynamic_module.__dict__)
-dynamic_module.__spec__ = None
-sys.modules.setdefault("cucumber_dynamic_cell", dynamic_module)
+_DYNAMIC_NAME = "cucumber_dynamic_cell"
+
+
+def dynamic_module() -> types.ModuleType:
+    """The exec-created module (created and registered in this process on first use)."""
+    module = sys.modules.get(_DYNAMIC_NAME)
+    if module is None:
+        module = types.ModuleType(_DYNAMIC_NAME)
+        exec(compile(_DYNAMIC_SOURCE, "<cell>", "exec"), module.__dict__)
+        module.__spec__ = None
+        sys.modules[_DYNAMIC_NAME] = module
+    return module
+
+
+def main_function() -> Callable[[int], int]:
+    """A function compiled as part of ``__main__`` (a script or a notebook cell)."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec("def halve(x):\n    return x // 2\n", namespace)
+    return namespace["halve"]  # type: ignore[no-any-return]
 
 
 # Fake database clients, recognised by module and class name (the drivers are not installed).
@@ -820,13 +836,19 @@ CASES: list[Case] = [
     Case(
         "code",
         "function of an exec-created module (Jupyter/__main__-like)",
-        lambda: dynamic_module.triple,
+        lambda: dynamic_module().triple,
         lambda f: f(5) == 15,
     ),
     Case(
         "code",
+        "function defined in __main__ (script, notebook)",
+        main_function,
+        lambda f: f(9) == 4,
+    ),
+    Case(
+        "code",
         "class of an exec-created module, instance keeps methods",
-        lambda: dynamic_module.Counter(41),
+        lambda: dynamic_module().Counter(41),
         lambda c: c.bump() == 42,
     ),
     Case(
@@ -1246,3 +1268,14 @@ def check_all(serializer: str, payloads: list[tuple[str, bytes]]) -> list[tuple[
         except Exception as exc:
             out.append((name, "behaviour", f"{type(exc).__name__}: {str(exc)[:200]}"))
     return out
+
+
+def check_each_to_pipe(conn: Any, serializer: str, payloads: list[tuple[str, bytes]]) -> None:
+    """Process target: check the payloads one by one, sending ``(name, status, detail)`` after
+    each (so a case that hangs costs only itself), then ``None``."""
+    try:
+        for item in payloads:
+            conn.send(check_all(serializer, [item])[0])
+        conn.send(None)
+    finally:
+        conn.close()

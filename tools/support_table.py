@@ -1,0 +1,199 @@
+"""Write ``docs/cucumber/support-table.md``: which serializer carries which object, with behaviour.
+
+Every representative case of ``packages/cucumber/tests/cucumber_support_cases.py`` is serialized
+in this process with pickle (highest protocol), cloudpickle, dill and cucumber, then loaded and
+checked in a freshly spawned interpreter (as a worker process would), so objects that only exist
+in the sender (code of ``__main__``-like modules) must really travel.
+
+Usage: ``python tools/support_table.py [--check]`` (``--check``: print, do not write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import pickle
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES_DIR = ROOT / "packages" / "cucumber" / "tests"
+OUT = ROOT / "docs" / "cucumber" / "support-table.md"
+SERIALIZERS = ("pickle", "cloudpickle", "dill", "cucumber")
+CASE_TIMEOUT = 20.0  # seconds one case may take in the receiver
+START_TIMEOUT = 120.0  # ... the first one, which also pays for starting the interpreter
+
+
+def _dumps(name: str) -> Callable[[Any], bytes]:
+    if name == "pickle":
+        return lambda obj: pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    if name == "cloudpickle":
+        import cloudpickle
+
+        return lambda obj: cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    if name == "dill":
+        import dill
+
+        return lambda obj: dill.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    import cucumber
+
+    return cucumber.serialize
+
+
+def _check_in_child(
+    serializer: str, payloads: list[tuple[str, bytes]]
+) -> dict[str, tuple[str, str]]:
+    """Load and check the payloads in spawned interpreters; a case that hangs is marked and the
+    interpreter replaced for the remaining cases."""
+    import cucumber_support_cases as cases
+
+    ctx = multiprocessing.get_context("spawn")
+    results: dict[str, tuple[str, str]] = {}
+    pending = list(payloads)
+    while pending:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=cases.check_each_to_pipe, args=(child, serializer, pending))
+        proc.start()
+        child.close()
+        try:
+            while pending:
+                timeout = (
+                    START_TIMEOUT if pending[0] is payloads[0] or not results else CASE_TIMEOUT
+                )
+                if not parent.poll(timeout):
+                    name = pending.pop(0)[0]
+                    results[name] = ("timeout", f"no answer in {timeout:.0f} s")
+                    break
+                try:
+                    message = parent.recv()
+                except EOFError:
+                    name = pending.pop(0)[0]
+                    results[name] = ("load", "the receiving interpreter crashed")
+                    break
+                if message is None:
+                    break
+                name, status, detail = message
+                results[name] = (status, detail)
+                pending = [p for p in pending if p[0] != name]
+        finally:
+            parent.close()
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    return results
+
+
+def run_all() -> dict[str, dict[str, tuple[str, str]]]:
+    """``{serializer: {case name: (status, detail)}}``; status ok/dump/load/behaviour/timeout."""
+    if str(CASES_DIR) not in sys.path:
+        sys.path.insert(0, str(CASES_DIR))
+    import cucumber_support_cases as cases
+
+    table: dict[str, dict[str, tuple[str, str]]] = {}
+    for serializer in SERIALIZERS:
+        dumps = _dumps(serializer)
+        row: dict[str, tuple[str, str]] = {}
+        payloads: list[tuple[str, bytes]] = []
+        try:
+            for case in cases.CASES:
+                try:
+                    payloads.append((case.name, dumps(case.make())))
+                except Exception as exc:
+                    row[case.name] = ("dump", f"{type(exc).__name__}: {str(exc)[:200]}")
+            row.update(_check_in_child(serializer, payloads))
+        finally:
+            cases.cleanup()
+        table[serializer] = row
+    return table
+
+
+_SYMBOL = {
+    "ok": "yes",
+    "dump": "no (dump)",
+    "load": "no (load)",
+    "behaviour": "no (behaviour)",
+    "timeout": "no (hang)",
+}
+
+
+def render(table: dict[str, dict[str, tuple[str, str]]]) -> str:
+    """The Markdown page."""
+    import cucumber_support_cases as cases
+
+    totals = {s: sum(1 for status, _ in table[s].values() if status == "ok") for s in SERIALIZERS}
+    missing = [
+        case.name
+        for case in cases.CASES
+        if table["cucumber"][case.name][0] != "ok"
+        and any(table[s][case.name][0] == "ok" for s in SERIALIZERS if s != "cucumber")
+    ]
+    lines = [
+        "# What each serializer carries across a process boundary",
+        "",
+        "Generated by `python tools/support_table.py` (do not edit by hand) on "
+        f"{time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, {platform.system()}.",
+        "",
+        "Each object is serialized in one process and loaded in a freshly spawned interpreter, where "
+        "a behaviour check runs (a lock can be acquired, a queue yields its items in order, a file "
+        "resumes at its position, a class keeps its methods, ...). cucumber's `Reconnector` "
+        "placeholders are opened with `cucumber.reconnect_all` before the check. "
+        "`no (dump)`: serializing failed; `no (load)`: loading failed in the receiver; "
+        "`no (behaviour)`: it loaded but does not behave like the original.",
+        "",
+        "| family | object | " + " | ".join(SERIALIZERS) + " |",
+        "|---|---|" + "---|" * len(SERIALIZERS),
+    ]
+    for case in cases.CASES:
+        cells = [_SYMBOL[table[s][case.name][0]] for s in SERIALIZERS]
+        lines.append(f"| {case.family} | {case.name} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **total** | "
+        + f"{len(cases.CASES)} cases | "
+        + " | ".join(f"**{totals[s]}**" for s in SERIALIZERS)
+        + " |"
+    )
+    lines += [
+        "",
+        f"Cases a peer carries and cucumber does not: {', '.join(missing) if missing else 'none'}.",
+        "",
+        "## Why the others fail (first error per case)",
+        "",
+    ]
+    for s in SERIALIZERS:
+        failures = [
+            (name, status, detail) for name, (status, detail) in table[s].items() if status != "ok"
+        ]
+        if not failures:
+            continue
+        lines.append(f"### {s}")
+        lines.append("")
+        for name, status, detail in failures:
+            detail = detail.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"- {name}: {status}: `{detail}`")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--check", action="store_true", help="print the table instead of writing it"
+    )
+    args = parser.parse_args(argv)
+    text = render(run_all())
+    if args.check:
+        print(text)
+    else:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(text)
+        print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -505,3 +505,16 @@ def test_awaited_and_asyncio_calls_are_not_blocking() -> None:
 
     assert polite.blocking_calls == []  # type: ignore[attr-defined]
     assert rude.blocking_calls == ["time.sleep"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(60)
+def test_timeout_calls_reuse_their_worker_thread() -> None:
+    def timeout_workers() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "sk-modifiers-timeout")
+
+    chain = helpers.add.timeout(30.0)  # type: ignore[attr-defined]
+    chain(0, 0)
+    before = timeout_workers()
+    for i in range(50):
+        assert chain(i, 1) == i + 1
+    assert timeout_workers() <= before

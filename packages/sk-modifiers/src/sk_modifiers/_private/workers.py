@@ -70,11 +70,12 @@ class DaemonWorkers:
                 outcome.value = call()
             except BaseException as exc:  # handed to the waiting caller
                 outcome.error = exc
-            finally:
-                outcome.done.set()
-            del job, call, outcome
+            # Count this worker idle *before* waking the caller, so that the caller's next call
+            # reuses it instead of starting a new thread.
             with self._lock:
                 self._idle += 1
+            outcome.done.set()
+            del job, call, outcome
 
 
 _daemon_workers: DaemonWorkers | None = None

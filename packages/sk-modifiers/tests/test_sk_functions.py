@@ -170,20 +170,44 @@ def test_async_timeout_cancels_a_native_coroutine() -> None:
 
 
 @pytest.mark.timeout(60)
-def test_async_timeout_on_a_thread_call_raises_the_timeout_error() -> None:
+def test_async_timeout_on_a_thread_call_does_not_hold_up_asyncio_run() -> None:
     gate = threading.Event()
+    finished = threading.Event()
 
     @sk
     @blocking
     def wait_gate() -> None:
         gate.wait(30)
+        finished.set()
 
     async def main() -> None:
         with pytest.raises(FunctionTimeoutError):
             await wait_gate.asynced().timeout(0.1)()  # type: ignore[attr-defined]
-        gate.set()
 
-    asyncio.run(main())
+    asyncio.run(main())  # returns although the call is still blocked in its thread
+    assert not finished.is_set()
+    gate.set()
+    assert finished.wait(30)
+
+
+@pytest.mark.timeout(60)
+def test_async_thread_calls_see_the_callers_context_variables() -> None:
+    import contextvars
+
+    request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+
+    @sk
+    @blocking
+    def read_id() -> str:
+        return request_id.get()
+
+    async def main() -> tuple[str, str]:
+        request_id.set("abc")
+        plain = await read_id.asynced()()  # type: ignore[attr-defined]
+        timed = await read_id.asynced().timeout(10.0)()  # type: ignore[attr-defined]
+        return plain, timed
+
+    assert asyncio.run(main()) == ("abc", "abc")
 
 
 @pytest.mark.timeout(60)

@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Any
 from sk_modifiers._private import policies
 from sk_modifiers._private.errors import SkModifierError
 from sk_modifiers._private.policies import RateLimiter, RetryPolicy
-from sk_modifiers._private.workers import daemon_workers, submit_background
+from sk_modifiers._private.workers import (
+    daemon_workers,
+    run_in_daemon_thread,
+    submit_background,
+)
 
 if TYPE_CHECKING:
     from sk_modifiers._private.modifiable import ModifiableMethod
@@ -263,8 +267,13 @@ class Modified:
             for name, step_args, step_kwargs in self._extras:
                 async_impl = steps[name](async_impl, *step_args, **step_kwargs)
             awaitable = async_impl(*args, **kwargs)
-        else:
+        elif seconds is None or native is not None:
             awaitable = asyncio.to_thread(self._base_call(), *args, **kwargs)
+        else:
+            # May be abandoned at the timeout: a daemon thread, so that neither asyncio.run nor
+            # the interpreter waits for a call that never returns.
+            call = self._base_call()
+            awaitable = run_in_daemon_thread(lambda: call(*args, **kwargs))
         if seconds is None or native is not None:
             return await awaitable
         task = asyncio.ensure_future(awaitable)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
 import queue
 import threading
@@ -15,12 +17,13 @@ T = TypeVar("T")
 class _Outcome(Generic[T]):
     """The result or exception of a call run in a worker thread, with an event when done."""
 
-    __slots__ = ("done", "error", "value")
+    __slots__ = ("done", "error", "on_done", "value")
 
-    def __init__(self) -> None:
+    def __init__(self, on_done: Callable[[_Outcome[T]], None] | None = None) -> None:
         self.done = threading.Event()
         self.value: T | None = None
         self.error: BaseException | None = None
+        self.on_done = on_done
 
 
 class DaemonWorkers:
@@ -36,9 +39,14 @@ class DaemonWorkers:
         self._lock = threading.Lock()
         self._idle_seconds = idle_seconds
 
-    def submit(self, call: Callable[[], T]) -> _Outcome[T]:
-        """Run ``call()`` in a daemon worker; return its outcome holder."""
-        outcome: _Outcome[T] = _Outcome()
+    def submit(
+        self, call: Callable[[], T], on_done: Callable[[_Outcome[T]], None] | None = None
+    ) -> _Outcome[T]:
+        """Run ``call()`` in a daemon worker; return its outcome holder.
+
+        ``on_done(outcome)`` runs in the worker when the call has finished (it must not raise).
+        """
+        outcome: _Outcome[T] = _Outcome(on_done)
         with self._lock:
             start_new = self._idle == 0
             if not start_new:
@@ -75,6 +83,11 @@ class DaemonWorkers:
             with self._lock:
                 self._idle += 1
             outcome.done.set()
+            if outcome.on_done is not None:
+                try:
+                    outcome.on_done(outcome)
+                except BaseException:  # a closed event loop: nobody is waiting any more
+                    pass
             del job, call, outcome
 
 
@@ -93,6 +106,31 @@ def daemon_workers() -> DaemonWorkers:
                 _daemon_workers = DaemonWorkers()
             workers = _daemon_workers
     return workers
+
+
+def run_in_daemon_thread(call: Callable[[], T]) -> asyncio.Future[T]:
+    """Await ``call()`` running in a daemon worker (with the caller's context variables).
+
+    Unlike ``asyncio.to_thread``, a call that never returns does not keep ``asyncio.run`` (which
+    waits for the loop's default executor) or the interpreter from finishing.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(outcome: _Outcome[T]) -> None:
+        if future.done():
+            return
+        if outcome.error is not None:
+            future.set_exception(outcome.error)
+        else:
+            future.set_result(outcome.value)  # type: ignore[arg-type]
+
+    def on_done(outcome: _Outcome[T]) -> None:
+        loop.call_soon_threadsafe(settle, outcome)
+
+    daemon_workers().submit(lambda: context.run(call), on_done)
+    return future
 
 
 def background_executor() -> ThreadPoolExecutor:

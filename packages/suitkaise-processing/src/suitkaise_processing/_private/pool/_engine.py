@@ -206,6 +206,8 @@ class Engine:
         self._start_failures = 0
         self._prefetch_bytes = 1 << 16
         self._to_close: list[Connection] = []
+        #: seconds per item measured for each function (by its encoded bytes), for the next calls
+        self._item_times: dict[bytes, float] = {}
         self.finalizer = util.Finalize(self, _Resources.release, args=(self._res,), exitpriority=15)
         with self._lock:
             for index in range(workers):
@@ -696,7 +698,17 @@ class Engine:
             self._finish_locked(job, kill=kill)
             self._cond.notify_all()
 
+    def estimate(self, fn_blob: bytes) -> float | None:
+        """Seconds per item measured for this function in earlier calls, if any."""
+        with self._lock:
+            return self._item_times.get(fn_blob)
+
     def _finish_locked(self, job: Job, *, kill: bool) -> None:
+        if job.item_time is not None and job.mode < MODE_SKPROCESS:
+            self._item_times.pop(job.fn_blob, None)
+            self._item_times[job.fn_blob] = job.item_time
+            if len(self._item_times) > 128:
+                del self._item_times[next(iter(self._item_times))]
         job.close()
         if job in self._jobs:
             self._jobs.remove(job)

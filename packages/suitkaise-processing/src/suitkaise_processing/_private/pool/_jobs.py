@@ -65,6 +65,7 @@ class Job:
         chunksize: int | None,
         progress: Progress | None,
         lazy: bool,
+        estimate: float | None = None,
     ) -> None:
         self.id = job_id
         self.fn_blob = fn_blob
@@ -84,14 +85,24 @@ class Job:
             except TypeError:
                 self.total = None
             self._iter = iter(items)
-        self.adaptive = chunksize is None and self.total is None
+        self.adaptive = chunksize is None
+        self.max_chunk = MAX_CHUNK
         if chunksize is not None:
             self.chunksize = max(1, int(chunksize))
-        elif self.total is not None:
-            size, extra = divmod(self.total, workers * 4)
-            self.chunksize = max(1, size + (1 if extra else 0))
         else:
-            self.chunksize = 1
+            if self.total is not None:
+                # at most multiprocessing's chunks (4 per worker); smaller when items are slow, so
+                # that workers stay balanced
+                size, extra = divmod(self.total, workers * 4)
+                self.max_chunk = max(1, size + (1 if extra else 0))
+            if estimate is not None:
+                self.chunksize = self._size_for(estimate)
+            elif self.total is not None:
+                self.chunksize = max(
+                    1, self.max_chunk // 8
+                )  # learn the item time on small chunks first
+            else:
+                self.chunksize = 1
         self.workers = workers
         self.lazy = lazy
         self.read = 0  # items taken from the input
@@ -103,13 +114,17 @@ class Job:
         self.failure: BaseException | None = (
             None  # raised by the consumer once it reaches the end of what arrived
         )
-        self._item_time: float | None = None
+        self.item_time: float | None = estimate  # seconds per item, measured by the workers
         # ordered results: segment start -> (values, error at start+len(values) or None)
         self.segments: dict[int, tuple[list[Any], BaseException | None]] = {}
         self.cursor = 0
         # unordered results: lists of values, or an exception where one item failed
         self.arrived: deque[list[Any] | BaseException] = deque()
         self.consumed = 0
+
+    def _size_for(self, item_time: float) -> int:
+        wanted = int(CHUNK_TARGET / item_time) if item_time > 0 else self.max_chunk
+        return max(1, min(self.max_chunk, wanted))
 
     # --- input --------------------------------------------------------------------------------
     def buffer_limit(self) -> int:
@@ -185,13 +200,13 @@ class Job:
                 self.arrived.append(error)
         if self.progress is not None:
             self.progress.update(count)
-        if self.adaptive and values and elapsed > 0:
+        if values and elapsed > 0:
             per_item = elapsed / len(values)
-            self._item_time = (
-                per_item if self._item_time is None else 0.5 * (self._item_time + per_item)
+            self.item_time = (
+                per_item if self.item_time is None else 0.5 * (self.item_time + per_item)
             )
-            wanted = int(CHUNK_TARGET / self._item_time) if self._item_time > 0 else MAX_CHUNK
-            self.chunksize = max(1, min(MAX_CHUNK, wanted))
+            if self.adaptive:
+                self.chunksize = self._size_for(self.item_time)
 
     def take(self) -> tuple[list[Any], BaseException | None]:
         """What the consumer may take now: values (in input order when ordered) and, after them, the

@@ -300,9 +300,20 @@ class Pool:
         lazy = kind in ("imap", "unordered_imap")
         engine = self._engine
 
+        estimate = engine.estimate(fn_blob)
+
         def make(job_id: int) -> Job:
             job = Job(
-                job_id, fn_blob, mode, ordered, iterable, self._workers, self._chunksize, None, lazy
+                job_id,
+                fn_blob,
+                mode,
+                ordered,
+                iterable,
+                self._workers,
+                self._chunksize,
+                None,
+                lazy,
+                estimate,
             )
             job.target = fn
             if self._progress:

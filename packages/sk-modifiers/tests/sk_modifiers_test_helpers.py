@@ -111,3 +111,21 @@ class Account:
     def slow_total(self) -> int:
         time.sleep(0.01)
         return self.balance
+
+
+class PlainBase:
+    """A base class that is not decorated (its functions must stay untouched)."""
+
+    def __init__(self) -> None:
+        self.pushed: list[int] = []
+
+    def push(self, x: int) -> None:
+        self.pushed.append(x)
+
+
+@sk
+class Derived(PlainBase):
+    """An @sk class inheriting a method from a plain base."""
+
+    def count(self) -> int:
+        return len(self.pushed)

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from sk_modifiers_test_helpers import Account
+from sk_modifiers_test_helpers import Account, Derived, PlainBase
 
 from sk_modifiers import BoundModifiable, SkModifierError, blocking, shared_meta, sk
 
@@ -196,6 +196,19 @@ def test_shared_meta_includes_inherited_methods() -> None:
     child = Child()
     child.add.retry(2, delay=0.0)(1)
     assert child.total() == 1
+    # the base and its function are left as they were
+    assert "add" not in vars(Base) or not hasattr(Base.add, "timeout")
+    assert not hasattr(Base.__dict__["add"], "timeout")
+
+
+def test_inherited_methods_pickle_with_their_object() -> None:
+    derived = Derived()
+    chain = pickle.loads(pickle.dumps(derived.push.timeout(5.0)))
+    chain(1)
+    bound = pickle.loads(pickle.dumps(derived.push))
+    bound(2)
+    assert not hasattr(PlainBase.push, "timeout")
+    assert Derived._shared_meta["methods"]["push"] == {"reads": ["pushed"], "writes": ["pushed"]}  # type: ignore[attr-defined]
 
 
 def test_methods_without_source_are_marked_as_any_attribute() -> None:

@@ -136,6 +136,7 @@ class ModifiableMethod(functools.partial[Any]):
         timeout_error: type[BaseException] = FunctionTimeoutError,
         native_timeout: str | None = None,
         require_blocking: bool = False,
+        attach: bool = True,
     ) -> ModifiableMethod:
         self = super().__new__(cls, fn)
         return self
@@ -147,10 +148,13 @@ class ModifiableMethod(functools.partial[Any]):
         timeout_error: type[BaseException] = FunctionTimeoutError,
         native_timeout: str | None = None,
         require_blocking: bool = False,
+        attach: bool = True,
     ) -> None:
+        # attach=False: leave the function untouched (e.g. inherited from a class that is not
+        # ours to change); the info then lives on this object only.
         functools.update_wrapper(self, fn, updated=())
         info = TargetInfo(fn, timeout_error, native_timeout, require_blocking)
-        if not _attach(fn, self, info):
+        if not (attach and _attach(fn, self, info)):
             self.__dict__["_sk_own_info"] = info
 
     @property

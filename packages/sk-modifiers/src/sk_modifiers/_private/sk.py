@@ -24,6 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _set_blocking_attributes(target: ModifiableMethod) -> None:
     """``fn.has_blocking_calls`` and ``fn.blocking_calls`` as plain attributes (sk only)."""
+    if "_sk_own_info" in target.__dict__:
+        return  # the function is not ours to change
     fn = target.func
     try:
         setattr(fn, "has_blocking_calls", target.has_blocking_calls)  # noqa: B010
@@ -94,7 +96,8 @@ def _sk_class(cls: C) -> C:
                     continue
                 targets[name] = value
             elif inspect.isfunction(value):
-                target = ModifiableMethod(value, require_blocking=True)
+                # Functions inherited from a base are not changed (the base may be anyone's).
+                target = ModifiableMethod(value, require_blocking=True, attach=klass is cls)
                 target.__set_name__(cls, name)
                 setattr(cls, name, target)
                 targets[name] = target

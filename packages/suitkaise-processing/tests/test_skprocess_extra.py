@@ -123,14 +123,23 @@ def test_a_point_sent_through_another_pipe_reaches_the_child() -> None:
     control_anchor.close()
 
 
-class NeedsRun(Skprocess):
-    pass
+class IncrementProcess(Skprocess):
+    """The Share how-to's basic usage defines only __postrun__: runs still happen."""
+
+    def __init__(self) -> None:
+        self.counter = 0
+        self.process_config.runs = 10
+
+    def __postrun__(self) -> None:
+        self.counter += 1
+
+    def __result__(self) -> int:
+        return self.counter
 
 
 @pytest.mark.timeout(60)
-def test_missing_run_method_is_a_run_error() -> None:
-    with pytest.raises(ProcessError, match="__run__"):
-        NeedsRun().run()
+def test_a_class_without_run_method_runs_its_other_sections() -> None:
+    assert IncrementProcess().run() == 10
 
 
 class Holder(Skprocess):

@@ -65,7 +65,8 @@ def _default_noop(self: Skprocess) -> None:
 
 
 def _default_run(self: Skprocess) -> None:
-    raise NotImplementedError(f"{type(self).__name__} must define __run__(self)")
+    """No ``__run__``: each run does only ``__prerun__``/``__postrun__`` (the Share how-to's example)."""
+    return None
 
 
 def _default_error(self: Skprocess) -> Any:
@@ -75,8 +76,8 @@ def _default_error(self: Skprocess) -> Any:
 class Skprocess:
     """Base class for class-based subprocesses: subclass it and define the lifecycle methods.
 
-    ``__run__`` is required; ``__prerun__``, ``__postrun__``, ``__onfinish__``, ``__result__`` and
-    ``__error__`` are optional. Configure with ``self.process_config`` in ``__init__`` (no
+    ``__run__`` holds the work of each run; ``__prerun__``, ``__postrun__``, ``__onfinish__``,
+    ``__result__`` and ``__error__`` are optional (a class without ``__run__`` runs only those). Configure with ``self.process_config`` in ``__init__`` (no
     ``super().__init__()`` call is needed). Control with ``start``/``stop``/``kill``/``wait``/``result``/
     ``run``; talk with ``tell``/``listen``.
     """

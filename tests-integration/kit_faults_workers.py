@@ -163,3 +163,10 @@ MODES = {
 def main(mode: str) -> None:
     """Entry point for the parent processes of the fault tests."""
     MODES[mode]()
+
+
+def announce_or_triple(arg: int | str) -> int:
+    """A Pool item: a ``str`` is a fifo path (announce the pid there, then sleep); an ``int`` is tripled."""
+    if isinstance(arg, str):
+        return announce_pid_on_fifo(arg)
+    return triple(arg)

@@ -307,9 +307,11 @@ def test_rate_limit_spaces_calls_through_one_chain() -> None:
     limited = stamp.rate_limit(20.0)  # type: ignore[attr-defined]
     for _ in range(5):
         limited()
+    # Lower bounds only, with room for a loaded machine preempting a thread between the
+    # limiter letting a call through and the call's first line.
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert all(gap >= 0.05 - 0.005 for gap in gaps), gaps
-    assert starts[-1] - starts[0] >= 0.2 - 0.01
+    assert all(gap >= 0.025 for gap in gaps), gaps
+    assert starts[-1] - starts[0] >= 0.2 - 0.03
 
 
 @pytest.mark.timeout(60)

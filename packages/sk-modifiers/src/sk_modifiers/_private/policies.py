@@ -102,17 +102,30 @@ class RateLimiter:
             self._next = slot + self.interval
         return slot - now
 
+    def _started(self) -> None:
+        """A call starts now: the next slot is at least one interval after it.
+
+        Keeps the spacing when a waiter wakes up late (a loaded machine): the next caller's slot
+        is measured from when this call really started, not from when it was booked.
+        """
+        with self._lock:
+            earliest = time.monotonic() + self.interval
+            if earliest > self._next:
+                self._next = earliest
+
     def acquire(self) -> None:
         """Wait (blocking) for this call's slot."""
         wait = self._reserve()
         if wait > 0:
             sleep(wait)
+        self._started()
 
     async def acquire_async(self) -> None:
         """Wait (asyncio) for this call's slot."""
         wait = self._reserve()
         if wait > 0:
             await async_sleep(wait)
+        self._started()
 
     def __getstate__(self) -> float:
         return self.per_second

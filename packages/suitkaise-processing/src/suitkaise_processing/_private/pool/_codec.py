@@ -69,9 +69,9 @@ def encode_blob(values: Sequence[Any]) -> tuple[int, bytes]:
         return ENC_CUCUMBER, cu_dumps(values)
 
 
-def decode_blob(enc: int, blob: bytes) -> Sequence[Any]:
+def decode_blob(enc: int, blob: bytes | memoryview) -> Sequence[Any]:
     """Inverse of :func:`encode_blob` (a ``range`` stays a ``range``)."""
-    values = pickle.loads(blob) if enc == ENC_PICKLE else cu_loads(blob)
+    values = pickle.loads(blob) if enc == ENC_PICKLE else cu_loads(bytes(blob))
     return values if type(values) in (list, range) else list(values)
 
 

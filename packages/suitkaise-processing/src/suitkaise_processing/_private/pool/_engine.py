@@ -39,6 +39,7 @@ from suitkaise_processing._private.pool._worker import (
     SLOT_SEQ,
     SLOT_TIMEOUT_US,
     SLOT_WIDTH,
+    STOP_FRAME,
     TAG_DECODE_FAILED,
     TAG_INIT_FAILED,
     TAG_LOG,
@@ -46,6 +47,7 @@ from suitkaise_processing._private.pool._worker import (
     TAG_RESULT,
     TAG_SNAPSHOT,
     Resume,
+    chunk_frame,
     worker_main,
 )
 
@@ -529,12 +531,12 @@ class Engine:
         header = _codec.dumps(
             (seq, job.id, chunk.start, chunk.enc, fn_blob, job.mode | chunk.flags, worker.forget)
         )
+        frame = chunk_frame(header, chunk.payload or b"")
         try:
-            worker.conn.send_bytes(header)
-            worker.conn.send_bytes(chunk.payload or b"")
+            worker.conn.send_bytes(frame)
         except OSError:
             return False
-        size = len(header) + len(chunk.payload or b"")
+        size = len(frame)
         chunk.seq = seq
         chunk.nbytes = size
         chunk.flushed = 0
@@ -760,7 +762,7 @@ class Engine:
             workers = self._live()
             for worker in workers:
                 try:
-                    worker.conn.send_bytes(_codec.dumps(None))
+                    worker.conn.send_bytes(STOP_FRAME)
                 except OSError:
                     pass
             for worker in workers:

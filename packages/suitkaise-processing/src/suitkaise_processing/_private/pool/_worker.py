@@ -3,10 +3,11 @@
 Protocol (every frame is one pickled tuple, see :mod:`._codec`):
 
 parent -> worker
-    ``(seq, job_id, start, enc, fn_blob, mode, forget)`` followed by a second frame holding the
-    encoded items (the job's items from index ``start``, encoded once per chunk); ``fn_blob`` carries the job's function the first time this worker sees the job;
+    one frame: a 4-byte little-endian length, the pickled header ``(seq, job_id, start, enc, fn_blob,
+    mode, forget)``, then the encoded items (the job's items from index ``start``, encoded once per
+    chunk; see :func:`chunk_frame`); ``fn_blob`` carries the job's function the first time this worker sees the job;
     ``mode`` is ``MODE_PLAIN``, ``MODE_STAR``, ``MODE_SKPROCESS`` or ``MODE_SKPROCESS_STAR``; ``forget``
-    lists finished job ids whose functions can be dropped. ``None`` asks the worker to exit.
+    lists finished job ids whose functions can be dropped. A length of 0 asks the worker to exit.
 worker -> parent
     ``(TAG_RESULT, seq, offset, enc, values, error, done, elapsed)``: results of items from ``offset``;
     ``error`` (``None`` or a packed exception) belongs to item ``offset + len(values)`` and ends the
@@ -67,6 +68,14 @@ FLUSH_INTERVAL = 0.05
 #: a sub-batch of items runs at C speed; it grows while it takes less than this (seconds)
 BATCH_TARGET = 0.002
 MAX_BATCH = 4096
+
+
+STOP_FRAME = b"\x00\x00\x00\x00"
+
+
+def chunk_frame(header: bytes, payload: bytes) -> bytes:
+    """The frame carrying one chunk: header length, header, encoded items."""
+    return len(header).to_bytes(4, "little") + header + payload
 
 
 class _Sender:
@@ -246,16 +255,14 @@ def _serve(conn: Connection, send: _Sender, mv: memoryview, base: int) -> None:
             data = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        msg = loads(data)
-        if msg is None:
-            return
+        split = int.from_bytes(data[:4], "little")
+        if split == 0:
+            return  # the stop message
+        msg = loads(data[4 : 4 + split])
+        payload = memoryview(data)[4 + split :]
         seq, job_id, start, enc, fn_blob, mode, forget = msg
         mode_of_job = mode & ~MODE_CHUNK_PLAIN
         plain_chunk = bool(mode & MODE_CHUNK_PLAIN)
-        try:
-            payload = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
         for old in forget:
             fns.pop(old, None)
             batch_sizes.pop(old, None)

@@ -176,3 +176,23 @@ def test_repr_is_one_line_with_sensible_units() -> None:
     assert "us" in repr(_timer([2e-6]))
     assert "ns" in repr(_timer([5e-9]))
     assert " s" in repr(_timer([2.5]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(durations, st.integers(min_value=1, max_value=20))
+def test_rolling_window_statistics_equal_those_of_the_newest_samples(
+    values: list[float], window: int
+) -> None:
+    timer = Sktimer(max_times=window)
+    for value in values:
+        timer.add_time(value)
+    kept = values[-window:]
+    expected = _timer(kept).get_statistics()
+    snap = timer.get_statistics()
+    assert snap.times == tuple(kept)
+    assert snap.num_times == len(kept)
+    assert snap.mean == expected.mean
+    assert snap.median == expected.median
+    assert snap.stdev == expected.stdev
+    assert snap.fastest_index == expected.fastest_index
+    assert snap.max_times == window

@@ -552,6 +552,33 @@ def _weak_value_dict() -> Any:
     return {"strong": [a, b], "weak": wd}
 
 
+def _weak_key_dict() -> Any:
+    a = Greeter("key")
+    return {"strong": a, "weak": weakref.WeakKeyDictionary({a: 1})}
+
+
+def _shared_lock() -> Any:
+    lock = threading.Lock()
+    holder = Greeter("h")
+    holder.lock = lock  # type: ignore[attr-defined]
+    holder.me = holder  # type: ignore[attr-defined]
+    return {"a": lock, "b": [lock], "holder": holder}
+
+
+def _check_shared_lock(d: Any) -> bool:
+    return bool(
+        d["a"] is d["b"][0] is d["holder"].lock
+        and d["holder"].me is d["holder"]
+        and d["a"].acquire(timeout=5)
+    )
+
+
+class TaggedEvent(threading.Event):
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self.tag = tag
+
+
 def _weakset() -> Any:
     a = Greeter("weak")
     return {"strong": a, "weak": weakref.WeakSet([a])}
@@ -1189,6 +1216,27 @@ CASES: list[Case] = [
         "WeakValueDictionary",
         _weak_value_dict,
         lambda d: d["weak"]["b"] is d["strong"][1],
+        extra=True,
+    ),
+    Case(
+        "runtime",
+        "WeakKeyDictionary",
+        _weak_key_dict,
+        lambda d: d["weak"][d["strong"]] == 1,
+        extra=True,
+    ),
+    Case(
+        "concurrency",
+        "a lock shared by several parts and a self-referencing holder",
+        _shared_lock,
+        _check_shared_lock,
+        extra=True,
+    ),
+    Case(
+        "concurrency",
+        "threading.Event subclass keeps its attributes",
+        lambda: (lambda e: (e.set(), e)[1])(TaggedEvent("t1")),
+        lambda e: type(e).__name__ == "TaggedEvent" and e.is_set() and e.tag == "t1",
         extra=True,
     ),
     Case("runtime", "WeakSet", _weakset, lambda d: d["strong"] in d["weak"]),

@@ -110,3 +110,68 @@ def test_corrupt_payload_raises_only_deserialization_error() -> None:
     data[-1] = 0  # no STOP opcode
     with pytest.raises(DeserializationError):
         cucumber.deserialize(bytes(data))
+
+
+def test_deeply_nested_input_raises_serialization_error() -> None:
+    nested: list[object] = []
+    for _ in range(100_000):
+        nested = [nested]
+    with pytest.raises(SerializationError, match="nested too deeply"):
+        cucumber.serialize(nested)
+
+
+def test_debug_deserialize_names_the_missing_global() -> None:
+    data = cucumber.serialize(DeserializationError)
+    broken = data.replace(b"cucumber._private.errors", b"cucumber._private.xrrors")
+    with pytest.raises(
+        DeserializationError, match=r"last global looked up: cucumber\._private\.xrrors"
+    ):
+        cucumber.deserialize(broken, debug=True)
+    with pytest.raises(DeserializationError, match="No module named"):
+        cucumber.deserialize(broken)
+
+
+@pytest.mark.timeout(60)
+def test_concurrent_serialize_from_threads_is_correct() -> None:
+    import threading
+
+    errors: list[str] = []
+
+    def work(n: int) -> None:
+        for i in range(300):
+            obj = {"thread": n, "i": i, "payload": list(range(n + i % 7))}
+            if cucumber.deserialize(cucumber.serialize(obj)) != obj:
+                errors.append(f"{n}/{i}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(50)
+    assert not errors
+
+
+def test_nested_serialize_inside_a_reducer_works() -> None:
+    class Outer:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __cucumber_reduce__(self) -> object:
+            return _rebuild_outer, (cucumber.serialize(self.inner),)
+
+    back = roundtrip(Outer({"x": [1, 2]}))
+    assert back.inner == {"x": [1, 2]}  # type: ignore[attr-defined]
+
+
+def _rebuild_outer(data: bytes) -> object:
+    class Rebuilt:
+        inner = cucumber.deserialize(data)
+
+    return Rebuilt()
+
+
+def test_large_bytes_round_trip_exactly() -> None:
+    big = bytes(range(256)) * 40_000
+    blob = bytearray(big)
+    back = roundtrip({"b": big, "a": blob})
+    assert back == {"b": big, "a": blob}

@@ -122,6 +122,15 @@ def _rebuild_process_pool(
 
 
 _THREAD_INTERNALS = frozenset(vars(threading.Thread()).keys())
+_SEMAPHORE_KEYS = frozenset(vars(threading.BoundedSemaphore()).keys())
+_EVENT_KEYS = frozenset(vars(threading.Event()).keys())
+_BARRIER_KEYS = frozenset(vars(threading.Barrier(1)).keys())
+
+
+def _extras(obj: Any, internal: frozenset[str]) -> dict[str, Any] | None:
+    """Attributes a subclass added (restored on the rebuilt object), or None for the base class."""
+    extra = {k: v for k, v in vars(obj).items() if k not in internal}
+    return extra or None
 
 
 def install() -> None:
@@ -146,15 +155,19 @@ def install() -> None:
             if isinstance(obj, threading.BoundedSemaphore)
             else None
         )
-        return _rebuild_semaphore, (type(obj), obj._value, initial)
+        return _rebuild_semaphore, (type(obj), obj._value, initial), _extras(obj, _SEMAPHORE_KEYS)
 
     @handles(threading.Event, name="threading.Event (new, same flag)")
     def _event(obj: threading.Event) -> Any:
-        return _rebuild_event, (type(obj), obj.is_set())
+        return _rebuild_event, (type(obj), obj.is_set()), _extras(obj, _EVENT_KEYS)
 
     @handles(threading.Barrier, name="threading.Barrier (new, same parties/action/timeout)")
     def _barrier(obj: threading.Barrier) -> Any:
-        return _rebuild_barrier, (type(obj), obj.parties, obj._action, obj._timeout)  # type: ignore[attr-defined]
+        return (
+            _rebuild_barrier,
+            (type(obj), obj.parties, getattr(obj, "_action", None), getattr(obj, "_timeout", None)),
+            _extras(obj, _BARRIER_KEYS),
+        )
 
     @handles(queue.Queue, name="queue.Queue (new, same items in order)")
     def _queue(obj: queue.Queue[Any]) -> Any:

@@ -30,3 +30,10 @@ __all__ = [
     "Modified",
     "__version__",
 ]
+
+# In the full kit, `suitkaise.sk` is this module while `from suitkaise import sk` is the decorator,
+# and the decorator can shadow the module as an attribute of `suitkaise`: give the decorator this
+# module's public names, so `suitkaise.sk.<name>` works whichever of the two it resolves to.
+for _name in __all__:
+    setattr(sk, _name, globals()[_name])
+del _name

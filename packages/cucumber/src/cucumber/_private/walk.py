@@ -81,6 +81,9 @@ def locate_failure(
     error = fails(obj)
     seen = {id(obj)}
     while True:
+        if registry.lookup(type(current)) is not None and not isinstance(current, type):
+            # A cucumber handler owns this part (and failed, or refused it): it is the culprit.
+            return path, current, error
         for label, child in children(current):
             if id(child) in seen:
                 continue

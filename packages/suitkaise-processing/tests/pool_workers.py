@@ -185,6 +185,21 @@ def nested_sum(n: int) -> int:
         return sum(inner.map(double, range(n)))
 
 
+class UsesAPool(Skprocess):
+    """An Skprocess whose run maps over its own Pool."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        with Pool(workers=2) as pool:
+            self.total = sum(pool.map(double, range(self.n)))
+
+    def __result__(self) -> int:
+        return self.total
+
+
 class ProcessItem(Skprocess):
     """The how-to's Pool example: one run computing on its item."""
 

@@ -83,3 +83,13 @@ def test_error_handler_runs_when_lives_are_out_after_a_timeout(pool: Pool) -> No
         "handled ProcessTimeoutError for 1",
         "ok 2",
     ]
+
+
+@pytest.mark.timeout(180)
+def test_an_skprocess_may_use_a_pool() -> None:
+    assert w.UsesAPool(10).run() == 90
+
+
+@pytest.mark.timeout(180)
+def test_an_skprocess_item_may_use_a_pool(pool: Pool) -> None:
+    assert pool.map(w.UsesAPool, [3, 4]) == [6, 12]

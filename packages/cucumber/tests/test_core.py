@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import pytest
 
@@ -175,3 +176,37 @@ def test_large_bytes_round_trip_exactly() -> None:
     blob = bytearray(big)
     back = roundtrip({"b": big, "a": blob})
     assert back == {"b": big, "a": blob}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork is the default only on Linux")
+@pytest.mark.timeout(60)
+def test_serialize_works_in_a_child_forked_while_another_thread_serializes() -> None:
+    import multiprocessing
+    import threading
+
+    import cucumber_spawn_workers as workers
+
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            cucumber.serialize({"k": list(range(2000))})
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        ctx = multiprocessing.get_context("fork")
+        results = []
+        for _ in range(5):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=workers.round_trip_to_pipe, args=(child, {"x": [1, 2, 3]}))
+            proc.start()
+            child.close()
+            assert parent.poll(30)
+            results.append(parent.recv())
+            proc.join(30)
+            assert proc.exitcode == 0
+    finally:
+        stop.set()
+        thread.join(30)
+    assert results == [True] * 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import sys
 import threading
@@ -56,6 +57,17 @@ _pack_length = header.pack_length
 # One shared pickler, taken with a non-blocking lock; a nested or concurrent call makes its own.
 _shared_lock = threading.Lock()
 _shared: list[_PicklerSlot] = [_PicklerSlot()]
+
+
+def _reset_after_fork() -> None:
+    # A fork taken while another thread was serializing copies a held lock and a half-used pickler.
+    global _shared_lock
+    _shared_lock = threading.Lock()
+    _shared[0] = _PicklerSlot()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _dump(slot: _PicklerSlot, obj: Any) -> bytes:

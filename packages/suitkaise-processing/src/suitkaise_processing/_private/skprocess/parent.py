@@ -143,6 +143,8 @@ class ParentHandle:
             pending, self._pending = self._pending, []
             for data in pending:
                 self._send_tell(data)
+        if self._killed:  # kill() raced with a restart: the new child goes too
+            self._kill_child(child)
 
     # --- the monitor thread ------------------------------------------------------------------------
     def _run_monitor(self) -> None:
@@ -376,8 +378,13 @@ class ParentHandle:
 
     def kill_now(self) -> None:
         """Kill the child without waiting for the monitor (also used at interpreter exit)."""
-        self._killed = True
-        child = self._child
+        locked = self._lock.acquire(timeout=1.0)  # never block an exit on a busy monitor
+        try:
+            self._killed = True
+            child = self._child
+        finally:
+            if locked:
+                self._lock.release()
         if child is not None and child.exitcode is None:
             try:
                 child.kill()

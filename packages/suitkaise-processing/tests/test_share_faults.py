@@ -163,7 +163,7 @@ def test_coordinator_exits_when_its_owner_dies_and_segments_are_reclaimed(tmp_pa
             from suitkaise_processing import Share
             share = Share()
             share.x = [1, 2, 3]
-            print(share._sk_owner.proc.pid, share._sk_id(), flush=True)
+            print(share._sk_owner.proc.pid, share._sk_id(), share._sk_info.address, flush=True)
             os.kill(os.getpid(), 9)  # dies without any cleanup
             """
         )
@@ -171,7 +171,7 @@ def test_coordinator_exits_when_its_owner_dies_and_segments_are_reclaimed(tmp_pa
     proc = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120
     )
-    pid_text, share_id = proc.stdout.split()
+    pid_text, share_id, address = proc.stdout.split()
     coordinator = int(pid_text)
     try:
         psutil.Process(coordinator).wait(60)
@@ -183,5 +183,6 @@ def test_coordinator_exits_when_its_owner_dies_and_segments_are_reclaimed(tmp_pa
     )
     deadline = time.monotonic() + 60
     while _our_segments(share_id) and time.monotonic() < deadline:
-        time.sleep(0.2)  # the resource tracker of the dead owner reclaims them on its own schedule
+        time.sleep(0.2)  # the coordinator and the dead owner's resource tracker reclaim them
     assert _our_segments(share_id) == []
+    assert not os.path.exists(os.path.dirname(address))  # socket folder removed by the coordinator

@@ -65,19 +65,7 @@ class IncrementProcessWithRun(Skprocess):
 
 @pytest.mark.parametrize(
     "cls",
-    [
-        pytest.param(
-            IncrementProcess,
-            marks=pytest.mark.xfail(
-                strict=False,
-                raises=Exception,
-                reason="Skprocess requires __run__, but the how-to's basic usage defines only __postrun__ "
-                "(reported to the Skprocess owner)",
-            ),
-        ),
-        IncrementProcessWithRun,
-        w.IncrementProcess,
-    ],
+    [IncrementProcess, IncrementProcessWithRun, w.IncrementProcess],
     ids=["as-written", "local-class", "importable-class"],
 )
 def test_basic_usage_prints_exactly_100_every_time(

@@ -135,3 +135,143 @@ def run(quick: bool) -> list[Result]:
             notes=f"lost {lost:,} of {2 * n:,} updates",
         ),
     ]
+
+
+# ------------------------------------------------------------------------------ P13 rows (published suitkaise)
+
+P13_PEER = "suitkaise 0.4"
+
+_P13_SCRIPT = """
+import json, time
+from suitkaise.processing import Share, Pool
+
+def work(share, n):
+    share.counter  # connect
+    t0 = time.perf_counter()
+    for _ in range(n):
+        share.counter += 1
+    return (t0, time.perf_counter())
+
+def bump(share, keys):
+    for k in keys:
+        share.d[k] += 1
+
+if __name__ == "__main__":
+    n, reads, repeat = {n}, {reads}, {repeat}
+    share = Share()
+    share.counter = 0
+    share.x = 42
+    pool = Pool(workers=2)
+    per_op, finals = [], []
+    for _ in range(repeat):
+        share.counter = 0
+        spans = pool.star().map(work, [(share, n)] * 2)
+        time.sleep(1.0)
+        per_op.append((max(e for _, e in spans) - min(s for s, _ in spans)) / (2 * n))
+        finals.append(int(share.counter))
+    share.x + 0
+    t0 = time.perf_counter()
+    for _ in range(reads):
+        share.x + 0  # the published share.x is a lazy proxy: + 0 makes it read the value
+    read = (time.perf_counter() - t0) / reads
+    share.d = {{f"k{{i}}": 0 for i in range(5)}}
+    pool.star().map(bump, [(share, [f"k{{i % 5}}" for i in range(125)])] * 4)
+    time.sleep(1.0)
+    total = sum(int(share.d[f"k{{i}}"]) for i in range(5))
+    share.stop()
+    print(json.dumps({{"per_op": sorted(per_op)[len(per_op) // 2], "finals": finals, "read": read, "dict_total": total}}))
+"""
+
+
+def _p13_ours_work(share: Share, n: int) -> tuple[float, float]:
+    _ = share.counter
+    t0 = time.perf_counter()
+    for _ in range(n):
+        share.counter += 1
+    _ = share.counter  # this process's writes are applied
+    return (t0, time.perf_counter())
+
+
+def _p13_ours_bump(share: Share, keys: list[str]) -> None:
+    for k in keys:
+        share.d[k] += 1
+
+
+def _p13_peer(quick: bool) -> dict[str, Any] | None:
+    import os
+
+    if os.environ.get("SK_BENCH_NO_PEER_SUITKAISE"):
+        return None
+    try:
+        from tools.bench.peer_suitkaise import run_in_peer
+
+        n = 300 if quick else 1_000
+        reads = 300 if quick else 2_000
+        result: dict[str, Any] = run_in_peer(
+            _P13_SCRIPT.format(n=n, reads=reads, repeat=3), timeout=1800
+        )
+        result["n"] = n
+        return result
+    except Exception as exc:  # no network for the install, or the peer failed
+        print(f"P13 (Share) peer unavailable: {exc}")
+        return None
+
+
+def p13_share_rows(quick: bool) -> list[Result]:
+    """``share.counter += 1`` from 2 pool workers and ``share.x`` reads, ours vs the published Share."""
+    from suitkaise_processing import Pool
+
+    peer = _p13_peer(quick)
+    if peer is None:
+        return []
+    n = int(peer["n"])
+    share = Share()
+    try:
+        per_op: list[float] = []
+        finals: list[int] = []
+        with Pool(workers=2) as pool:
+            for _ in range(3):
+                share.counter = 0
+                spans = pool.star().map(_p13_ours_work, [(share, n)] * 2)
+                per_op.append((max(e for _, e in spans) - min(s for s, _ in spans)) / (2 * n))
+                finals.append(int(share.counter))
+            share.d = {f"k{i}": 0 for i in range(5)}
+            pool.star().map(_p13_ours_bump, [(share, [f"k{i % 5}" for i in range(125)])] * 4)
+            dict_total = sum(share.d.values())
+        share.x = 42
+        reads = 20_000
+        _ = share.x + 0
+        t0 = time.perf_counter()
+        for _ in range(reads):
+            _ = share.x + 0
+        read = (time.perf_counter() - t0) / reads
+    finally:
+        share.stop()
+    ours = statistics.median(per_op)
+    exact = all(f == 2 * n for f in finals)
+    return [
+        Result(
+            id="P13",
+            name=f"Share counter += 1, 2 workers x {n:,}, vs published",
+            ours=ours,
+            peers={P13_PEER: float(peer["per_op"])},
+            bar="faster (< 1.0x)",
+            bar_peer=P13_PEER,
+            bar_ratio=1.0,
+            passed=exact and ours < float(peer["per_op"]),
+            notes=(
+                f"exact: ours {exact} {finals}, published {peer['finals']}; dict += 1 under contention, "
+                f"500 expected: ours {dict_total}, published {peer['dict_total']}"
+            ),
+        ),
+        Result(
+            id="P13",
+            name="Share read share.x + 0, vs published",
+            ours=read,
+            peers={P13_PEER: float(peer["read"])},
+            bar="faster (< 1.0x)",
+            bar_peer=P13_PEER,
+            bar_ratio=1.0,
+            notes=f"{float(peer['read']) / read:,.0f}x faster",
+        ),
+    ]

@@ -94,4 +94,7 @@ def run(quick: bool) -> list[Result]:
         result = row(quick)
         if result is not None:
             results.append(result)
+    from tools.bench.benchmarks.p07_share_counter import p13_share_rows  # Share rows (issue #7)
+
+    results.extend(p13_share_rows(quick))
     return results

@@ -372,7 +372,8 @@ class Client:
             kind = self.local_kinds.get(name)
             if kind is not None and kind in CONTAINER_KINDS:
                 return kind, None  # our own pending assignment made it a container: no need to wait
-            if not _augmented_assignment(sys._getframe(2)):
+            # frames: this, _Router.get, Share.__getattribute__, the user's code
+            if not _augmented_assignment(sys._getframe(3)):
                 self._barrier(slot)
         if not w[base + S_IN_USE]:
             raise AttributeError(name)
@@ -386,6 +387,18 @@ class Client:
             if m is not None and m.gen == gen == cached.gen and m.words[D_SEQ] == cached.seq:
                 return kind, cached.obj
         return kind, self._read_slot(slot, name)
+
+    def fast_entry(self, name: str) -> tuple[int, memoryview, int, int] | None:
+        """What a caller needs to tell, without calling in here, that ``name`` is unchanged since the
+        last :meth:`get`: ``(slot base word, data words, data seq, segment generation)``."""
+        slot = self._slots.get(name)
+        if slot is None:
+            return None
+        cached = self._cache.get(slot)
+        m = self._maps.get(slot)
+        if cached is None or m is None or m.gen != cached.gen:
+            return None
+        return (HEADER_WORDS + slot * SLOT_WORDS, m.words, cached.seq, cached.gen)
 
     def read(self, name: str) -> Any:
         """The current value of attribute ``name`` (this process's cached copy: do not mutate it)."""

@@ -468,8 +468,9 @@ def main(
             pass
         raise
     ready("ready")
+    owner_gone = False
     try:
-        _serve(core, listener, lifeline)
+        owner_gone = _serve(core, listener, lifeline)
         words[H_STATUS] = STATUS_STOPPED
     except BaseException:
         words[H_STATUS] = STATUS_ERROR
@@ -482,6 +483,23 @@ def main(
             pass
         words.release()
         ctl.close()
+        if owner_gone:
+            _remove_owner_files(share_id, address)
+
+
+def _remove_owner_files(share_id: str, address: str) -> None:
+    """The owner died without cleaning up: remove what it created (socket folder, control segment)."""
+    folder = os.path.dirname(address)
+    for name in ("c", "lock"):
+        try:
+            os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
+    segment.unlink(control_name(share_id))
 
 
 class _Peer:
@@ -531,7 +549,8 @@ _SIZE = struct.Struct("!i")
 _BIG = struct.Struct("!Q")
 
 
-def _serve(core: Core, listener: Listener, lifeline: Connection) -> None:
+def _serve(core: Core, listener: Listener, lifeline: Connection) -> bool:
+    """Serve until stopped (``False``) or until the owning process is gone (``True``)."""
     wake_r, wake_w = os.pipe()
     acceptor = _Acceptor(listener, wake_w)
     acceptor.start()
@@ -553,7 +572,7 @@ def _serve(core: Core, listener: Listener, lifeline: Connection) -> None:
             replies: list[tuple[Connection, int, bool, Any]] = []
             for fd, _mask in events:
                 if fd == life_fd:
-                    return  # the owning process is gone: nobody can stop us properly
+                    return True  # the owning process is gone: nobody can stop us properly
                 if fd == wake_r:
                     os.read(wake_r, 4096)
                     for conn in acceptor.take():
@@ -581,7 +600,7 @@ def _serve(core: Core, listener: Listener, lifeline: Connection) -> None:
             for conn, req, ok, result in replies:
                 _reply(conn, req, ok, result)
             if core.stopping:
-                return
+                return False
     finally:
         for peer in peers.values():
             peer.conn.close()

@@ -22,11 +22,14 @@ from suitkaise_processing._private.share.client import Client, ShareInfo
 from suitkaise_processing._private.share.kinds import check_supported, is_reconnector, kind_of
 from suitkaise_processing._private.share.layout import (
     CONTROL_SIZE,
+    D_SEQ,
     H_MAGIC,
     H_STATUS,
     MAGIC,
     MAX_SLOTS,
+    S_APPLIED,
     S_IN_USE,
+    S_QUEUED,
     S_SEG_GEN,
     STATUS_ERROR,
     STATUS_RUNNING,
@@ -52,6 +55,11 @@ from suitkaise_processing._private.share.proxies import (
 )
 
 _START_TIMEOUT = 60.0
+_D_SEQ = D_SEQ
+_S_APPLIED = S_APPLIED
+_S_QUEUED = S_QUEUED
+_S_SEG_GEN = S_SEG_GEN
+_monotonic = time.monotonic
 _ENTRY = "from suitkaise_processing._private.share.coordinator import entry; entry()"
 _clients_lock = threading.Lock()
 _pid = [os.getpid()]  # this process's pid, refreshed in forked children (cheaper than os.getpid())
@@ -302,11 +310,14 @@ class _Router:
     """Where a Share's reads and writes go: the owner's coordinator, this process's client, or the
     owner's local copy while stopped. Proxies hold this (a plain object: cheap attribute access)."""
 
-    __slots__ = ("_sk_info", "_sk_owner")
+    __slots__ = ("_sk_info", "_sk_owner", "fast")
 
     def __init__(self, info: ShareInfo, owner: _Owner | None) -> None:
         self._sk_info = info
         self._sk_owner = owner
+        # name -> (presented object, client, slot base word, data words, data seq, generation): lets
+        # Share.__getattribute__ return the same view again while nothing about the attribute changed
+        self.fast: dict[str, tuple[Any, Client, int, memoryview, int, int]] = {}
 
     def _sk_id(self) -> str:
         return self._sk_info.share_id
@@ -381,8 +392,15 @@ class _Router:
         try:
             kind, value = client.get(name)
         except AttributeError:
+            self.fast.pop(name, None)
             raise AttributeError(f"the Share has no attribute {name!r}") from None
-        return wrap_kind(self, name, (), kind, value)
+        presented = wrap_kind(self, name, (), kind, value)
+        entry = client.fast_entry(name)
+        if entry is not None:
+            self.fast[name] = (presented, client, *entry)
+        else:
+            self.fast.pop(name, None)
+        return presented
 
 
 class Share:
@@ -424,7 +442,24 @@ class Share:
         # this here (not in __getattr__) spares a failed lookup on every shared read.
         if name in _OWN_NAMES or name[0] == "_":
             return object.__getattribute__(self, name)
-        return object.__getattribute__(self, "_sk_router").get(name)
+        router = object.__getattribute__(self, "_sk_router")
+        hit = router.fast.get(name)
+        if hit is not None:
+            presented, client, base, words, seq, gen = hit
+            w = client.w
+            try:
+                if (
+                    client.dead is None
+                    and words[_D_SEQ] == seq
+                    and w[base + _S_APPLIED] >= w[base + _S_QUEUED]
+                    and w[base + _S_SEG_GEN] == gen
+                    and _monotonic() < client._next_check
+                    and client.pid == _pid[0]
+                ):
+                    return presented  # unchanged, nothing pending, coordinator checked recently
+            except ValueError:  # the segment moved on and its mapping was released
+                pass
+        return router.get(name)
 
     def __getattr__(self, name: str) -> Any:
         # reached for names starting with "_" that are not Share internals

@@ -174,8 +174,34 @@ class Channel:
             raise
 
     def recv(self, timeout: float | None = None) -> Any:
-        """Receive and decode the next message (see :meth:`recv_bytes` for errors)."""
-        return decode(self.recv_bytes(timeout))
+        """Receive and decode the next message (see :meth:`recv_bytes` for errors).
+
+        Decodes straight from the receive buffer (no copy into a ``bytes`` first), like
+        ``Connection.recv`` does.
+        """
+        conn = self._conn
+        if conn.closed:
+            raise PipeEndpointError(
+                "this pipe endpoint is closed; create a new pair with Pipe.pair()"
+            )
+        try:
+            if timeout is not None and not conn.poll(timeout):
+                raise TimeoutError(f"no message within {timeout}s")
+            buffer = conn._recv_bytes().getbuffer()  # type: ignore[attr-defined]
+        except EOFError:
+            raise EOFError(
+                "the other end of the pipe is closed (its process exited or called close())"
+            ) from None
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            raise EOFError("the other end of the pipe is gone") from exc
+        except OSError as exc:
+            if conn.closed:
+                raise PipeEndpointError("this pipe endpoint was closed while receiving") from exc
+            raise
+        try:
+            return decode(buffer)
+        finally:
+            buffer.release()
 
     def close(self) -> None:
         """Close this end (idempotent)."""

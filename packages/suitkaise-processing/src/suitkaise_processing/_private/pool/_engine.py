@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import socket
 import threading
@@ -70,6 +71,44 @@ class _Cancelled(PoolError):
     """Kill reason of a worker stopped because its call was cancelled: its other items run again."""
 
 
+class _FrameSender:
+    """Writes one worker's large frames from a thread, so the leader never blocks on a send."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.pending = 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="sk-pool-sender", daemon=True)
+        self.thread.start()
+
+    def put(self, frame: bytes) -> None:
+        with self.lock:
+            self.pending += 1
+        self.queue.put(frame)
+
+    def busy(self) -> bool:
+        return self.pending > 0
+
+    def _run(self) -> None:
+        while True:
+            frame = self.queue.get()
+            if frame is None:
+                return
+            try:
+                self.conn.send_bytes(frame)
+            except (OSError, ValueError):
+                pass  # the worker died: the pump files its death
+            finally:
+                with self.lock:
+                    self.pending -= 1
+
+    def stop(self) -> None:
+        """End the thread after the frames already queued (their sends fail fast if the worker died)."""
+        self.queue.put(None)
+        self.thread.join(10)
+
+
 class _Worker:
     __slots__ = (
         "conn",
@@ -81,6 +120,7 @@ class _Worker:
         "kill_reason",
         "proc",
         "ready",
+        "sender",
         "sentinel",
         "snapshot",
     )
@@ -96,6 +136,7 @@ class _Worker:
         self.fn_sent: set[int] = set()
         self.forget: list[int] = []
         self.kill_reason: BaseException | None = None
+        self.sender: _FrameSender | None = None
         #: (seq, index, run, lives_left, state) of the last Skprocess snapshot this worker sent
         self.snapshot: tuple[int, int, int, int, bytes] | None = None
 
@@ -291,6 +332,9 @@ class Engine:
         self._by_conn.pop(worker.conn, None)
         self._by_sentinel.pop(worker.sentinel, None)
         self._res.procs.pop(worker.index, None)
+        if worker.sender is not None:
+            worker.sender.stop()  # its writes fail fast now that the worker is gone
+            worker.sender = None
         self._to_close.append(worker.conn)
         if not worker.ready and worker.kill_reason is None:
             self._start_failures += 1
@@ -436,6 +480,8 @@ class Engine:
                     else _codec.unpack_error(packed, f"item {offset + len(values)}")
                 )
             chunk.flushed = offset + len(values) - chunk.start
+            if len(data) > 65536:
+                job.note_bytes(len(data), len(values))
             if done:
                 worker.inflight.pop(0)
                 worker.inflight_bytes -= chunk.nbytes
@@ -486,6 +532,7 @@ class Engine:
             return True
         try:
             chunk.enc, chunk.payload = _codec.encode_blob(chunk.items)
+            chunk.job.note_bytes(len(chunk.payload), len(chunk.items))
             return True
         except Exception:
             pass
@@ -523,19 +570,31 @@ class Engine:
         fn_blob = None if job.id in worker.fn_sent else job.fn_blob
         estimate = len(chunk.payload or b"") + len(fn_blob or b"") + 64
         if (
-            worker.inflight or not worker.ready
-        ) and worker.inflight_bytes + estimate > self._prefetch_bytes:
-            return False
+            worker.inflight
+            and worker.inflight_bytes + estimate > self._prefetch_bytes
+            and len(worker.inflight) >= 2
+        ):
+            return False  # big chunks: the next one is on its way, that is enough
         seq = self._next_seq
         self._next_seq += 1
         header = _codec.dumps(
             (seq, job.id, chunk.start, chunk.enc, fn_blob, job.mode | chunk.flags, worker.forget)
         )
         frame = chunk_frame(header, chunk.payload or b"")
-        try:
-            worker.conn.send_bytes(frame)
-        except OSError:
-            return False
+        sender = worker.sender
+        if (sender is not None and sender.busy()) or (
+            (worker.inflight or not worker.ready)
+            and worker.inflight_bytes + len(frame) > self._prefetch_bytes
+        ):
+            # it might not fit in the socket buffer while the worker is busy: write it from a thread
+            if sender is None:
+                sender = worker.sender = _FrameSender(worker.conn)
+            sender.put(frame)
+        else:
+            try:
+                worker.conn.send_bytes(frame)
+            except OSError:
+                return False
         size = len(frame)
         chunk.seq = seq
         chunk.nbytes = size
@@ -761,6 +820,9 @@ class Engine:
                 self._cond.wait()
             workers = self._live()
             for worker in workers:
+                if worker.sender is not None:
+                    worker.sender.stop()
+                    worker.sender = None
                 try:
                     worker.conn.send_bytes(STOP_FRAME)
                 except OSError:
@@ -798,6 +860,12 @@ class Engine:
 
     def _release(self) -> None:
         self.finalizer()
+        with self._lock:
+            senders = [w.sender for w in self._live() if w.sender is not None]
+            for worker in self._live():
+                worker.sender = None
+        for sender in senders:
+            sender.stop()
         with self._lock:
             self._close_pending()
             self._workers = [None] * self.size

@@ -17,6 +17,9 @@ from suitkaise_processing._private.pool._progress import Progress
 #: adaptive chunks (input of unknown length) aim at this much work per chunk (seconds)
 CHUNK_TARGET = 0.02
 MAX_CHUNK = 8192
+#: chunks also stay below about this many encoded bytes (arguments or results), so that big items
+#: stream one or a few at a time
+CHUNK_BYTES = 1 << 20
 
 
 class Chunk:
@@ -87,6 +90,7 @@ class Job:
             self._iter = iter(items)
         self.adaptive = chunksize is None
         self.max_chunk = MAX_CHUNK
+        self.item_bytes: float | None = None
         if chunksize is not None:
             self.chunksize = max(1, int(chunksize))
         else:
@@ -122,9 +126,24 @@ class Job:
         self.arrived: deque[list[Any] | BaseException] = deque()
         self.consumed = 0
 
-    def _size_for(self, item_time: float) -> int:
-        wanted = int(CHUNK_TARGET / item_time) if item_time > 0 else self.max_chunk
-        return max(1, min(self.max_chunk, wanted))
+    def _size_for(self, item_time: float | None) -> int:
+        wanted = self.max_chunk
+        if item_time is not None and item_time > 0:
+            wanted = min(wanted, int(CHUNK_TARGET / item_time))
+        if self.item_bytes is not None and self.item_bytes > 0:
+            wanted = min(wanted, int(CHUNK_BYTES / self.item_bytes))
+        return max(1, wanted)
+
+    def note_bytes(self, nbytes: int, count: int) -> None:
+        """``count`` items took ``nbytes`` encoded (their arguments or their results)."""
+        if count <= 0 or not self.adaptive:
+            return
+        per_item = nbytes / count
+        if self.item_bytes is None or per_item > self.item_bytes:
+            self.item_bytes = per_item
+        else:
+            self.item_bytes = 0.5 * (self.item_bytes + per_item)
+        self.chunksize = self._size_for(self.item_time)
 
     # --- input --------------------------------------------------------------------------------
     def buffer_limit(self) -> int:

@@ -376,3 +376,41 @@ def test_large_values_and_growth(share: Share) -> None:
     share.blob = b"small"
     assert share.blob == b"small"
     assert sum(share.items) == sum(range(20_000))
+
+
+def test_errors_of_writes_that_do_not_wait_reach_the_writer(share: Share) -> None:
+    share.items = [1]
+    share.items.insert("not an index", 2)  # type: ignore[arg-type]  # sent without waiting
+
+    def keep_using() -> None:
+        for _ in range(100_000):
+            share.items.append(0)  # every access first checks for errors sent back
+
+    with pytest.raises(TypeError, match="integer"):
+        keep_using()
+    assert share.items[0] == 1  # the share works on
+    assert share.items.pop(0) == 1
+
+
+def test_share_travels_through_cucumber(share: Share) -> None:
+    import cucumber
+
+    share.counter = 1
+    copy = cucumber.deserialize(cucumber.serialize(share))
+    copy.counter += 1
+    assert share.counter == 2
+    assert len(cucumber.serialize(share)) < 1000
+
+
+def test_plus_equal_then_read_sees_every_increment(share: Share) -> None:
+    share.counter = 0
+    share.d = {"k": 0}
+    for i in range(1, 301):
+        share.counter += 1
+        share.d["k"] += 1
+        assert share.counter == i
+        assert share.d["k"] == i
+    x = share.counter
+    x += 5  # a plain int now: nothing is sent
+    assert x == 305
+    assert share.counter == 300

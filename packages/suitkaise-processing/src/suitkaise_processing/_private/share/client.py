@@ -223,6 +223,16 @@ class Client:
         if self.deferred:
             raise self.deferred.pop(0)
 
+    def quick_check(self) -> None:
+        """:meth:`check_alive` for hot paths: polls the connection at most once per 200 us."""
+        if self.dead is not None or self.deferred:
+            self.check_alive()
+        now = _monotonic()
+        if now >= self._next_check:
+            self._next_check = now + 0.0002
+            if self._readable():
+                self.check_alive()
+
     def _readable(self) -> bool:
         """Whether the connection has something to read (EOF included); ``False`` if another thread
         is using it (that thread sees the same)."""
@@ -354,13 +364,7 @@ class Client:
         Container kinds (list, dict, set, object, iterator) return ``value=None`` without reading or
         waiting: their proxy reads (and waits) when it is used.
         """
-        if self.dead is not None:
-            self.check_alive()
-        now = _monotonic()
-        if now >= self._next_check:  # liveness: one poll per 200 us at most on the hot path
-            self._next_check = now + 0.0002
-            if self._readable():
-                self.check_alive()
+        self.quick_check()
         slot = self._slots.get(name)
         if slot is None:
             slot = self.slot(name)
@@ -402,13 +406,7 @@ class Client:
 
     def read(self, name: str) -> Any:
         """The current value of attribute ``name`` (this process's cached copy: do not mutate it)."""
-        if self.dead is not None:
-            self.check_alive()
-        now = _monotonic()
-        if now >= self._next_check:
-            self._next_check = now + 0.0002
-            if self._readable():
-                self.check_alive()
+        self.quick_check()
         slot = self._slots.get(name)
         if slot is None:
             slot = self.slot(name)
@@ -543,6 +541,4 @@ class Client:
                     raise TimeoutError(f"the Share's coordinator did not answer within {timeout} s")
         if not ok:
             raise result
-        if self.deferred:
-            raise self.deferred.pop(0)
-        return result
+        return result  # an error of an earlier write (self.deferred) is raised at the next access

@@ -361,7 +361,7 @@ class _Router:
             stopped.local.apply(op, name, path, args)
             return
         client = self._sk_client()
-        client.check_alive()
+        client.quick_check()
         if not client.post(op, name, path, args):
             client.call(op, name, path, args)
 
@@ -450,6 +450,7 @@ class Share:
             try:
                 if (
                     client.dead is None
+                    and not client.deferred
                     and words[_D_SEQ] == seq
                     and w[base + _S_APPLIED] >= w[base + _S_QUEUED]
                     and w[base + _S_SEG_GEN] == gen
@@ -487,7 +488,7 @@ class Share:
             stopped.local.apply(OP_SET, name, (), (value,))
             return
         client = self._sk_router._sk_client()
-        client.check_alive()
+        client.quick_check()
         client.local_kinds[name] = kind_of(value)
         if not client.post(OP_SET, name, (), (value,)):
             client.call(OP_SET, name, (), (value,))

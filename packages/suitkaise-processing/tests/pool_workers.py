@@ -170,6 +170,10 @@ def read_init_value(_: object) -> Any:
     return _init_value[-1] if _init_value else None
 
 
+def dying_initializer() -> None:
+    os._exit(3)
+
+
 def failing_initializer() -> None:
     raise RuntimeError("initializer broke on purpose")
 

@@ -219,6 +219,12 @@ def test_broken_initializer_fails_calls_clearly() -> None:
             pool.map(w.double, range(4))
 
 
+def test_workers_that_die_while_starting_break_the_pool_clearly() -> None:
+    with Pool(workers=2, initializer=w.dying_initializer) as pool:
+        with pytest.raises(PoolError, match="die while starting"):
+            pool.map(w.double, range(4))
+
+
 def test_terminate_from_another_thread_unblocks_a_map(pool: Pool) -> None:
     result: list[BaseException] = []
 

@@ -186,3 +186,57 @@ def test_coordinator_exits_when_its_owner_dies_and_segments_are_reclaimed(tmp_pa
         time.sleep(0.2)  # the coordinator and the dead owner's resource tracker reclaim them
     assert _our_segments(share_id) == []
     assert not os.path.exists(os.path.dirname(address))  # socket folder removed by the coordinator
+
+
+def test_ctrl_c_in_the_owner_reaches_the_user_and_leaves_nothing_running(tmp_path: Path) -> None:
+    script = tmp_path / "busy.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from suitkaise_processing import Share
+            share = Share()
+            share.counter = 0
+            share.items = []
+            print(share._sk_owner.proc.pid, share._sk_id(), flush=True)
+            while True:
+                share.counter += 1
+                share.items.append(share.counter)
+                if len(share.items) > 1000:
+                    share.items.clear()
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        pid_text, share_id = proc.stdout.readline().split()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert "KeyboardInterrupt" in err
+    coordinator = int(pid_text)
+    try:
+        psutil.Process(coordinator).wait(60)
+    except psutil.NoSuchProcess:
+        pass
+    assert (
+        not psutil.pid_exists(coordinator)
+        or psutil.Process(coordinator).status() == psutil.STATUS_ZOMBIE
+    )
+    deadline = time.monotonic() + 60
+    while _our_segments(share_id) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _our_segments(share_id) == []
+
+
+def test_attribute_name_too_long_is_refused_clearly() -> None:
+    with Share() as share:
+        with pytest.raises(ValueError, match="longer than 64 bytes"):
+            setattr(share, "x" * 65, 1)
+        share.ok = 1
+        assert share.ok == 1

@@ -102,15 +102,11 @@ def _fast_serialize(obj: Any) -> bytes:
         _shared_lock.release()
 
 
-def _serialize_error(obj: Any, exc: Exception, debug: bool) -> SerializationError:
-    if not debug:
-        if isinstance(exc, SerializationError):
-            return exc
-        return SerializationError(
-            f"cannot serialize {type(obj).__name__} object: {_one_line(exc)}. "
-            "Call cucumber.serialize(obj, debug=True) to see the path to the part that failed."
-        )
+#: Without ``debug``, the search for the failing part stops after this many seconds.
+PATH_SEARCH_BUDGET = 0.5
 
+
+def _serialize_error(obj: Any, exc: Exception, debug: bool) -> SerializationError:
     def fails(part: Any) -> BaseException | None:
         try:
             _dump_to(io.BytesIO(), part)
@@ -118,21 +114,27 @@ def _serialize_error(obj: Any, exc: Exception, debug: bool) -> SerializationErro
             return err
         return None
 
-    path, part, error = locate_failure(obj, fails)
+    path, part, error = locate_failure(obj, fails, None if debug else PATH_SEARCH_BUDGET)
     reason = _one_line(error if error is not None else exc)
     if isinstance(error, SerializationError):
         reason = str(error)
+    kind = f"{type(part).__module__}.{type(part).__qualname__}"
+    if debug:
+        return SerializationError(
+            f"cannot serialize {path} ({kind}, handler: {describe_handler(part)}): {reason}"
+        )
     return SerializationError(
-        f"cannot serialize {path} ({type(part).__module__}.{type(part).__qualname__}, "
-        f"handler: {describe_handler(part)}): {reason}"
+        f"cannot serialize {path} ({kind}): {reason} "
+        "(serialize(obj, debug=True) also names the handler used)"
     )
 
 
 def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
     """Turn ``obj`` into bytes that :func:`deserialize` turns back into an equivalent object.
 
-    ``debug=True`` makes a failure message show the path to the part that failed
-    (``Payload -> workers[3] -> lock``) and the handler used; ``verbose=True`` prints the walk
+    A failure message shows the path to the part that failed (``Payload -> workers[3] -> lock``);
+    ``debug=True`` also names the handler used and never cuts the search short (without it, the
+    search stops after half a second on huge objects); ``verbose=True`` prints the walk
     over the object to stderr. Raises :class:`SerializationError`.
     """
     if verbose:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
@@ -69,18 +70,22 @@ def _root_label(obj: Any) -> str:
 
 
 def locate_failure(
-    obj: Any, fails: Callable[[Any], BaseException | None]
+    obj: Any, fails: Callable[[Any], BaseException | None], budget: float | None = None
 ) -> tuple[str, Any, BaseException | None]:
     """Follow the failing parts of ``obj`` down to the deepest one.
 
     ``fails(part)`` returns the exception serializing ``part`` alone raises, or ``None``.
-    Returns the path (``Payload -> workers[3] -> lock``), the part and its exception.
+    Returns the path (``Payload -> workers[3] -> lock``), the part and its exception. With a
+    ``budget`` (seconds), the search stops when it is spent and returns the path found so far.
     """
+    deadline = None if budget is None else time.monotonic() + budget
     path = _root_label(obj)
     current = obj
     error = fails(obj)
     seen = {id(obj)}
     while True:
+        if deadline is not None and time.monotonic() > deadline:
+            return path + " -> ...", current, error
         if registry.lookup(type(current)) is not None and not isinstance(current, type):
             # A cucumber handler owns this part (and failed, or refused it): it is the culprit.
             return path, current, error

@@ -1,7 +1,10 @@
-"""``pip install packages/sktiming`` and ``pip install packages/sk-modifiers``, each alone in a fresh venv.
+"""sktiming and sk-modifiers from outside their own test suites.
 
-Each install must add exactly its own distribution (both are standard-library only), and that package's
-own test suite must pass against the installed copy (not the workspace sources).
+- ``pip install packages/sktiming`` and ``pip install packages/sk-modifiers``, each alone in a fresh venv:
+  each install adds exactly its own distribution (both are standard-library only), and the package's own
+  test suite passes against the installed copy (not the workspace sources).
+- cucumber carries timers, ``@sk`` classes and functions, and modifier chains into a fresh interpreter, by
+  value (this module cannot be imported there), and they work on the other side.
 """
 
 from __future__ import annotations
@@ -113,3 +116,89 @@ def test_installs_alone_and_its_tests_pass(dist: str, module: str, tmp_path: Pat
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout
     assert " failed" not in proc.stdout
+
+
+# ------------------------------------------------------------------ cucumber, by value, fresh interpreter
+
+CHILD = """
+import json, sys, asyncio
+import cucumber
+counter, double, chain, timer, timed = cucumber.deserialize(sys.stdin.buffer.read())
+out = {
+    "inc": counter.inc(),
+    "inc_timeout": counter.inc.timeout(10.0)(),
+    "chain": chain(),
+    "double": double(4),
+    "double_retry": double.retry(2, delay=0.0)(5),
+    "double_async": asyncio.run(double.asynced().timeout(10.0)(6)),
+    "meta": type(counter)._shared_meta["methods"]["inc"],
+    "blocking": type(counter)._blocking_methods,
+    "timer_n": timer.num_times,
+    "timer_running": timer.is_running,
+    "timed": timed(7),
+    "timed_n": timed.timer.num_times,
+}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.timeout(300)
+def test_cucumber_carries_timers_and_modifiers_to_a_fresh_interpreter() -> None:
+    cucumber = pytest.importorskip("cucumber")
+    from sk_modifiers import blocking, sk
+    from sktiming import Sktimer, timethis
+
+    @sk
+    class Counter:
+        def __init__(self) -> None:
+            self.n = 0
+            self.log: list[int] = []
+
+        def inc(self) -> int:
+            self.n += 1
+            self.log.append(self.n)
+            return self.n
+
+        @blocking
+        def crunch(self) -> int:
+            return sum(range(10))
+
+    @sk
+    @blocking
+    def double(x: int) -> int:
+        return 2 * x
+
+    @timethis()
+    def timed(x: int) -> int:
+        return x
+
+    counter = Counter()
+    counter.inc()
+    timer = Sktimer(max_times=5)
+    timer.add_time(0.5)
+    timer.start()
+    timed(1)
+    payload = cucumber.serialize(
+        (counter, double, counter.inc.retry(2, delay=0.0).timeout(10.0), timer, timed)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        input=payload,
+        capture_output=True,
+        timeout=240,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-4000:]
+    out = json.loads(proc.stdout.decode().splitlines()[-1])
+    assert out["inc"] == 2
+    assert out["inc_timeout"] == 3
+    assert out["chain"] == 4  # the chain's object is the same counter (one payload, one memo)
+    assert out["double"] == 8
+    assert out["double_retry"] == 10
+    assert out["double_async"] == 12
+    assert out["meta"] == {"reads": ["log", "n"], "writes": ["log", "n"]}
+    assert out["blocking"] == ["crunch"]
+    assert out["timer_n"] == 1
+    assert out["timer_running"] is True
+    assert out["timed"] == 7
+    assert out["timed_n"] == 2

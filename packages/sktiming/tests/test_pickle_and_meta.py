@@ -117,3 +117,48 @@ def test_shared_meta_writes_match_what_the_methods_change(clock: FakeClock) -> N
         after = state(timer)
         changed = {k for k in after if after[k] != before[k]}
         assert changed <= set(Sktimer._shared_meta["methods"][name]["writes"]), name
+
+
+def test_in_another_process_the_pickling_threads_measurement_continues(clock: FakeClock) -> None:
+    import threading
+
+    timer = Sktimer()
+    timer.start()
+    clock.advance(1.0)
+    other_started = threading.Event()
+    release = threading.Event()
+
+    def other_thread() -> None:
+        timer.start()
+        other_started.set()
+        release.wait(30)
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    assert other_started.wait(30)
+    state = timer.__getstate__()
+    release.set()
+    worker.join(30)
+    state["pid"] = -1  # as if unpickled in another process
+    clone = Sktimer.__new__(Sktimer)
+    clone.__setstate__(state)
+    assert clone.is_running  # the main thread's measurement, now this thread's
+    assert len(clone._frames) == 1  # the other thread's was dropped
+    clock.advance(2.0)
+    assert clone.stop() == pytest.approx(3.0)
+
+
+def test_a_copied_timer_of_a_timethis_function_keeps_recording() -> None:
+    """timethis must find the timer's lists at each call (a pickled timer has new ones)."""
+    from sktiming import timethis
+
+    timer = Sktimer()
+
+    @timethis(timer)
+    def work() -> None:
+        pass
+
+    work()
+    timer.__setstate__(pickle.loads(pickle.dumps(timer)).__getstate__())  # new lists in place
+    work()
+    assert timer.num_times == 2

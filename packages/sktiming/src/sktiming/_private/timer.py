@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time as _time
 import warnings
@@ -137,10 +138,8 @@ class Sktimer:
 
     # ---------------------------------------------------------------- recording (internal)
 
-    # The lists in _times and _paused stay the same objects for the life of the timer (only
-    # cleared, trimmed or extended in place), so timethis binds their append methods and records
-    # without the lock: list.append is atomic, readers copy under the lock and use the two lists
-    # independently, and only trimming to max_times (_trim) takes the lock.
+    # timethis records without the lock: list.append is atomic, readers copy under the lock and
+    # use _times and _paused independently, and only trimming to max_times (_trim) takes the lock.
 
     def _record(self, seconds: float, paused: float = 0.0) -> None:
         """Append one sample (caller checked it); trims to ``max_times``."""
@@ -490,11 +489,19 @@ class Sktimer:
                 "paused": list(self._paused),
                 "frames": {k: list(v) for k, v in self._frames.items()},
                 "max_times": self._max_times,
+                "pid": os.getpid(),
+                "thread": threading.get_ident(),
             }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._lock = threading.RLock()
         self._times = list(state["times"])
         self._paused = list(state["paused"])
-        self._frames = {int(k): list(v) for k, v in state["frames"].items()}
         self._max_times = state["max_times"]
+        frames = {int(k): list(v) for k, v in state["frames"].items()}
+        if state.get("pid", os.getpid()) != os.getpid():
+            # Another process: thread ids mean nothing here. The measurement that was running in
+            # the pickling thread goes on in the unpickling thread; the others are dropped.
+            carried = frames.get(int(state.get("thread", -1)))
+            frames = {threading.get_ident(): carried} if carried else {}
+        self._frames = frames

@@ -63,10 +63,9 @@ def timethis(
         target = Sktimer(max_times=max_times) if timer is None else timer
         if not own and max_times is not None:
             target.set_max_times(max_times)
-        # Lock-free recording (see Sktimer._fast_recorder): append to both lists, trim if needed.
-        times_append = target._times.append
-        paused_append = target._paused.append
-        trim = target._trim
+        # Lock-free recording: append to both lists (atomic), trim to the window if needed. The
+        # lists are looked up on every call, not bound once: a pickled function's timer is a new
+        # object with new lists.
         min_seconds = threshold_value
         wrapper: Callable[..., Any]
 
@@ -80,10 +79,10 @@ def timethis(
                 finally:
                     spent = _perf_counter() - start
                     if spent >= min_seconds:
-                        times_append(spent)
-                        paused_append(0.0)
+                        target._times.append(spent)
+                        target._paused.append(0.0)
                         if target._max_times is not None:
-                            trim()
+                            target._trim()
 
             wrapper = async_wrapper
         else:
@@ -95,10 +94,10 @@ def timethis(
                 finally:
                     spent = _perf_counter() - start
                     if spent >= min_seconds:
-                        times_append(spent)
-                        paused_append(0.0)
+                        target._times.append(spent)
+                        target._paused.append(0.0)
                         if target._max_times is not None:
-                            trim()
+                            target._trim()
 
             wrapper = sync_wrapper
 

@@ -14,15 +14,25 @@ private by construction): one length-prefixed write per message, peer errors map
 from __future__ import annotations
 
 import io
+import mmap
+import os
 import pickle
+import socket
+import stat
+import struct
 import threading
 import types
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from typing import Any
 
 from suitkaise_processing._private.errors import PipeEndpointError
 
 _PICKLE_PROTO_OPCODE = 0x80
+#: messages this large (bytes, encoded) travel through an anonymous memory file when possible
+LARGE_MESSAGE = 4 * 1024 * 1024
+_LARGE_MARK = b"\x01sk-memfd"
+_LARGE_HEADER_SIZE = len(_LARGE_MARK) + 1 + 8  # mark, kind (P pickled, B bytes, A bytearray), size
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
@@ -98,11 +108,13 @@ class Channel:
     ``send`` takes a lock so several threads may send; receiving is meant for one thread at a time.
     """
 
-    __slots__ = ("_conn", "_send_lock")
+    __slots__ = ("_conn", "_large_ok", "_send_lock", "_sock")
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._send_lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._large_ok: bool | None = None  # decided at the first large send
 
     @property
     def connection(self) -> Connection:
@@ -119,9 +131,80 @@ class Channel:
         return self._conn.fileno()
 
     def send(self, obj: Any) -> None:
-        """Encode and send ``obj`` in one write; ``PipeEndpointError`` if this end or the peer is closed."""
+        """Encode and send ``obj`` in one write; ``PipeEndpointError`` if this end or the peer is closed.
+
+        Messages of 4 MiB and more go through an anonymous memory file (Linux ``memfd``) whose
+        descriptor rides on the socket: two memory copies instead of streaming through the socket.
+        """
+        kind = type(obj)
+        if (
+            (kind is bytes or kind is bytearray)
+            and len(obj) >= LARGE_MESSAGE
+            and self._can_send_large()
+        ):
+            self._send_large(obj, b"B" if kind is bytes else b"A")  # raw: no pickling copy
+            return
         data = encode(obj)
+        if len(data) >= LARGE_MESSAGE and self._can_send_large():
+            self._send_large(data, b"P")
+            return
         self.send_bytes(data)
+
+    def _socket(self) -> socket.socket:
+        if self._sock is None:
+            self._sock = socket.socket(fileno=os.dup(self._conn.fileno()))
+        return self._sock
+
+    def _can_send_large(self) -> bool:
+        if self._large_ok is None:
+            ok = hasattr(os, "memfd_create") and not self._conn.closed
+            if ok:
+                try:
+                    ok = stat.S_ISSOCK(os.fstat(self._conn.fileno()).st_mode)
+                except OSError:
+                    ok = False
+            self._large_ok = ok
+        return self._large_ok
+
+    def _send_large(self, data: bytes | bytearray | memoryview, kind: bytes) -> None:
+        size = len(data)
+        fd = os.memfd_create("sk_pipe_message", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(fd, size)
+            with mmap.mmap(fd, size) as mapped:
+                mapped[:] = data
+            header = _LARGE_MARK + kind + struct.pack("!Q", size)
+            try:
+                with self._send_lock:
+                    self._conn.send_bytes(header)
+                    reduction.sendfds(self._socket(), [fd])
+            except (BrokenPipeError, ConnectionResetError, EOFError) as exc:
+                raise PipeEndpointError(
+                    "the other end of the pipe is closed (its process exited or called close())"
+                ) from exc
+            except OSError as exc:
+                raise PipeEndpointError(f"sending on the pipe failed: {exc}") from exc
+        finally:
+            os.close(fd)  # the descriptor in flight keeps the memory alive until it is received
+
+    def _recv_large(self, header: memoryview) -> Any:
+        kind = bytes(header[len(_LARGE_MARK) : len(_LARGE_MARK) + 1])
+        (size,) = struct.unpack("!Q", header[len(_LARGE_MARK) + 1 :])
+        fds = reduction.recvfds(self._socket(), 1)
+        try:
+            mapped = mmap.mmap(fds[0], size, prot=mmap.PROT_READ)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        try:
+            if kind == b"B":
+                return mapped[:]
+            if kind == b"A":
+                return bytearray(mapped)
+            with memoryview(mapped) as view:
+                return decode(view)
+        finally:
+            mapped.close()
 
     def send_bytes(self, data: bytes | memoryview) -> None:
         """Send already encoded bytes."""
@@ -199,12 +282,20 @@ class Channel:
                 raise PipeEndpointError("this pipe endpoint was closed while receiving") from exc
             raise
         try:
+            if len(buffer) == _LARGE_HEADER_SIZE and buffer[: len(_LARGE_MARK)] == _LARGE_MARK:
+                return self._recv_large(buffer)
             return decode(buffer)
         finally:
             buffer.release()
 
     def close(self) -> None:
         """Close this end (idempotent)."""
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
         try:
             self._conn.close()
         except OSError:

@@ -98,13 +98,11 @@ class ChildRuntime:
     def _read(self) -> None:
         while True:
             try:
-                data = self.channel.recv_bytes()
+                message = self.channel.recv()
             except (EOFError, OSError, PipeEndpointError):
                 if not self.finished:
                     lifetime.exit_now()  # the parent is gone: no orphans
                 return
-            try:
-                message = decode(data)
             except Exception as exc:  # a told object that cannot be rebuilt here
                 self.inbox.put(
                     ProcessError(f"a message from the parent could not be decoded: {exc}")

@@ -18,7 +18,7 @@ from multiprocessing.connection import wait as wait_for
 from typing import TYPE_CHECKING, Any
 
 from suitkaise_processing._private import lifetime
-from suitkaise_processing._private.channel import Channel, decode
+from suitkaise_processing._private.channel import Channel
 from suitkaise_processing._private.context import get_context, get_start_method
 from suitkaise_processing._private.errors import PipeEndpointError, ProcessError, ResultTimeoutError
 from suitkaise_processing._private.pipe import _Endpoint
@@ -229,11 +229,9 @@ class ParentHandle:
                 return ("timeout", *timed)
             if conn in ready:
                 try:
-                    data = conn.recv_bytes()
-                except (EOFError, OSError):
+                    message = channel.recv()
+                except (EOFError, OSError, PipeEndpointError):
                     return ("died", self._reap(child))
-                try:
-                    message = decode(data)
                 except Exception as exc:
                     self._inbox.put(
                         ProcessError(f"a message from the child could not be decoded: {exc}")

@@ -210,3 +210,25 @@ def test_serialize_works_in_a_child_forked_while_another_thread_serializes() -> 
         stop.set()
         thread.join(30)
     assert results == [True] * 5
+
+
+class BufferBacked:
+    """Hands its data to pickle as a protocol-5 PickleBuffer (as numpy arrays do)."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self.data = bytearray(data)
+
+    def __reduce_ex__(self, protocol: object) -> object:
+        return _rebuild_buffer_backed, (pickle.PickleBuffer(self.data),)
+
+
+def _rebuild_buffer_backed(buffer: object) -> BufferBacked:
+    return BufferBacked(bytes(memoryview(buffer)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size", [10, 5_000_000])
+def test_pickle_buffers_round_trip(size: int) -> None:
+    data = bytes(range(256)) * (size // 256 + 1)
+    back = roundtrip([BufferBacked(data), "after"])
+    assert back[0].data == bytearray(data)  # type: ignore[index]
+    assert back[1] == "after"  # type: ignore[index]

@@ -75,12 +75,17 @@ def _dump(slot: _PicklerSlot, obj: Any) -> bytes:
     pickler = slot.pickler
     try:
         _c_dump(pickler, obj)
-        if len(chunks) == 2:
+        if len(chunks) == 2 and type(chunks[1]) is bytes:
             size = len(chunks[1])
         else:
-            size = -len(chunks[0])
-            for chunk in chunks:
-                size += len(chunk)
+            size = 0
+            for chunk in chunks[1:]:
+                # Large buffers arrive as they are: bytes, bytearray or a PickleBuffer (protocol 5).
+                size += (
+                    len(chunk)
+                    if isinstance(chunk, (bytes, bytearray))
+                    else memoryview(chunk).nbytes
+                )
         chunks[0] = _PREFIX + _pack_length(size)
         return b"".join(chunks)
     finally:

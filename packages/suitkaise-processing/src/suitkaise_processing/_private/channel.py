@@ -207,7 +207,7 @@ class Channel:
             mapped.close()
 
     def send_bytes(self, data: bytes | memoryview) -> None:
-        """Send already encoded bytes."""
+        """Send already encoded bytes as one message (small messages; :meth:`send` picks the path)."""
         if self._conn.closed:
             raise PipeEndpointError(
                 "this pipe endpoint is closed; create a new pair with Pipe.pair()"
@@ -235,29 +235,11 @@ class Channel:
         except OSError as exc:
             raise PipeEndpointError(f"polling the pipe failed: {exc}") from exc
 
-    def recv_bytes(self, timeout: float | None = None) -> bytes:
-        """Raw bytes of the next message; ``TimeoutError`` after ``timeout``, ``EOFError`` if the peer closed."""
-        if self._conn.closed:
-            raise PipeEndpointError(
-                "this pipe endpoint is closed; create a new pair with Pipe.pair()"
-            )
-        try:
-            if timeout is not None and not self._conn.poll(timeout):
-                raise TimeoutError(f"no message within {timeout}s")
-            return self._conn.recv_bytes()
-        except EOFError:
-            raise EOFError(
-                "the other end of the pipe is closed (its process exited or called close())"
-            ) from None
-        except (ConnectionResetError, BrokenPipeError) as exc:
-            raise EOFError("the other end of the pipe is gone") from exc
-        except OSError as exc:
-            if self._conn.closed:
-                raise PipeEndpointError("this pipe endpoint was closed while receiving") from exc
-            raise
-
     def recv(self, timeout: float | None = None) -> Any:
-        """Receive and decode the next message (see :meth:`recv_bytes` for errors).
+        """Receive and decode the next message.
+
+        ``TimeoutError`` after ``timeout`` seconds, ``EOFError`` if the peer closed (or its process
+        exited), ``PipeEndpointError`` if this end is closed.
 
         Decodes straight from the receive buffer (no copy into a ``bytes`` first), like
         ``Connection.recv`` does.

@@ -155,3 +155,39 @@ def test_control_methods_inside_the_child_explain_themselves() -> None:
     with pytest.raises(ProcessError) as info:
         Holder().run()
     assert "parent" in str(info.value.original_error)
+
+
+class DiesThenHandles(Skprocess):
+    """Killed on run 1 with no lives left: __error__ still runs (in a fresh process) and decides."""
+
+    def __init__(self) -> None:
+        self.process_config.runs = 3
+        self.handled_in: int | None = None
+
+    def __prerun__(self) -> None:
+        self.tell((os.getpid(), self.current_run))
+
+    def __run__(self) -> None:
+        if self.current_run == 1:
+            assert self.listen(timeout=60) == "never sent"
+
+    def __error__(self) -> dict[str, Any]:
+        return {
+            "kind": type(self.error).__name__,
+            "run": self.error.current_run if isinstance(self.error, ProcessError) else None,
+            "pid": os.getpid(),
+        }
+
+
+@pytest.mark.timeout(90)
+def test_error_handler_runs_after_the_child_was_killed_without_lives() -> None:
+    process = DiesThenHandles()
+    process.start()
+    process.listen(timeout=30)
+    pid, run = process.listen(timeout=30)
+    assert run == 1
+    os.kill(pid, signal.SIGKILL)
+    out = process.result()
+    assert out["kind"] == "ProcessError"
+    assert out["run"] == 1
+    assert out["pid"] not in (pid, os.getpid())

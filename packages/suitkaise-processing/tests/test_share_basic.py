@@ -414,3 +414,11 @@ def test_plus_equal_then_read_sees_every_increment(share: Share) -> None:
     x += 5  # a plain int now: nothing is sent
     assert x == 305
     assert share.counter == 300
+
+
+def test_plus_equal_right_after_recreating_a_deleted_attribute(share: Share) -> None:
+    share.n = 1
+    del share.n
+    share.n = 10  # sent without waiting
+    share.n += 1  # must see the recreated attribute
+    assert share.n == 11

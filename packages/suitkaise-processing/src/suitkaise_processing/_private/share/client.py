@@ -377,7 +377,7 @@ class Client:
             if kind is not None and kind in CONTAINER_KINDS:
                 return kind, None  # our own pending assignment made it a container: no need to wait
             # frames: this, _Router.get, Share.__getattribute__, the user's code
-            if not _augmented_assignment(sys._getframe(3)):
+            if not _augmented_assignment(sys._getframe(3)) or not w[base + S_IN_USE]:
                 self._barrier(slot)
         if not w[base + S_IN_USE]:
             raise AttributeError(name)

@@ -45,6 +45,7 @@ def test_bound_metadata_is_like_a_bound_method() -> None:
     assert bound == job.map
     assert hash(bound) == hash(job.map)
     assert bound != Job().map
+    assert bound.__doc__ == "Apply fn to items (timeouts wait in a thread)."
     assert Job.map.__doc__ == "Apply fn to items (timeouts wait in a thread)."
     assert Job.map.__name__ == "map"
 

@@ -342,6 +342,12 @@ class BoundModifiable(functools.partial[Any]):
     # No __wrapped__ here: inspect.signature then treats this as the partial it is and drops
     # the bound first argument, like a bound method's signature.
 
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        # The method's docstring, like a bound method (so help() and functools.wraps see it).
+        doc = getattr(self._sk_target.func, "__doc__", None)
+        return doc if isinstance(doc, str) else None
+
     def _sk_chain(self) -> Modified:
         return Modified(self._sk_target, self.args[0])
 

@@ -76,6 +76,12 @@ def kill_self_at_7(x: int) -> int:
     return x * 2
 
 
+def kill_self_at_5_50_95(x: int) -> int:
+    if x in (5, 50, 95):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x * 2
+
+
 def abort_at_3(x: int) -> int:
     if x == 3:
         os.abort()  # like a segfault: the interpreter dies without cleanup

@@ -157,6 +157,37 @@ def test_every_other_item_of_the_same_call_completes(pool: Pool, fn: object, bad
     assert seen == {x: x * 2 for x in range(40) if x != bad}
 
 
+def test_several_deaths_in_one_call(pool: Pool) -> None:
+    job = pool._submit("unordered_map", w.kill_self_at_5_50_95, range(120), False)
+    engine = pool._engine
+    seen: dict[int, object] = {}
+    position = 0
+
+    def all_arrived() -> bool:
+        nonlocal position
+        while job.arrived:
+            entry = job.arrived.popleft()
+            if isinstance(entry, BaseException):
+                seen[-1 - len([k for k in seen if k < 0])] = entry
+            else:
+                for value in entry:
+                    seen[position] = value
+                    position += 1
+        return len(seen) == 120
+
+    try:
+        assert engine.run_until(all_arrived, time.monotonic() + 90)
+    finally:
+        engine.finish(job)
+    errors = [v for k, v in seen.items() if k < 0]
+    values = sorted(v for k, v in seen.items() if k >= 0)
+    assert len(errors) == 3
+    assert all(isinstance(e, WorkerDiedError) for e in errors)
+    assert values == sorted(x * 2 for x in range(120) if x not in (5, 50, 95))
+    assert len(pool._engine.worker_pids()) == 2
+    assert pool.map(w.double, range(5)) == [0, 2, 4, 6, 8]
+
+
 def test_dead_worker_in_unordered_map_fails_only_its_item(pool: Pool) -> None:
     got = list(_take_all(pool.unordered_imap(w.kill_self_at_7, range(20))))
     errors = [r for r in got if isinstance(r, BaseException)]

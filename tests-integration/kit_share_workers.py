@@ -35,3 +35,11 @@ def deposit_many(args: tuple[Share, int]) -> None:
 def read_counter(share: Share) -> Any:
     """What another process reads from ``share.counter``."""
     return share.counter
+
+
+def read_counter_into(share: Share, out: Any) -> None:
+    """A plain child process: put ``share.counter`` (or the error's repr) on ``out``."""
+    try:
+        out.put(share.counter)
+    except BaseException as exc:
+        out.put(repr(exc))

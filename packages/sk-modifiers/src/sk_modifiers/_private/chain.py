@@ -226,7 +226,7 @@ class Modified:
         if native is not None:
             return call(*args, **{**kwargs, native: seconds})
         outcome = daemon_workers().submit(lambda: call(*args, **kwargs))
-        if not outcome.done.wait(seconds):
+        if not outcome.wait(seconds):
             raise self._timeout_error(seconds)
         error = outcome.error
         if error is not None:

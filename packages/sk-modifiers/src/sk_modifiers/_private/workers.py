@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import contextvars
 import os
@@ -15,15 +16,28 @@ T = TypeVar("T")
 
 
 class _Outcome(Generic[T]):
-    """The result or exception of a call run in a worker thread, with an event when done."""
+    """The result or exception of a call run in a worker thread, and a signal when it is done.
 
-    __slots__ = ("done", "error", "on_done", "value")
+    The signal is a plain lock, held until the call finishes (``wait`` acquires it in C: cheaper
+    than ``threading.Event``, whose waits go through a Python ``Condition``).
+    """
+
+    __slots__ = ("_signal", "error", "on_done", "value")
 
     def __init__(self, on_done: Callable[[_Outcome[T]], None] | None = None) -> None:
-        self.done = threading.Event()
+        self._signal = _thread.allocate_lock()
+        self._signal.acquire()
         self.value: T | None = None
         self.error: BaseException | None = None
         self.on_done = on_done
+
+    def finish(self) -> None:
+        """Called once by the worker when the call has finished."""
+        self._signal.release()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the call; ``True`` if it finished (one waiter)."""
+        return self._signal.acquire(timeout=min(timeout, threading.TIMEOUT_MAX))
 
 
 class DaemonWorkers:
@@ -82,7 +96,7 @@ class DaemonWorkers:
             # reuses it instead of starting a new thread.
             with self._lock:
                 self._idle += 1
-            outcome.done.set()
+            outcome.finish()
             if outcome.on_done is not None:
                 try:
                     outcome.on_done(outcome)

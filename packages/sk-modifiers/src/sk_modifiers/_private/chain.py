@@ -36,12 +36,29 @@ def _consume_result(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+class FunctionDoc:
+    """``__doc__`` of a wrapper class: the class's own docstring on the class, the wrapped
+    function's docstring on instances (like ``functools.wraps`` would give)."""
+
+    def __init__(self, class_doc: str) -> None:
+        self.class_doc = class_doc
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> str | None:
+        if obj is None:
+            return self.class_doc
+        doc: str | None = obj._sk_doc()
+        return doc
+
+
 class Modified:
-    """A callable with modifiers applied; every modifier method returns a new ``Modified``.
+    __doc__ = FunctionDoc(
+        """A callable with modifiers applied; every modifier method returns a new ``Modified``.
 
     Reusable (call it any number of times; a ``rate_limit`` is shared by all calls through the
-    same object) and picklable when the underlying function and bound object are.
+    same object) and picklable when the underlying function and bound object are. On an
+    instance, ``__doc__`` is the function's docstring.
     """
+    )
 
     __slots__ = ("_extras", "_limiter", "_mode", "_obj", "_retry", "_target", "_timeout")
 
@@ -143,8 +160,7 @@ class Modified:
             signature = signature.replace(parameters=params)
         return signature
 
-    @property
-    def __doc__(self) -> str | None:  # type: ignore[override]
+    def _sk_doc(self) -> str | None:
         doc = getattr(self._target._sk_info.fn, "__doc__", None)
         return doc if isinstance(doc, str) else None
 

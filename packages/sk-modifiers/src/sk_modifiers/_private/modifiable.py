@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from sk_modifiers._private.blocking import find_blocking_calls, is_marked_blocking
-from sk_modifiers._private.chain import Modified
+from sk_modifiers._private.chain import FunctionDoc, Modified
 from sk_modifiers._private.errors import FunctionTimeoutError, SkModifierError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -324,7 +324,10 @@ def _looks_like_method(fn: Callable[..., Any]) -> bool:
 
 
 class BoundModifiable(functools.partial[Any]):
-    """A ``ModifiableMethod`` bound to an instance: call it, or use its modifiers."""
+    __doc__ = FunctionDoc(
+        "A ``ModifiableMethod`` bound to an instance: call it, or use its modifiers. "
+        "On an instance, ``__doc__`` is the method's docstring."
+    )
 
     @property
     def _sk_target(self) -> ModifiableMethod:
@@ -342,9 +345,7 @@ class BoundModifiable(functools.partial[Any]):
     # No __wrapped__ here: inspect.signature then treats this as the partial it is and drops
     # the bound first argument, like a bound method's signature.
 
-    @property
-    def __doc__(self) -> str | None:  # type: ignore[override]
-        # The method's docstring, like a bound method (so help() and functools.wraps see it).
+    def _sk_doc(self) -> str | None:
         doc = getattr(self._sk_target.func, "__doc__", None)
         return doc if isinstance(doc, str) else None
 

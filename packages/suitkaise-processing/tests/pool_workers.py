@@ -82,6 +82,12 @@ def kill_self_at_5_50_95(x: int) -> int:
     return x * 2
 
 
+def sys_exit_at_1(x: int) -> int:
+    if x == 1:
+        sys.exit(3)
+    return x * 2
+
+
 def abort_at_3(x: int) -> int:
     if x == 3:
         os.abort()  # like a segfault: the interpreter dies without cleanup

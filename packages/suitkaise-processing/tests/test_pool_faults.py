@@ -101,6 +101,13 @@ def test_exception_that_cannot_be_rebuilt_becomes_pool_error(pool: Pool) -> None
     assert pool.map(w.double, [3]) == [6]
 
 
+def test_sys_exit_in_an_item_does_not_exit_the_caller(pool: Pool) -> None:
+    with pytest.raises(PoolError, match=r"item 1 raised SystemExit\(3\)") as info:
+        pool.map(w.sys_exit_at_1, range(4))
+    assert "SystemExit" in str(info.value.remote_traceback)
+    assert pool.map(w.double, [2]) == [4]
+
+
 def test_unpicklable_function_raises_at_the_call(pool: Pool) -> None:
     lock_holder = threading.Lock()
 

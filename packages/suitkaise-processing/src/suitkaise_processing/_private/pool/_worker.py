@@ -342,6 +342,17 @@ def _send_part(
     done: bool,
     elapsed: float,
 ) -> None:
+    if error is not None and not isinstance(error, Exception):
+        # SystemExit, KeyboardInterrupt, ... must not end the caller's process: report them as errors
+        from suitkaise_processing._private.errors import PoolError
+
+        wrapped = PoolError(
+            f"item {offset + len(values)} raised {type(error).__name__}({error}); "
+            "the worker went on with the next items"
+        )
+        wrapped.__cause__ = error
+        wrapped.__traceback__ = error.__traceback__
+        error = wrapped
     packed = None if error is None else _codec.pack_error(error)
     try:
         send((TAG_RESULT, seq, offset, _codec.ENC_PICKLE, values, packed, done, elapsed))

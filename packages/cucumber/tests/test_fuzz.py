@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from typing import Any
 
@@ -28,7 +29,12 @@ _plain = st.recursive(
     max_leaves=25,
 )
 
-_FUZZ = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CI runs 1000 examples per test (about 15 s on a busy 2-core machine); a soak run sets more, e.g.
+# CUCUMBER_FUZZ_EXAMPLES=100000.
+_EXAMPLES = int(os.environ.get("CUCUMBER_FUZZ_EXAMPLES", "1000"))
+_FUZZ = settings(
+    max_examples=_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _load_only_our_error(data: bytes) -> None:
@@ -41,14 +47,14 @@ def _load_only_our_error(data: bytes) -> None:
     # Succeeding is fine too (a mutation can still be a valid payload).
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(max(120, _EXAMPLES // 10))
 @_FUZZ
 @given(st.binary(max_size=200))
 def test_random_bytes(data: bytes) -> None:
     _load_only_our_error(data)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(max(120, _EXAMPLES // 10))
 @_FUZZ
 @given(st.binary(max_size=200))
 def test_random_bytes_behind_a_valid_header(body: bytes) -> None:
@@ -56,7 +62,7 @@ def test_random_bytes_behind_a_valid_header(body: bytes) -> None:
     _load_only_our_error(header + body)
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(max(120, _EXAMPLES // 10))
 @_FUZZ
 @given(_plain, st.data())
 def test_mutated_payloads(obj: Any, data: st.DataObject) -> None:

@@ -240,3 +240,39 @@ def test_attribute_name_too_long_is_refused_clearly() -> None:
             setattr(share, "x" * 65, 1)
         share.ok = 1
         assert share.ok == 1
+
+
+def test_handles_follow_a_stop_and_start_of_the_share() -> None:
+    share = Share()
+    try:
+        share.counter = 1
+        other = pickle.loads(pickle.dumps(share))  # stands for another process's handle
+        assert other.counter == 1
+        share.stop()
+        with pytest.raises(ShareError):
+            other.counter  # noqa: B018
+        with pytest.raises(ShareError):
+            other.counter += 1
+        share.start()
+        assert other.counter == 1
+        other.counter += 1
+        assert share.counter == 2
+    finally:
+        share.stop()
+
+
+def test_pool_workers_keep_working_across_a_restart() -> None:
+    from suitkaise_processing import Pool
+
+    share = Share()
+    try:
+        share.counter = 0
+        share.seen = []
+        with Pool(workers=2) as pool:
+            pool.map(w.pool_increment, [share] * 10)
+            share.stop()
+            share.start()
+            pool.map(w.pool_increment, [share] * 10)  # the same workers reconnect
+        assert share.counter == 20
+    finally:
+        share.stop()

@@ -34,6 +34,7 @@ from suitkaise_processing._private.share.layout import (
     STATUS_ERROR,
     STATUS_RUNNING,
     STATUS_STARTING,
+    STATUS_STOPPED,
     control_name,
     data_name,
     data_prefix,
@@ -74,15 +75,34 @@ if hasattr(os, "register_at_fork"):
 _clients: dict[str, Client] = {}  # this process's live link to each Share it uses, by share id
 
 
+def _usable(client: Client | None, info: ShareInfo) -> bool:
+    """Whether ``client`` is this process's live client of ``info`` (not dead, its Share not stopped)."""
+    return (
+        client is not None
+        and client.pid == _pid[0]
+        and client.info == info
+        and client.dead is None
+        and client.w[H_STATUS] != STATUS_STOPPED
+    )
+
+
 def _client_for(info: ShareInfo) -> Client:
-    """This process's client of the Share ``info`` describes (created on first use)."""
+    """This process's client of the Share ``info`` describes (created on first use).
+
+    A client whose coordinator is gone (its error was raised already) is replaced on the next use, so
+    handles follow a ``stop()``/``start()`` of the Share (``ShareError`` while it is stopped).
+    """
     client = _clients.get(info.share_id)
-    if client is not None and client.pid == _pid[0] and client.info == info:
+    if _usable(client, info):
+        assert client is not None
         return client
     with _clients_lock:
         client = _clients.get(info.share_id)
-        if client is not None and client.pid == os.getpid() and client.info == info:
+        if _usable(client, info):
+            assert client is not None
             return client
+        if client is not None and client.pid == _pid[0]:
+            client.close()
         client = Client(info)
         _clients[info.share_id] = client
         return client

@@ -544,3 +544,34 @@ def test_timeout_calls_reuse_their_worker_thread() -> None:
     for i in range(50):
         assert chain(i, 1) == i + 1
     assert timeout_workers() <= before
+
+
+def test_sk_on_other_callables() -> None:
+    import functools
+
+    class Adder:
+        def __init__(self) -> None:
+            self.total = 0
+
+        def __call__(self, x: int) -> int:
+            self.total += x
+            return self.total
+
+        def method(self, x: int) -> int:
+            return x * 10
+
+    adder = sk(Adder())
+    assert adder(2) == 2
+    assert adder.retry(2, delay=0.0)(3) == 5  # type: ignore[attr-defined]
+
+    bound = sk(Adder().method)  # a bound method takes no attributes: a wrapper is returned
+    assert bound(1) == 10
+    assert bound.timeout(10.0)(2) == 20  # type: ignore[attr-defined]
+
+    partial = sk(
+        functools.partial(
+            helpers.add.__wrapped__ if hasattr(helpers.add, "__wrapped__") else helpers.add, 1
+        )
+    )
+    assert partial(2) == 3
+    assert partial.background()(5).result(timeout=30) == 6  # type: ignore[attr-defined]

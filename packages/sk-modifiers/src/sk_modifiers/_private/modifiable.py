@@ -138,8 +138,7 @@ class ModifiableMethod(functools.partial[Any]):
         require_blocking: bool = False,
         attach: bool = True,
     ) -> ModifiableMethod:
-        self = super().__new__(cls, fn)
-        return self
+        return _new_target(cls, fn)
 
     def __init__(
         self,
@@ -299,18 +298,30 @@ class ModifiableMethod(functools.partial[Any]):
         return f"<modifiable {self._sk_display_name()}>"
 
 
+def _new_target(cls: type[ModifiableMethod], fn: Callable[..., Any]) -> ModifiableMethod:
+    """``partial.__new__`` without flattening: ``self.func`` must be ``fn`` itself.
+
+    (``partial(p)`` of a ``partial`` with no ``__dict__`` yet would take over its function and
+    arguments; giving it its ``__dict__`` first prevents that.)
+    """
+    if isinstance(fn, functools.partial):
+        _ = fn.__dict__
+    target: ModifiableMethod = functools.partial.__new__(cls, fn)
+    return target
+
+
 def _target_from_function(fn: Callable[..., Any]) -> ModifiableMethod:
     existing = getattr(fn, TARGET_ATTR, None)
     if isinstance(existing, ModifiableMethod) and existing.func is fn:
         return existing
     # The function may still be under construction (pickled by value): read its info later.
-    shell: ModifiableMethod = functools.partial.__new__(ModifiableMethod, fn)
+    shell = _new_target(ModifiableMethod, fn)
     shell.__dict__["__wrapped__"] = fn
     return shell
 
 
 def _target_from_info(fn: Callable[..., Any], info: TargetInfo) -> ModifiableMethod:
-    shell: ModifiableMethod = functools.partial.__new__(ModifiableMethod, fn)
+    shell = _new_target(ModifiableMethod, fn)
     functools.update_wrapper(shell, fn, updated=())
     shell.__dict__["_sk_own_info"] = info
     return shell

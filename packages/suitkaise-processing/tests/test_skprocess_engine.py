@@ -28,7 +28,7 @@ class Recorder(LifecycleHooks):
         self.events.append(("leave", section, run))
 
     def should_stop(self) -> bool:
-        return self.stop_after is not None and len(self.runs_started) > self.stop_after
+        return self.stop_after is not None and len(self.runs_started) >= self.stop_after
 
     def run_started(self, run: int) -> None:
         self.runs_started.append(run)

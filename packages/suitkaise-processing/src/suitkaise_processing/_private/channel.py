@@ -13,6 +13,9 @@ private by construction): one length-prefixed write per message, peer errors map
 
 from __future__ import annotations
 
+import _thread
+import array
+import collections
 import io
 import mmap
 import os
@@ -22,7 +25,6 @@ import stat
 import struct
 import threading
 import types
-from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -102,19 +104,66 @@ def decode(data: bytes | bytearray | memoryview) -> Any:
     return _cucumber_deserialize(bytes(data) if not isinstance(data, bytes) else data)
 
 
+def _send_fd(sock: socket.socket, fd: int, flags: int) -> None:
+    """Pass ``fd`` with one marker byte (no acknowledgement round trip, unlike ``reduction.sendfds``)."""
+    sock.sendmsg([b"\x01"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))], flags)
+
+
+def _recv_fd(sock: socket.socket) -> int:
+    """Receive one descriptor passed by :func:`_send_fd`."""
+    fds = array.array("i")
+    msg, ancdata, _flags, _addr = sock.recvmsg(1, socket.CMSG_SPACE(fds.itemsize))
+    if not msg and not ancdata:
+        raise EOFError("the other end of the pipe closed while passing a large message")
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    if len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        raise PipeEndpointError("a large message arrived without its memory file")
+    return fds[0]
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data).cast("B")
+    while len(view):
+        view = view[os.write(fd, view) :]
+
+
+_CLOSED_MESSAGE = "this pipe endpoint is closed; create a new pair with Pipe.pair()"
+_PEER_GONE = "the other end of the pipe is closed (its process exited or called close())"
+
+
 class Channel:
     """A message channel over a ``multiprocessing`` connection; thread-safe for sending.
 
-    ``send`` takes a lock so several threads may send; receiving is meant for one thread at a time.
+    Sending never waits for the peer to read: each frame (``multiprocessing``'s 4-byte length prefix
+    and the payload) is written without blocking; what the socket cannot take now is queued and
+    written, in order, by a feeder thread started only then. Receiving is meant for one thread at a
+    time. On non-socket connections (never created by us) sends fall back to blocking writes.
     """
 
-    __slots__ = ("_conn", "_large_ok", "_send_lock", "_sock")
+    __slots__ = (
+        "_broken",
+        "_conn",
+        "_drained",
+        "_feeding",
+        "_is_socket",
+        "_queue",
+        "_send_lock",
+        "_sock",
+    )
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._send_lock = threading.Lock()
+        self._drained = threading.Condition(self._send_lock)
         self._sock: socket.socket | None = None
-        self._large_ok: bool | None = None  # decided at the first large send
+        self._is_socket: bool | None = None  # decided at the first send
+        self._queue: collections.deque[tuple[memoryview | bytes, int | None]] = collections.deque()
+        self._feeding = False
+        self._broken: BaseException | None = None
 
     @property
     def connection(self) -> Connection:
@@ -130,41 +179,52 @@ class Channel:
         """The file descriptor (for ``multiprocessing.connection.wait``)."""
         return self._conn.fileno()
 
+    # --- sending -----------------------------------------------------------------------------------
     def send(self, obj: Any) -> None:
-        """Encode and send ``obj`` in one write; ``PipeEndpointError`` if this end or the peer is closed.
+        """Encode and send ``obj`` as one message without waiting for the peer to read it.
 
-        Messages of 4 MiB and more go through an anonymous memory file (Linux ``memfd``) whose
-        descriptor rides on the socket: two memory copies instead of streaming through the socket.
+        ``PipeEndpointError`` if this end or the peer is closed. On Linux, messages of 4 MiB and more
+        go through an anonymous memory file (``memfd``) whose descriptor rides on the socket: the
+        data is copied once on each side instead of streaming through the socket.
         """
+        if self._conn.closed:
+            raise PipeEndpointError(_CLOSED_MESSAGE)
         kind = type(obj)
-        if (
-            (kind is bytes or kind is bytearray)
-            and len(obj) >= LARGE_MESSAGE
-            and self._can_send_large()
-        ):
+        if (kind is bytes or kind is bytearray) and len(obj) >= LARGE_MESSAGE and self._memfd_ok():
             self._send_large(obj, b"B" if kind is bytes else b"A")  # raw: no pickling copy
             return
         data = encode(obj)
-        if len(data) >= LARGE_MESSAGE and self._can_send_large():
+        if len(data) >= LARGE_MESSAGE and self._memfd_ok():
             self._send_large(data, b"P")
             return
         self.send_bytes(data)
+
+    def send_bytes(self, data: bytes | memoryview) -> None:
+        """Send already encoded bytes as one message (:meth:`send` picks the path)."""
+        if self._conn.closed:
+            raise PipeEndpointError(_CLOSED_MESSAGE)
+        size = len(data)
+        header = struct.pack("!iQ", -1, size) if size > 0x7FFFFFFF else struct.pack("!i", size)
+        if size <= 16384:
+            self._write([header + bytes(data)], None)
+        else:
+            self._write([header, data], None)
 
     def _socket(self) -> socket.socket:
         if self._sock is None:
             self._sock = socket.socket(fileno=os.dup(self._conn.fileno()))
         return self._sock
 
-    def _can_send_large(self) -> bool:
-        if self._large_ok is None:
-            ok = hasattr(os, "memfd_create") and not self._conn.closed
-            if ok:
-                try:
-                    ok = stat.S_ISSOCK(os.fstat(self._conn.fileno()).st_mode)
-                except OSError:
-                    ok = False
-            self._large_ok = ok
-        return self._large_ok
+    def _socket_ok(self) -> bool:
+        if self._is_socket is None:
+            try:
+                self._is_socket = stat.S_ISSOCK(os.fstat(self._conn.fileno()).st_mode)
+            except OSError:
+                self._is_socket = False
+        return self._is_socket
+
+    def _memfd_ok(self) -> bool:
+        return hasattr(os, "memfd_create") and self._socket_ok()
 
     def _send_large(self, data: bytes | bytearray | memoryview, kind: bytes) -> None:
         size = len(data)
@@ -174,28 +234,125 @@ class Channel:
             with mmap.mmap(fd, size) as mapped:
                 mapped[:] = data
             header = _LARGE_MARK + kind + struct.pack("!Q", size)
-            try:
-                with self._send_lock:
-                    self._conn.send_bytes(header)
-                    reduction.sendfds(self._socket(), [fd])
-            except (BrokenPipeError, ConnectionResetError, EOFError) as exc:
-                raise PipeEndpointError(
-                    "the other end of the pipe is closed (its process exited or called close())"
-                ) from exc
-            except OSError as exc:
-                raise PipeEndpointError(f"sending on the pipe failed: {exc}") from exc
-        finally:
-            os.close(fd)  # the descriptor in flight keeps the memory alive until it is received
+            frame = struct.pack("!i", len(header)) + header
+        except BaseException:
+            os.close(fd)
+            raise
+        self._write([frame], fd)  # the descriptor is closed once it is sent
 
+    def _fail(self, exc: BaseException) -> PipeEndpointError:
+        if isinstance(exc, PipeEndpointError):
+            return exc
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError, EOFError)):
+            return PipeEndpointError(_PEER_GONE)
+        if self._conn.closed:
+            return PipeEndpointError(_CLOSED_MESSAGE)
+        return PipeEndpointError(f"sending on the pipe failed: {exc}")
+
+    def _write(self, chunks: list[bytes | memoryview], fd: int | None) -> None:
+        """Write ``chunks`` (then pass ``fd``) now as far as the socket takes them; queue the rest."""
+        if not self._socket_ok():
+            self._write_blocking(chunks, fd)
+            return
+        with self._send_lock:
+            if self._broken is not None:
+                if fd is not None:
+                    os.close(fd)
+                raise self._fail(self._broken)
+            if not self._queue and not self._feeding:
+                try:
+                    chunks, fd = self._write_now(chunks, fd)
+                except OSError as exc:
+                    if fd is not None:
+                        os.close(fd)
+                    raise self._fail(exc) from exc
+                if not chunks and fd is None:
+                    return
+            for chunk in chunks:
+                self._queue.append((chunk, None))
+            if fd is not None:
+                self._queue.append((b"", fd))
+            if not self._feeding:
+                self._feeding = True
+                _thread.start_new_thread(self._feed, ())
+
+    def _write_now(
+        self, chunks: list[bytes | memoryview], fd: int | None
+    ) -> tuple[list[bytes | memoryview], int | None]:
+        """Non-blocking writes; returns what is left (chunks, descriptor)."""
+        sock = self._socket()
+        for i, chunk in enumerate(chunks):
+            view = memoryview(chunk).cast("B")
+            while len(view):
+                try:
+                    sent = sock.send(view, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    return [view, *chunks[i + 1 :]], fd
+                view = view[sent:]
+        if fd is not None:
+            try:
+                _send_fd(sock, fd, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return [], fd
+            os.close(fd)
+        return [], None
+
+    def _feed(self) -> None:
+        """Feeder thread: write the queue in order (blocking), then end."""
+        sock = self._socket()
+        while True:
+            with self._send_lock:
+                if not self._queue or self._broken is not None:
+                    for _, fd in self._queue:
+                        if fd is not None:
+                            os.close(fd)
+                    self._queue.clear()
+                    self._feeding = False
+                    self._drained.notify_all()
+                    if self._conn.closed and self._sock is not None:
+                        self._sock.close()
+                        self._sock = None
+                    return
+                chunk, fd = self._queue.popleft()
+            try:
+                if fd is None:
+                    sock.sendall(chunk)
+                else:
+                    try:
+                        _send_fd(sock, fd, 0)
+                    finally:
+                        os.close(fd)
+            except OSError as exc:
+                with self._send_lock:
+                    self._broken = exc
+
+    def _write_blocking(self, chunks: list[bytes | memoryview], fd: int | None) -> None:
+        try:
+            with self._send_lock:
+                for chunk in chunks:
+                    _write_all(self._conn.fileno(), chunk)
+                if fd is not None:
+                    _send_fd(self._socket(), fd, 0)
+        except OSError as exc:
+            raise self._fail(exc) from exc
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued message was written (``False`` after ``timeout`` seconds)."""
+        with self._send_lock:
+            return self._drained.wait_for(lambda: not self._feeding, timeout)
+
+    # --- receiving ---------------------------------------------------------------------------------
     def _recv_large(self, header: memoryview) -> Any:
         kind = bytes(header[len(_LARGE_MARK) : len(_LARGE_MARK) + 1])
         (size,) = struct.unpack("!Q", header[len(_LARGE_MARK) + 1 :])
-        fds = reduction.recvfds(self._socket(), 1)
+        fd = _recv_fd(self._socket())
         try:
-            mapped = mmap.mmap(fds[0], size, prot=mmap.PROT_READ)
+            mapped = mmap.mmap(fd, size, prot=mmap.PROT_READ)
         finally:
-            for fd in fds:
-                os.close(fd)
+            os.close(fd)
         try:
             if kind == b"B":
                 return mapped[:]
@@ -205,24 +362,6 @@ class Channel:
                 return decode(view)
         finally:
             mapped.close()
-
-    def send_bytes(self, data: bytes | memoryview) -> None:
-        """Send already encoded bytes as one message (small messages; :meth:`send` picks the path)."""
-        if self._conn.closed:
-            raise PipeEndpointError(
-                "this pipe endpoint is closed; create a new pair with Pipe.pair()"
-            )
-        try:
-            with self._send_lock:
-                self._conn.send_bytes(data)
-        except (BrokenPipeError, ConnectionResetError, EOFError) as exc:
-            raise PipeEndpointError(
-                "the other end of the pipe is closed (its process exited or called close())"
-            ) from exc
-        except OSError as exc:
-            if self._conn.closed:
-                raise PipeEndpointError("this pipe endpoint is closed") from exc
-            raise PipeEndpointError(f"sending on the pipe failed: {exc}") from exc
 
     def poll(self, timeout: float | None = 0.0) -> bool:
         """Whether a message (or EOF) is ready within ``timeout`` seconds (``None``: wait forever)."""
@@ -271,13 +410,16 @@ class Channel:
             buffer.release()
 
     def close(self) -> None:
-        """Close this end (idempotent)."""
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-            self._sock = None
+        """Close this end (idempotent). Messages still queued are written first by the feeder, which
+        then closes its copy of the socket (so the peer sees them, then EOF)."""
+        with self._send_lock:
+            feeding = self._feeding
+            if not feeding and self._sock is not None:
+                try:
+                    self._sock.close()
+                except OSError:
+                    pass
+                self._sock = None
         try:
             self._conn.close()
         except OSError:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import socket
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from multiprocessing import resource_sharer
@@ -81,6 +83,13 @@ def incoming_fds(fds: list[int]) -> Iterator[None]:
         yield
     finally:
         _state.incoming = previous
+
+
+def flush_all(timeout: float) -> None:
+    """Wait (up to ``timeout`` seconds in all) until every endpoint in this process wrote its queue."""
+    deadline = time.monotonic() + timeout
+    for endpoint in list(_registry.values()):
+        endpoint._channel.flush(max(0.0, deadline - time.monotonic()))
 
 
 def _endpoint_by_uid(uid: str, kind: str, readable: bool, writable: bool) -> _Endpoint:
@@ -289,7 +298,11 @@ class Pipe:
         ``one_way=True``: the anchor only sends and the point only receives.
         """
         if one_way:
-            recv_end, send_end = get_context().Pipe(duplex=False)
+            # A socket pair used in one direction (not an os.pipe): sends never block and large
+            # messages can pass a memory file.
+            sender, receiver = socket.socketpair()
+            send_end = Connection(sender.detach(), readable=False, writable=True)
+            recv_end = Connection(receiver.detach(), readable=True, writable=False)
             return Anchor(send_end), Point(recv_end)
         a, b = get_context().Pipe(duplex=True)
         return Anchor(a), Point(b)

@@ -12,8 +12,6 @@ from suitkaise_processing._private.skprocess.config import ProcessConfig
 from suitkaise_processing._private.skprocess.modifiers import modifiable
 from suitkaise_processing._private.timers import SECTIONS, ProcessTimers
 
-_RUNTIME_KEYS = ("_sk_rt",)
-
 
 class _BoundSection:
     """A lifecycle method bound to its instance; ``.timer`` is that section's ``Sktimer``."""
@@ -89,17 +87,21 @@ class Skprocess:
     timers: ProcessTimers
     _sk_current_run: int
     _sk_error: BaseException | None
+
+    # The runtime handle (parent handle, child runtime, ...) lives in a slot, outside ``__dict__``: it
+    # never travels with the object and serializer diagnostics never walk into it.
+    __slots__ = ("__dict__", "__weakref__", "_sk_rt")
     _sk_rt: Any
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Skprocess:
         self = super().__new__(cls)
+        self._sk_rt = None
         self.__dict__.update(
             {
                 "process_config": ProcessConfig(),
                 "timers": ProcessTimers(),
                 "_sk_current_run": 0,
                 "_sk_error": None,
-                "_sk_rt": None,
             }
         )
         return self
@@ -130,20 +132,20 @@ class Skprocess:
 
     # --- pickling: runtime handles never travel ----------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in _RUNTIME_KEYS}
+        return dict(self.__dict__)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__["_sk_rt"] = None
+        self._sk_rt = None
 
     # --- runtime -----------------------------------------------------------------------------------
     def _sk_parent(self) -> Any:
         from suitkaise_processing._private.skprocess.parent import ParentHandle
 
-        rt = self.__dict__.get("_sk_rt")
+        rt = self._sk_rt
         if rt is None:
             rt = ParentHandle(self)
-            self.__dict__["_sk_rt"] = rt
+            self._sk_rt = rt
         elif not isinstance(rt, ParentHandle):
             raise ProcessError(
                 "start/stop/kill/wait/result/run control a process from its parent; "
@@ -157,16 +159,17 @@ class Skprocess:
         self._sk_parent().start()
 
     def stop(self) -> None:
-        """Ask the process to stop gracefully: the current section finishes, then ``__onfinish__`` and
-        ``__result__`` run. Returns at once; ``wait()`` to block until it is done."""
-        rt = self.__dict__.get("_sk_rt")
+        """Ask the process to stop gracefully: the run in progress finishes (its prerun, run and
+        postrun), then ``__onfinish__`` and ``__result__`` run. Returns at once; ``wait()`` to block
+        until it is done."""
+        rt = self._sk_rt
         if rt is None:
             return
         rt.stop()
 
     def kill(self) -> None:
         """Terminate the subprocess now: no lives, no ``__onfinish__``, no result."""
-        rt = self.__dict__.get("_sk_rt")
+        rt = self._sk_rt
         if rt is None:
             return
         rt.kill()
@@ -200,7 +203,7 @@ class Skprocess:
 
     def tell(self, data: Any) -> None:
         """Send ``data`` to the other side (parent -> child or child -> parent); returns at once."""
-        rt = self.__dict__.get("_sk_rt")
+        rt = self._sk_rt
         if rt is None:
             rt = self._sk_parent()
         rt.tell(data)
@@ -211,7 +214,7 @@ class Skprocess:
 
         ``listen.timeout(s)()`` raises ``ResultTimeoutError`` instead of returning ``None``.
         """
-        rt = self.__dict__.get("_sk_rt")
+        rt = self._sk_rt
         if rt is None:
             rt = self._sk_parent()
         if _sk_deadline is not None:
@@ -225,7 +228,7 @@ class Skprocess:
     @property
     def current_run(self) -> int:
         """The current run iteration, from 0 (the number of completed runs)."""
-        rt = self.__dict__.get("_sk_rt")
+        rt = self._sk_rt
         if rt is not None and getattr(rt, "is_parent", False):
             return int(rt.current_run)
         return self._sk_current_run
@@ -233,7 +236,7 @@ class Skprocess:
     @property
     def is_alive(self) -> bool:
         """Whether the subprocess is running (``True`` inside the running process)."""
-        rt = self.__dict__.get("_sk_rt")
+        rt = self._sk_rt
         return bool(rt.is_alive) if rt is not None else False
 
     @property

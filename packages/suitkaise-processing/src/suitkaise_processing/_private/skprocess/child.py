@@ -23,13 +23,16 @@ from typing import Any
 from suitkaise_processing._private import lifetime
 from suitkaise_processing._private.channel import Channel, decode, encode
 from suitkaise_processing._private.errors import PipeEndpointError, ProcessError
-from suitkaise_processing._private.pipe import collect_transfers, incoming_fds
+from suitkaise_processing._private.pipe import collect_transfers, flush_all, incoming_fds
 from suitkaise_processing._private.skprocess.engine import (
     LifecycleHooks,
     encode_state,
     run_error_handler,
     run_lifecycle,
 )
+
+#: seconds an ending child waits for its pipe endpoints to write what they queued
+_ENDPOINT_FLUSH = 10.0
 
 
 class Payload:
@@ -126,7 +129,7 @@ class ChildRuntime:
             return False, None
 
     def stop(self) -> None:
-        """Stop at the next section boundary (called from inside the process)."""
+        """Stop before the next run (called from inside the process)."""
         self.stop_flag.set()
 
     def kill(self) -> None:
@@ -225,7 +228,7 @@ def child_main(
     runtime = ChildRuntime(conn, stop_requested)
     if log_level is not None:
         forward_logs(runtime.channel, log_level)
-    process.__dict__["_sk_rt"] = runtime
+    process._sk_rt = runtime
     hooks = ChildHooks(runtime, progress)
     join_in = process.process_config.join_in
     if deadline is None and join_in is not None:
@@ -254,7 +257,9 @@ def child_main(
         state: bytes | None = bytes(encode_state(process))
     except Exception:
         state = None
+    flush_all(_ENDPOINT_FLUSH)  # messages the process sent on its pipes and not yet written
     _send_done(runtime.channel, ok, value, process, state)
+    runtime.channel.flush()
 
 
 def _send_done(channel: Channel, ok: bool, value: Any, process: Any, state: bytes | None) -> None:

@@ -44,7 +44,8 @@ class LifecycleHooks:
       A host that enforces timeouts (the ``Skprocess`` parent, a ``Pool``) arms a deadline here and kills
       the process running the section when it passes (the engine itself cannot stop blocked code).
     - ``leave(section, run)``: the section returned or raised.
-    - ``should_stop()``: polled between sections; ``True`` ends the run loop gracefully (like ``stop()``).
+    - ``should_stop()``: polled before each run; ``True`` ends the run loop gracefully (like ``stop()``):
+      the run in progress completes (prerun, run, postrun), then ``__onfinish__`` and ``__result__``.
     - ``run_started(run)``: each iteration starts (cheap; the Skprocess child writes it to shared memory).
     - ``snapshot(state, run, lives_left)``: with ``lives > 1``, the encoded object state at the start of
       each run (and before ``__onfinish__``): what a host restarts from if the process dies.
@@ -57,7 +58,7 @@ class LifecycleHooks:
         """A section ended."""
 
     def should_stop(self) -> bool:
-        """Whether to stop gracefully at the next section boundary."""
+        """Whether to stop gracefully before the next run."""
         return False
 
     def run_started(self, run: int) -> None:
@@ -91,7 +92,7 @@ class LocalRuntime:
         return False, None
 
     def stop(self) -> None:
-        """Stop at the next section boundary."""
+        """Stop before the next run."""
         self.stopped = True
 
     def kill(self) -> None:
@@ -113,11 +114,9 @@ def encode_state(process: Skprocess) -> bytes | memoryview:
 
 def restore_state(process: Skprocess, state: bytes | memoryview) -> None:
     """Put ``process`` back to an :func:`encode_state` result (runtime handles are kept)."""
-    runtime = process.__dict__.get("_sk_rt")
     values = decode(state)
     process.__dict__.clear()
     process.__dict__.update(values)
-    process.__dict__["_sk_rt"] = runtime
 
 
 def section_error(section: str, exc: BaseException, run: int) -> ProcessError:
@@ -144,11 +143,9 @@ def _reconnect(process: Skprocess) -> None:
     import cucumber
 
     start_threads, auth = spec
-    runtime = process.__dict__.get("_sk_rt")
     result = cucumber.reconnect_all(process, start_threads=start_threads, **auth)
     if result is not process and result is not None:
         process.__dict__.update(result.__dict__)
-        process.__dict__["_sk_rt"] = runtime
 
 
 class _Engine:
@@ -162,9 +159,9 @@ class _Engine:
         self.p = process
         self.hooks = hooks
         self.local: LocalRuntime | None = None
-        if process.__dict__.get("_sk_rt") is None:
+        if process._sk_rt is None:
             self.local = LocalRuntime()
-            process.__dict__["_sk_rt"] = self.local
+            process._sk_rt = self.local
         config = process.process_config
         self.lives_left = config.lives if lives_left is None else lives_left
         self.snapshots = config.lives > 1
@@ -237,11 +234,7 @@ class _Engine:
             try:
                 started = time.perf_counter()
                 self._call("prerun")
-                if self._stopping():
-                    break
                 self._call("run")
-                if self._stopping():
-                    break
                 self._call("postrun")
                 p.timers.record("full_run", time.perf_counter() - started)
                 p._sk_current_run += 1

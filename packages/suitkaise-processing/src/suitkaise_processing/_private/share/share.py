@@ -206,7 +206,10 @@ class _Owner:
                 chunks.append(chunk)
         proc.stdout.close()
         if not chunks:
-            code = proc.poll()
+            try:
+                code = proc.wait(5.0)  # EOF without an answer: it exited (or is exiting)
+            except subprocess.TimeoutExpired:
+                code = None
             if code is None:
                 return ("error", f"no answer within {_START_TIMEOUT} s")
             return ("error", f"the coordinator exited with code {code} (see its stderr above)")

@@ -759,6 +759,26 @@ def _check_exception(e: Any) -> bool:
     return bool(type(e) is ValueError and e.args == ("bad value", 42))
 
 
+def _chained_exception() -> Any:
+    try:
+        try:
+            {}["missing"]
+        except KeyError as exc:
+            raise ValueError("lookup failed") from exc
+    except ValueError as exc:
+        return exc
+    raise AssertionError("unreachable")
+
+
+def _check_chained(e: Any) -> bool:
+    return bool(
+        type(e) is ValueError
+        and isinstance(e.__cause__, KeyError)
+        and e.__cause__.args == ("missing",)
+        and e.__suppress_context__
+    )
+
+
 def _completed() -> Any:
     return subprocess.CompletedProcess(["echo", "hi"], 0, stdout=b"hi\n", stderr=b"")
 
@@ -841,6 +861,9 @@ CASES: list[Case] = [
         _eq((range(2, 20, 3), slice(1, 9, 2))),
     ),
     Case("plain data", "exception", _exception, _check_exception),
+    Case(
+        "plain data", "exception with its __cause__", _chained_exception, _check_chained, extra=True
+    ),
     Case(
         "plain data",
         "circular list",

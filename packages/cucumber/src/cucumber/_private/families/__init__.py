@@ -16,7 +16,14 @@ def install() -> None:
         return
     _installed = True
     install_code_handlers()
-    from cucumber._private.families import concurrency, databases, files, processes, runtime
+    from cucumber._private.families import (
+        concurrency,
+        databases,
+        exceptions,
+        files,
+        processes,
+        runtime,
+    )
 
-    for module in (concurrency, files, runtime, databases, processes):
+    for module in (concurrency, files, runtime, databases, exceptions, processes):
         module.install()

@@ -26,7 +26,7 @@ from multiprocessing.connection import Client as _connect
 from multiprocessing.connection import Connection
 from typing import Any
 
-from suitkaise_processing._private.channel import decode, encode
+from suitkaise_processing._private.channel import decode
 from suitkaise_processing._private.errors import ShareError
 from suitkaise_processing._private.share import segment
 from suitkaise_processing._private.share.layout import (
@@ -54,7 +54,7 @@ from suitkaise_processing._private.share.layout import (
     slot_name_offset,
     slot_word,
 )
-from suitkaise_processing._private.share.protocol import Path
+from suitkaise_processing._private.share.protocol import Path, pack
 from suitkaise_processing._private.share.records import TornRead, parse_records
 
 _MISSING: Any = object()
@@ -489,7 +489,7 @@ class Client:
         slot = self.slot(name)
         if slot is None:
             return False
-        data = encode((op, 0, name, slot, path, args))
+        data = pack(op, 0, name, slot, path, args)
         queued = slot_word(slot, S_QUEUED)
         with self.lock:
             if self.dead is not None:
@@ -513,7 +513,7 @@ class Client:
             if self.dead is not None:
                 raise ShareError(self._dead_message())
             req = next(self._ids)
-            data = encode((op, req, name, -1, path, args))
+            data = pack(op, req, name, -1, path, args)
             try:
                 self.conn.send_bytes(data)
             except OSError:

@@ -67,6 +67,8 @@ from suitkaise_processing._private.share.protocol import (
     OP_SET,
     OP_STOP,
     Path,
+    unpack_header,
+    unpack_payload,
 )
 from suitkaise_processing._private.share.records import record_size, write_record
 
@@ -612,11 +614,12 @@ def _handle(
     core: Core, conn: Connection, data: bytes, replies: list[tuple[Connection, int, bool, Any]]
 ) -> None:
     try:
-        op, req, name, slot, path, args = decode(data)
-    except Exception as exc:
+        op, req, name, slot, payload = unpack_header(data)
+    except Exception as exc:  # not one of our commands at all
         _report("a command could not be decoded", exc)
         return
     try:
+        path, args = unpack_payload(payload)
         result: Any = core.apply(op, name, path, args)
         ok = True
     except BaseException as exc:

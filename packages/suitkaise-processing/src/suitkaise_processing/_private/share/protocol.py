@@ -1,6 +1,9 @@
 """Commands a Share client sends its coordinator.
 
-A command is ``(op, req, name, slot, path, args)``, encoded with the package's wire format:
+A command is ``(op, req, name, slot, path, args)``. It travels as a pickled plain header
+``(op, req, name, slot, payload)`` whose ``payload`` holds ``(path, args)`` encoded with the package's
+wire format (cucumber for anything but plain data), so the coordinator can always answer or count a
+command even when its payload cannot be decoded (a class it cannot import, ...):
 
 - ``req`` is 0 for a write nobody waits for (the coordinator counts it as applied on ``slot``,
   matching the writer's ``queued`` announcement), else an id the answer ``(req, ok, result)`` carries.
@@ -10,7 +13,10 @@ A command is ``(op, req, name, slot, path, args)``, encoded with the package's w
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
+
+from suitkaise_processing._private.channel import decode, encode
 
 Path = tuple[tuple[str, Any], ...]
 
@@ -22,3 +28,20 @@ OP_NAMES = "names"
 OP_CLEAR = "clear"
 OP_PING = "ping"
 OP_STOP = "stop"
+
+
+def pack(op: str, req: int, name: str, slot: int, path: Path, args: tuple[Any, ...]) -> bytes:
+    """The bytes of one command."""
+    return pickle.dumps((op, req, name, slot, bytes(encode((path, args)))), pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_header(data: bytes) -> tuple[str, int, str, int, bytes]:
+    """``(op, req, name, slot, payload)`` of a command."""
+    op, req, name, slot, payload = pickle.loads(data)
+    return str(op), int(req), str(name), int(slot), payload
+
+
+def unpack_payload(payload: bytes) -> tuple[Path, tuple[Any, ...]]:
+    """``(path, args)`` of a command's payload (raises what decoding raises)."""
+    path, args = decode(payload)
+    return tuple(path), tuple(args)

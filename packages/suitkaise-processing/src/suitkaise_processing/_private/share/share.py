@@ -61,7 +61,29 @@ _S_APPLIED = S_APPLIED
 _S_QUEUED = S_QUEUED
 _S_SEG_GEN = S_SEG_GEN
 _monotonic = time.monotonic
-_ENTRY = "from suitkaise_processing._private.share.coordinator import entry; entry()"
+# The coordinator imports only what it needs: the package's __init__ (Pool, Skprocess, ...) runs only if
+# something asks the package for a name (a stored value's module doing ``from suitkaise_processing import
+# Share``), which halves its start time and keeps it independent of the other parts of the package.
+_ENTRY = """
+import importlib.util, sys, types
+spec = importlib.util.find_spec("suitkaise_processing")
+if spec is not None and spec.loader is not None and spec.submodule_search_locations:
+    package = types.ModuleType("suitkaise_processing")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    package.__file__ = spec.origin
+    package.__loader__ = spec.loader
+
+    def _load_package(name):
+        del package.__getattr__
+        spec.loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__getattr__ = _load_package
+    sys.modules["suitkaise_processing"] = package
+from suitkaise_processing._private.share.coordinator import entry
+entry()
+"""
 _clients_lock = threading.Lock()
 _pid = [os.getpid()]  # this process's pid, refreshed in forked children (cheaper than os.getpid())
 
@@ -155,12 +177,16 @@ class _Owner:
                 "seed": bytes(encode((self.local.values, []))),
             }
             try:
+                env = dict(os.environ)
+                # the coordinator finds our packages (and the modules of stored values) where we do
+                env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)
                 proc = subprocess.Popen(
                     [sys.executable, "-c", _ENTRY],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     pass_fds=(life_r, tracker_fd),
                     close_fds=True,
+                    env=env,
                 )
             except BaseException:
                 os.close(life_r)

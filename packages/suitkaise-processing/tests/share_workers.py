@@ -149,3 +149,14 @@ def pool_increment(share: Share) -> int:
     share.counter += 1
     share.seen.append(os.getpid())
     return int(share.counter)
+
+
+def _explode() -> None:
+    raise RuntimeError("this value cannot be rebuilt in the coordinator")
+
+
+class Unloadable:
+    """Serializes fine, but rebuilding it raises (stands for a class the coordinator cannot import)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_explode, ())

@@ -276,3 +276,21 @@ def test_pool_workers_keep_working_across_a_restart() -> None:
         assert share.counter == 20
     finally:
         share.stop()
+
+
+def test_values_the_coordinator_cannot_rebuild_fail_clearly_and_nothing_hangs() -> None:
+    with Share() as share:
+        with pytest.raises(Exception, match="cannot be rebuilt"):
+            share.bad = w.Unloadable()  # a new name waits for the answer
+        share.items = [1]
+        share.items.append(w.Unloadable())  # sent without waiting
+
+        def keep_reading() -> None:
+            for _ in range(100_000):
+                assert share.items == [1]  # the failed write counts as done: reads do not hang
+
+        with pytest.raises(Exception, match="cannot be rebuilt"):
+            keep_reading()  # its error reaches the writer at a later access
+        share.items.append(2)
+        assert share.items == [1, 2]
+        assert not share.has_error

@@ -249,6 +249,8 @@ class Engine:
         self._start_failures = 0
         self._prefetch_bytes = 1 << 16
         self._to_close: list[Connection] = []
+        self._monitor: threading.Thread | None = None
+        self._monitor_stop = threading.Event()
         #: seconds per item measured for each function (by its encoded bytes), for the next calls
         self._item_times: dict[bytes, float] = {}
         self.finalizer = util.Finalize(self, _Resources.release, args=(self._res,), exitpriority=15)
@@ -751,7 +753,28 @@ class Engine:
                 self._jobs.append(job)
                 if self._leader:
                     self.wake()
+                if job.mode >= MODE_SKPROCESS and self._monitor is None:
+                    self._monitor = threading.Thread(
+                        target=self._watch_deadlines, name="sk-pool-deadlines", daemon=True
+                    )
+                    self._monitor.start()
             return job
+
+    def _watch_deadlines(self) -> None:
+        """Enforce ``Skprocess`` section deadlines even while nobody waits on the pool (an iterator
+        consumed slowly); exits when no such item is left. The deaths are filed by the next pump."""
+        while True:
+            with self._lock:
+                active = self.state != TERMINATED and (
+                    any(job.mode >= MODE_SKPROCESS for job in self._jobs)
+                    or self._timed_items_running()
+                )
+                if not active:
+                    self._monitor = None
+                    return
+                nearest = self._check_deadlines()
+            interval = _DEADLINE_POLL if nearest is None else min(nearest + 0.001, _DEADLINE_POLL)
+            self._monitor_stop.wait(interval)
 
     def finish(self, job: Job, *, kill: bool = False) -> None:
         """The consumer of ``job`` is done with it; with ``kill``, stop the workers running its items."""
@@ -843,6 +866,7 @@ class Engine:
                 return
             was_closed = self.state == CLOSED
             self.state = TERMINATED
+            self._monitor_stop.set()
             error = PoolError("the pool was terminated")
             for job in self._jobs:
                 job.fail(error)

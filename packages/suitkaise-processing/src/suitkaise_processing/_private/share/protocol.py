@@ -30,9 +30,33 @@ OP_PING = "ping"
 OP_STOP = "stop"
 
 
+_SCALARS = frozenset({int, float, str, bytes, bool, type(None)})
+
+
+def _scalar_only(values: Any) -> bool:
+    """Whether ``values`` (a tuple) holds only built-in scalars, or tuples/dicts of them, one level deep."""
+    for value in values:
+        t = type(value)
+        if t in _SCALARS:
+            continue
+        if t is tuple:
+            if not all(type(v) in _SCALARS for v in value):
+                return False
+        elif t is dict:
+            if not all(type(k) in _SCALARS and type(v) in _SCALARS for k, v in value.items()):
+                return False
+        else:
+            return False
+    return True
+
+
 def pack(op: str, req: int, name: str, slot: int, path: Path, args: tuple[Any, ...]) -> bytes:
-    """The bytes of one command."""
-    return pickle.dumps((op, req, name, slot, bytes(encode((path, args)))), pickle.HIGHEST_PROTOCOL)
+    """The bytes of one command (plain pickle for scalar arguments, the wire format otherwise)."""
+    if _scalar_only(args) and all(type(key) in _SCALARS for _, key in path):
+        payload = pickle.dumps((path, args), pickle.HIGHEST_PROTOCOL)  # decode() reads it as pickle
+    else:
+        payload = bytes(encode((path, args)))
+    return pickle.dumps((op, req, name, slot, payload), pickle.HIGHEST_PROTOCOL)
 
 
 def unpack_header(data: bytes) -> tuple[str, int, str, int, bytes]:

@@ -160,3 +160,20 @@ class Unloadable:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_explode, ())
+
+
+def mixed_workload(share: Share, seed: int, n: int, out: Any) -> None:
+    """Appends, pops, item increments and counter increments, interleaved; reports what it popped."""
+    popped = []
+    for i in range(n):
+        share.counter += 1
+        share.d[f"k{(seed + i) % 7}"] += 1
+        share.items.append((seed, i))
+        if i % 3 == 0:
+            try:
+                popped.append(share.items.pop(0))
+            except IndexError:
+                pass
+        if i % 50 == 0:
+            assert share.counter >= i + 1  # reads include this process's own increments
+    out.put(popped)

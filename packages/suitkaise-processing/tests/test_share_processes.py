@@ -147,3 +147,19 @@ def test_writes_announced_before_a_signal_are_seen_after_it(share: Share) -> Non
         assert share.items[-1] == value
         p.join(60)
         assert p.exitcode == 0
+
+
+def test_mixed_workload_from_many_processes_keeps_every_invariant(share: Share) -> None:
+    share.counter = 0
+    share.d = {f"k{i}": 0 for i in range(7)}
+    share.items = []
+    ctx = get_context()
+    out = ctx.Queue()
+    n = 600
+    _run(w.mixed_workload, [(share, seed, n, out) for seed in range(3)])
+    popped = [tuple(x) for chunk in _collect(out, 3) for x in chunk]
+    remaining = [tuple(x) for x in share.items]
+    assert share.counter == 3 * n
+    assert sum(share.d.values()) == 3 * n
+    assert sorted(popped + remaining) == sorted((seed, i) for seed in range(3) for i in range(n))
+    assert len(set(popped)) == len(popped)  # no item was popped twice

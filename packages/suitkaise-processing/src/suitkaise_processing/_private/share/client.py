@@ -333,31 +333,6 @@ class Client:
             delay = min(0.002, delay * 2 if delay else 0.00002)
             time.sleep(delay)
 
-    def kind(self, name: str) -> int:
-        """The kind of ``name``'s value, waiting for writes to it queued before this call."""
-        self.check_alive()
-        slot = self.slot(name)
-        if slot is None:
-            raise AttributeError(name)
-        self._barrier(slot)
-        if not self.w[slot_word(slot, S_IN_USE)]:
-            raise AttributeError(name)
-        return int(self.w[slot_word(slot, S_KIND)])
-
-    def kind_nowait(self, name: str) -> int | None:
-        """The kind of ``name`` as committed now, without waiting (``None`` if it has no slot)."""
-        slot = self.slot(name)
-        if slot is None:
-            return None
-        w = self.w
-        if w[slot_word(slot, S_APPLIED)] < w[slot_word(slot, S_QUEUED)]:
-            kind = self.local_kinds.get(name)
-            if kind is not None:
-                return kind
-        if not w[slot_word(slot, S_IN_USE)]:
-            return None
-        return int(w[slot_word(slot, S_KIND)])
-
     def get(self, name: str) -> tuple[int, Any]:
         """``(kind, value)`` of attribute ``name`` for ``share.<name>``: the hot read path.
 

@@ -177,3 +177,12 @@ def mixed_workload(share: Share, seed: int, n: int, out: Any) -> None:
         if i % 50 == 0:
             assert share.counter >= i + 1  # reads include this process's own increments
     out.put(popped)
+
+
+def share_inside_a_worker(n: int) -> int:
+    """A Share created inside a pool worker (a daemonic process) works and is cleaned up."""
+    with Share() as share:
+        share.counter = 0
+        for _ in range(n):
+            share.counter += 1
+        return int(share.counter)

@@ -206,3 +206,8 @@ def test_iterators_are_supported(share: Share) -> None:
     assert next(share.z) == ("a", 0)
     assert list(share.m) == ["X", "Y"]
     assert list(share.z) == [("b", 1), ("c", 2)]
+
+
+def test_a_share_can_be_created_inside_a_pool_item() -> None:
+    with Pool(workers=2) as pool:
+        assert pool.map(w.share_inside_a_worker, [5, 10]) == [5, 10]

@@ -251,3 +251,30 @@ def test_large_message_to_a_closed_peer_raises() -> None:
     with pytest.raises(PipeEndpointError):
         anchor.send(b"x" * 5_000_000)
     anchor.close()
+
+
+@pytest.mark.parametrize("one_way", [False, True])
+def test_send_never_waits_for_the_reader_and_keeps_order(one_way: bool) -> None:
+    anchor, point = Pipe.pair(one_way=one_way)
+    with anchor, point:
+        big = bytes(range(256)) * 4096  # 1 MiB: more than the socket buffer
+        anchor.send(big)  # returns although nobody reads yet (same thread)
+        for i in range(3000):
+            anchor.send({"i": i, "pad": "x" * 200})
+        anchor.send(bytearray(b"y" * 5_000_000))
+        assert point.recv(timeout=30) == big
+        assert [point.recv(timeout=30)["i"] for _ in range(3000)] == list(range(3000))
+        assert point.recv(timeout=30) == bytearray(b"y" * 5_000_000)
+
+
+def test_close_with_a_backlog_delivers_it_then_eof() -> None:
+    anchor, point = Pipe.pair()
+    payload = b"z" * 2_000_000
+    anchor.send(payload)
+    anchor.send("last")
+    anchor.close()
+    assert point.recv(timeout=30) == payload
+    assert point.recv(timeout=30) == "last"
+    with pytest.raises(EOFError):
+        point.recv(timeout=30)
+    point.close()

@@ -765,6 +765,7 @@ class Engine:
         consumed slowly); exits when no such item is left. The deaths are filed by the next pump."""
         while True:
             with self._lock:
+                self._drop_abandoned()
                 active = self.state != TERMINATED and (
                     any(job.mode >= MODE_SKPROCESS for job in self._jobs)
                     or self._timed_items_running()

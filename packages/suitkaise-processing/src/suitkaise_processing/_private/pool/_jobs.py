@@ -20,6 +20,8 @@ MAX_CHUNK = 8192
 #: chunks also stay below about this many encoded bytes (arguments or results), so that big items
 #: stream one or a few at a time
 CHUNK_BYTES = 1 << 20
+#: ... and, when the items are tiny, at least this much work (seconds), up to one chunk per worker
+CHUNK_MIN_WORK = 0.001
 
 
 class Chunk:
@@ -99,6 +101,7 @@ class Job:
                 # that workers stay balanced
                 size, extra = divmod(self.total, workers * 4)
                 self.max_chunk = max(1, size + (1 if extra else 0))
+            self.workers = workers
             if estimate is not None:
                 self.chunksize = self._size_for(estimate)
             elif self.total is not None:
@@ -129,6 +132,10 @@ class Job:
     def _size_for(self, item_time: float | None) -> int:
         wanted = self.max_chunk
         if item_time is not None and item_time > 0:
+            if self.total is not None:
+                # tiny items: fewer, bigger chunks (up to one per worker) beat round trips
+                per_worker = -(-self.total // self.workers)
+                wanted = max(wanted, min(per_worker, int(CHUNK_MIN_WORK / item_time)))
             wanted = min(wanted, int(CHUNK_TARGET / item_time))
         if self.item_bytes is not None and self.item_bytes > 0:
             wanted = min(wanted, int(CHUNK_BYTES / self.item_bytes))

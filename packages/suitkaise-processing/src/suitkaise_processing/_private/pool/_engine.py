@@ -62,6 +62,8 @@ _SOCKET_BUFFER = 1 << 20
 _MAX_INFLIGHT = int(os.environ.get("SK_POOL_INFLIGHT", "4"))
 #: a worker that dies this many times in a row before it is ready breaks the pool
 _MAX_START_FAILURES = 3
+#: a chunk expected to take longer than this (seconds) is not queued behind two others
+_LONG_CHUNK = 0.002
 #: while Skprocess items run, the leader looks at their section deadlines at least this often (s)
 _DEADLINE_POLL = 0.05
 _SECTION_NAMES = {v: k for k, v in SECTION_IDS.items()}
@@ -570,6 +572,14 @@ class Engine:
     def _send(self, worker: _Worker, chunk: Chunk) -> bool:
         job = chunk.job
         fn_blob = None if job.id in worker.fn_sent else job.fn_blob
+        if (
+            len(worker.inflight) >= 2
+            and job.item_time is not None
+            and job.item_time * len(chunk) > _LONG_CHUNK
+        ):
+            # long chunks: one waiting behind the running one hides the round trip; more would
+            # only pile work on one worker while another may become idle (balance at the end)
+            return False
         estimate = len(chunk.payload or b"") + len(fn_blob or b"") + 64
         if (
             worker.inflight

@@ -294,3 +294,17 @@ def test_values_the_coordinator_cannot_rebuild_fail_clearly_and_nothing_hangs() 
         share.items.append(2)
         assert share.items == [1, 2]
         assert not share.has_error
+
+
+def test_new_processes_get_share_error_at_once_when_the_coordinator_is_dead() -> None:
+    from suitkaise_processing import Pool
+
+    share = Share()
+    try:
+        share.counter = 0
+        share.seen = []
+        _kill_coordinator(share)
+        with Pool(workers=2) as pool, pytest.raises(ShareError):
+            pool.map(w.pool_increment, [share] * 2)  # fresh workers: they connect after the death
+    finally:
+        share.stop()

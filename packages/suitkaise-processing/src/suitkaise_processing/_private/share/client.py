@@ -37,6 +37,7 @@ from suitkaise_processing._private.share.layout import (
     D_USED,
     DATA_HEADER,
     H_DIRVER,
+    H_PID,
     H_STATUS,
     HEADER_WORDS,
     MAX_SLOTS,
@@ -48,6 +49,7 @@ from suitkaise_processing._private.share.layout import (
     S_SEG_GEN,
     SLOT_WORDS,
     STATUS_ERROR,
+    STATUS_RUNNING,
     STATUS_STOPPED,
     control_name,
     data_name,
@@ -126,6 +128,7 @@ class Client:
         self.info = info
         self.pid = os.getpid()
         self.proc_alive = proc_alive  # owner only: callable telling whether the coordinator lives
+        self.owned = False  # True for the owner's own client
         self.dead: str | None = None
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -156,7 +159,7 @@ class Client:
                 )
                 break
             except (ConnectionRefusedError, FileNotFoundError) as exc:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or not self._coordinator_may_live():
                     self._close_ctl()
                     os.close(self.lock_fd)
                     raise ShareError(
@@ -174,6 +177,21 @@ class Client:
         if hasattr(select, "poll"):
             self._poller = select.poll()
             self._poller.register(self._fd, select.POLLIN)
+
+    def _coordinator_may_live(self) -> bool:
+        """False when the control segment says the coordinator stopped, failed or its process is gone."""
+        status = self.w[H_STATUS]
+        if status in (STATUS_STOPPED, STATUS_ERROR):
+            return False
+        pid = int(self.w[H_PID])
+        if status == STATUS_RUNNING and pid:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            except OSError:
+                pass  # exists, owned by someone else
+        return True
 
     # ------------------------------------------------------------------ lifecycle
     def _close_ctl(self) -> None:

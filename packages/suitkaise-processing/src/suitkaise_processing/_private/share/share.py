@@ -123,8 +123,8 @@ def _client_for(info: ShareInfo) -> Client:
         if _usable(client, info):
             assert client is not None
             return client
-        if client is not None and client.pid == _pid[0]:
-            client.close()
+        if client is not None and client.pid == _pid[0] and not client.owned:
+            client.close()  # (the owner's own client is closed by the owner, after rescuing values)
         client = Client(info)
         _clients[info.share_id] = client
         return client
@@ -202,6 +202,7 @@ class _Owner:
                 raise ShareError(f"the Share's coordinator could not start: {detail}")
             try:
                 self.client = Client(info, proc_alive=self.proc_alive)
+                self.client.owned = True
             except BaseException:
                 self._abort()
                 raise

@@ -272,3 +272,16 @@ def test_a_pool_cannot_be_sent_to_another_process(pool: Pool) -> None:
 
     with pytest.raises(TypeError, match="create the Pool inside"):
         pickle.dumps(pool)
+
+
+class LocalPoint:
+    """Defined in a test module: a fresh interpreter cannot import it by name."""
+
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+
+def test_items_of_classes_a_worker_cannot_import(pool: Pool) -> None:
+    points = [LocalPoint(i) for i in range(5)]
+    assert [p.x for p in pool.map(w.identity, points)] == [0, 1, 2, 3, 4]
+    assert pool.map(lambda p: p.x * 2, points) == [0, 2, 4, 6, 8]

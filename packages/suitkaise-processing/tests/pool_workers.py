@@ -76,6 +76,14 @@ def kill_self_at_7(x: int) -> int:
     return x * 2
 
 
+def fail_first_then_sleep(x: int) -> int:
+    if x == 0:
+        time.sleep(0.2)
+        raise ItemError("item 0 failed", 0)
+    time.sleep(3600)
+    return x
+
+
 def kill_self_at_5_50_95(x: int) -> int:
     if x in (5, 50, 95):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -47,6 +47,18 @@ def test_item_exception_keeps_type_and_remote_traceback(pool: Pool) -> None:
     assert pool.map(w.double, range(5)) == [0, 2, 4, 6, 8]
 
 
+def test_a_failed_call_stops_its_long_running_leftovers() -> None:
+    """Item 0 fails; item 1 would sleep for an hour: the pool stops that worker instead of waiting."""
+    with Pool(workers=2, chunksize=1) as p:
+        # teach the pool that items of this function are slow
+        p._engine._item_times[p._submit("map", w.fail_first_then_sleep, [], False).fn_blob] = 10.0
+        with pytest.raises(w.ItemError):
+            p.map(w.fail_first_then_sleep, range(2))
+        started = time.monotonic()
+        assert p.map(w.double, range(4)) == [0, 2, 4, 6]
+        assert time.monotonic() - started < 60
+
+
 def test_map_raises_first_failure_in_input_order(pool: Pool) -> None:
     with pytest.raises(w.ItemError) as info:
         pool.map(w.fail_on_3_and_7, range(20))

@@ -62,6 +62,9 @@ _SOCKET_BUFFER = 1 << 20
 _MAX_INFLIGHT = int(os.environ.get("SK_POOL_INFLIGHT", "4"))
 #: a worker that dies this many times in a row before it is ready breaks the pool
 _MAX_START_FAILURES = 3
+#: a cancelled call's items still to run on a worker are stopped (worker replaced) when they would take
+#: longer than this (seconds); shorter leftovers just finish and are dropped
+_WORTH_A_RESTART = 1.0
 #: a chunk expected to take longer than this (seconds) is not queued behind two others
 _LONG_CHUNK = 0.002
 #: while Skprocess items run, the leader looks at their section deadlines at least this often (s)
@@ -811,11 +814,17 @@ class Engine:
             if job.id in worker.fn_sent:
                 worker.fn_sent.discard(job.id)
                 worker.forget.append(job.id)
-            if kill and any(chunk.job is job for chunk in worker.inflight):
+            mine = [chunk for chunk in worker.inflight if chunk.job is job]
+            if not mine:
+                continue
+            wasted = (job.item_time or 0.0) * sum(len(chunk) - chunk.flushed for chunk in mine)
+            if kill or wasted > _WORTH_A_RESTART:
+                # its results are no longer wanted: stop the worker rather than wait for them
                 self._kill(worker, _Cancelled("stopped with its call"))
-        if kill and not self._leader:
+        killed = any(w.kill_reason is not None for w in self._live())
+        if killed and not self._leader:
             self._reap_killed()
-        elif kill:
+        elif killed:
             self.wake()
 
     def _reap_killed(self) -> None:

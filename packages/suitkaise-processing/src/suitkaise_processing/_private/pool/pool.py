@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 
 from sk_modifiers import modifiable
 from suitkaise_processing._private.errors import PoolError
@@ -147,7 +147,15 @@ class _CallDescriptor:
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
 
-    def __get__(self, obj: Pool | StarPool | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _CallDescriptor: ...
+
+    @overload
+    def __get__(self, obj: Pool | StarPool, owner: type | None = None) -> PoolCall: ...
+
+    def __get__(
+        self, obj: Pool | StarPool | None, owner: type | None = None
+    ) -> _CallDescriptor | PoolCall:
         if obj is None:
             return self
         pool = obj._pool if isinstance(obj, StarPool) else obj

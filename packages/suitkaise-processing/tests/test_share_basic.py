@@ -422,3 +422,20 @@ def test_plus_equal_right_after_recreating_a_deleted_attribute(share: Share) -> 
     share.n = 10  # sent without waiting
     share.n += 1  # must see the recreated attribute
     assert share.n == 11
+
+
+def test_item_and_object_plus_equal_see_queued_creations(share: Share) -> None:
+    from share_workers import Accumulator
+
+    share.d = {}
+    share.d["new"] = 0  # sent without waiting
+    share.d["new"] += 1  # the key exists only once the queued write is applied
+    share.items = []
+    share.items.append(5)
+    share.items[0] += 1
+    share.acc = Accumulator()
+    share.acc.total += 4
+    share.acc.total += 1
+    assert share.d == {"new": 1}
+    assert share.items == [6]
+    assert share.acc.total == 5

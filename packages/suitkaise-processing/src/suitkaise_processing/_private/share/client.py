@@ -65,6 +65,29 @@ _monotonic = time.monotonic
 
 _COPY = dis.opmap.get("COPY")
 _DUP_TOP = dis.opmap.get("DUP_TOP")
+_DUP_TOP_TWO = dis.opmap.get("DUP_TOP_TWO")
+
+
+def augmented_subscript(frame: Any) -> bool:
+    """Whether ``frame`` is reading an item for ``obj[key] += ...``: ``COPY 2; COPY 2`` (3.11+) or
+    ``DUP_TOP_TWO`` (3.10) right before the ``BINARY_SUBSCR``."""
+    try:
+        code = frame.f_code.co_code
+        i = frame.f_lasti
+    except AttributeError:  # pragma: no cover - not CPython
+        return False
+    if i < 4 or i > len(code):
+        return False
+    if _DUP_TOP_TWO is not None and code[i - 2] == _DUP_TOP_TWO:
+        return True
+    return bool(
+        code[i - 2] == _COPY and code[i - 1] == 2 and code[i - 4] == _COPY and code[i - 3] == 2
+    )
+
+
+def augmented_attribute(frame: Any) -> bool:
+    """Public name of :func:`_augmented_assignment` for the proxies."""
+    return _augmented_assignment(frame)
 
 
 def _augmented_assignment(frame: Any) -> bool:
@@ -397,8 +420,12 @@ class Client:
             return None
         return (HEADER_WORDS + slot * SLOT_WORDS, m.words, cached.seq, cached.gen)
 
-    def read(self, name: str) -> Any:
-        """The current value of attribute ``name`` (this process's cached copy: do not mutate it)."""
+    def read(self, name: str, wait: bool = True) -> Any:
+        """The current value of attribute ``name`` (this process's cached copy: do not mutate it).
+
+        ``wait=False``: the last committed value even if writes to it are queued (for ``x[k] += 1``,
+        whose read only carries the operation).
+        """
         self.quick_check()
         slot = self._slots.get(name)
         if slot is None:
@@ -407,7 +434,7 @@ class Client:
                 raise AttributeError(name)
         w = self.w
         base = HEADER_WORDS + slot * SLOT_WORDS
-        if w[base + S_APPLIED] < w[base + S_QUEUED]:
+        if w[base + S_APPLIED] < w[base + S_QUEUED] and (wait or not w[base + S_IN_USE]):
             self._barrier(slot)
         cached = self._cache.get(slot)
         if cached is not None and w[base + S_IN_USE]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import copy
 import inspect
 import operator
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from suitkaise_processing._private.share import meta
+from suitkaise_processing._private.share.client import augmented_attribute, augmented_subscript
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
     KIND_DICT,
@@ -38,7 +40,7 @@ class Router(Protocol):
 
     def _sk_id(self) -> str: ...
 
-    def _sk_read(self, name: str) -> Any: ...
+    def _sk_read(self, name: str, wait: bool = True) -> Any: ...
 
     def _sk_post(self, op: str, name: str, path: Path, args: tuple[Any, ...]) -> None: ...
 
@@ -195,11 +197,21 @@ class _Proxy:
     def _sk_origin(self) -> Origin:
         return (self._sk_share._sk_id(), self._sk_name, self._sk_path)
 
-    def _sk_value(self) -> Any:
-        value = self._sk_share._sk_read(self._sk_name)
+    def _sk_value(self, wait: bool = True) -> Any:
+        value = self._sk_share._sk_read(self._sk_name, wait)
         for kind, key in self._sk_path:
             value = getattr(value, key) if kind == "a" else value[key]
         return value
+
+    def _sk_item(self, key: Any, frame: Any) -> Any:
+        """``value[key]`` for ``proxy[key]``: without waiting for queued writes when the read is only
+        the first half of ``proxy[key] += ...`` (the operation is sent, not the value)."""
+        if augmented_subscript(frame):
+            try:
+                return self._sk_value(wait=False)[key]
+            except (LookupError, AttributeError):
+                pass  # not there yet in the committed value: wait for the queued writes
+        return self._sk_value()[key]
 
     def _sk_child(self, step: tuple[str, Any], value: Any) -> Any:
         return wrap(self._sk_share, self._sk_name, (*self._sk_path, step), value)
@@ -284,10 +296,9 @@ class ListProxy(_Proxy):
     __slots__ = ()
 
     def __getitem__(self, index: Any) -> Any:
-        value = self._sk_value()
         if isinstance(index, slice):
-            return copy.deepcopy(value[index])
-        return self._sk_child(("i", index), value[index])
+            return copy.deepcopy(self._sk_value()[index])
+        return self._sk_child(("i", index), self._sk_item(index, sys._getframe(1)))
 
     def __setitem__(self, index: Any, item: Any) -> None:
         if isinstance(index, slice):
@@ -377,7 +388,7 @@ class DictProxy(_Proxy):
     __slots__ = ()
 
     def __getitem__(self, key: Any) -> Any:
-        return self._sk_child(("i", key), self._sk_value()[key])
+        return self._sk_child(("i", key), self._sk_item(key, sys._getframe(1)))
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._sk_store(("i", key), value)
@@ -578,6 +589,16 @@ class ObjectProxy(_Proxy):
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
+        if augmented_attribute(
+            sys._getframe(1)
+        ):  # share.obj.n += 1: no wait, the operation is sent
+            try:
+                snapshot = self._sk_value(wait=False)
+                inst = getattr(snapshot, "__dict__", None)
+                if isinstance(inst, dict) and attr in inst:
+                    return self._sk_child(("a", attr), inst[attr])
+            except AttributeError:
+                pass
         value = self._sk_value()
         cls = type(value)
         static = inspect.getattr_static(cls, attr, _MISSING)
@@ -603,7 +624,7 @@ class ObjectProxy(_Proxy):
         self._sk_delete(("a", attr))
 
     def __getitem__(self, key: Any) -> Any:
-        return self._sk_child(("i", key), self._sk_value()[key])
+        return self._sk_child(("i", key), self._sk_item(key, sys._getframe(1)))
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._sk_store(("i", key), value)

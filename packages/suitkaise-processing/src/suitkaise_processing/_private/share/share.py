@@ -393,7 +393,7 @@ class _Router:
             return owner
         return None
 
-    def _sk_read(self, name: str) -> Any:
+    def _sk_read(self, name: str, wait: bool = True) -> Any:
         stopped = self._sk_stopped()
         if stopped is not None:
             try:
@@ -401,7 +401,7 @@ class _Router:
             except KeyError:
                 raise AttributeError(f"the Share has no attribute {name!r}") from None
         try:
-            return self._sk_client().read(name)
+            return self._sk_client().read(name, wait)
         except AttributeError:
             raise AttributeError(f"the Share has no attribute {name!r}") from None
 

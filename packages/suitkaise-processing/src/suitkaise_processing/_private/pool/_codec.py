@@ -91,8 +91,18 @@ def first_unencodable(values: Sequence[Any]) -> tuple[int, BaseException] | None
             try:
                 cu_dumps(value)
             except Exception as exc:
-                return i, exc
+                return i, _explained(value, exc)
     return None
+
+
+def _explained(value: Any, exc: Exception) -> Exception:
+    """The error cucumber gives in debug mode (it names the path to the part that failed)."""
+    try:
+        module = importlib.import_module("cucumber")
+        module.serialize(value, debug=True)
+    except Exception as detailed:
+        return detailed
+    return exc
 
 
 class RemoteTraceback(Exception):

@@ -91,12 +91,13 @@ def first_unencodable(values: Sequence[Any]) -> tuple[int, BaseException] | None
             try:
                 cu_dumps(value)
             except Exception as exc:
-                return i, _explained(value, exc)
+                return i, explain_failure(value, exc)
     return None
 
 
-def _explained(value: Any, exc: Exception) -> Exception:
-    """The error cucumber gives in debug mode (it names the path to the part that failed)."""
+def explain_failure(value: Any, exc: Exception) -> Exception:
+    """The error cucumber gives for ``value`` in debug mode (it names the path to the part that
+    failed), or ``exc`` when that gives nothing better."""
     try:
         module = importlib.import_module("cucumber")
         module.serialize(value, debug=True)

@@ -301,9 +301,11 @@ class Pool:
         try:
             fn_blob = _codec.cu_dumps(fn)
         except Exception as exc:
+            detailed = _codec.explain_failure(fn, exc)
             raise PoolError(
-                f"pool.{kind}: {fn!r} could not be serialized to send it to the workers: {type(exc).__name__}: {exc}"
-            ) from exc
+                f"pool.{kind}: {fn!r} could not be serialized to send it to the workers: "
+                f"{type(detailed).__name__}: {detailed}"
+            ) from detailed
         ordered = kind in ("map", "imap")
         lazy = kind in ("imap", "unordered_imap")
         engine = self._engine

@@ -343,3 +343,27 @@ def test_an_input_that_raises_fails_the_call_in_order(pool: Pool) -> None:
     assert got[:5] == [0, 2, 4, 6, 8]
     assert isinstance(got[5], LookupError)
     assert pool.map(w.double, range(3)) == [0, 2, 4]
+
+
+def test_cancelling_an_asynced_map_stops_its_workers(pool: Pool) -> None:
+    import asyncio
+
+    before = set(pool._engine.worker_pids())
+
+    async def main() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pool.map.asynced()(w.sleep_forever, range(1, 5)), 1.0)
+
+    asyncio.run(main())
+    assert pool.map(w.double, range(4)) == [0, 2, 4, 6]
+    assert set(pool._engine.worker_pids()).isdisjoint(before)
+
+
+def test_closing_an_iterator_early_leaves_the_pool_usable(pool: Pool) -> None:
+    results = pool.imap(w.double, range(100_000))
+    assert next(results) == 0
+    results.close()
+    results.close()
+    with pytest.raises(StopIteration):
+        next(results)
+    assert pool.map(w.double, range(3)) == [0, 2, 4]

@@ -269,6 +269,10 @@ def test_reserved_names(share: Share) -> None:
         share._sk_x = 1
     with pytest.raises(AttributeError):
         share.__x = 1
+    with pytest.raises(AttributeError, match="method or property of Share"):
+        share.start = 1  # type: ignore[assignment,method-assign]
+    share._private = 2  # a single underscore is an ordinary name
+    assert share._private == 2
 
 
 def test_stop_keeps_values_and_start_applies_changes_made_while_stopped(share: Share) -> None:

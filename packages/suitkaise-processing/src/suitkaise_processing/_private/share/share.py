@@ -524,6 +524,10 @@ class Share:
             raise AttributeError(
                 f"{name!r} is reserved; Share attributes cannot start with '__' or '_sk_'"
             )
+        if name in _OWN_NAMES:
+            raise AttributeError(
+                f"{name!r} is a method or property of Share; store the value under another name"
+            )
         origin = (self._sk_id(), name, ())
         op = pending_op(value, origin)
         if op is not None:

@@ -161,7 +161,8 @@ def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
 
 
 _loads = pickle.loads
-_unpack_length = header.unpack_length_from
+_unpack_length = header.LENGTH_STRUCT.unpack_from
+_HEADER_SIZE = header.HEADER_SIZE
 
 
 class _TracingUnpickler(pickle.Unpickler):
@@ -197,19 +198,18 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
     data from processes you trust. ``debug=True`` adds the last global looked up to error
     messages; ``verbose=True`` prints the header and a walk over the result to stderr.
     """
+    # The fast path for well-formed bytes; anything unusual takes the checked path below.
     if (
         type(data) is bytes
-        and not debug
-        and not verbose
-        and data.startswith(_PREFIX)
-        and len(data) >= header.HEADER_SIZE
+        and not (debug or verbose)
+        and data[:5] == _PREFIX
+        and len(data) >= _HEADER_SIZE
+        and _unpack_length(data, 5)[0] == len(data) - _HEADER_SIZE
     ):
-        (expected,) = _unpack_length(data, 5)
-        if expected == len(data) - header.HEADER_SIZE:
-            try:
-                return _loads(memoryview(data)[header.HEADER_SIZE :])
-            except Exception as exc:
-                raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
+        try:
+            return _loads(memoryview(data)[_HEADER_SIZE:])
+        except Exception as exc:
+            raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
     view = _as_view(data)
     payload = header.check_header(view)
     if verbose:

@@ -16,6 +16,8 @@ __all__ = ["FORMAT_VERSION", "HEADER_SIZE", "MAGIC", "check_header", "pack_lengt
 MAGIC = b"CUKE"
 FORMAT_VERSION = 1
 _LENGTH = struct.Struct("<Q")
+#: The struct of the 8-byte payload length.
+LENGTH_STRUCT = _LENGTH
 HEADER_SIZE = len(MAGIC) + 1 + _LENGTH.size
 PLACEHOLDER = MAGIC + bytes([FORMAT_VERSION]) + bytes(_LENGTH.size)
 

@@ -233,9 +233,12 @@ def test_threads_never_lose_an_update(share: Share) -> None:
 def test_multiprocessing_objects_are_rejected_with_the_attribute_name(
     share: Share, make: object
 ) -> None:
+    from cucumber import SerializationError
+
     value = make()  # type: ignore[operator]
-    with pytest.raises(TypeError, match=r"share\.bad.*multiprocessing"):
+    with pytest.raises(TypeError, match=r"share\.bad.*multiprocessing") as info:
         share.bad = value
+    assert isinstance(info.value, SerializationError)  # RELIABILITY: also cucumber's error type
     with pytest.raises(TypeError, match=r"share\.bad\[1\]"):
         share.bad = [1, value]
     assert not hasattr(share, "bad")

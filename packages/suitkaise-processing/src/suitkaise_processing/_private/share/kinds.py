@@ -107,12 +107,39 @@ def _unsupported_reason(value: Any) -> str | None:
     return None
 
 
+_error_class: list[type[TypeError]] = []
+
+
+def unsupported_error_class() -> type[TypeError]:
+    """The error for values a Share refuses: a ``TypeError`` that is also cucumber's
+    ``SerializationError`` (so either ``except`` catches it). Made on first use: importing cucumber
+    is not free, and the coordinator never needs it."""
+    if not _error_class:
+        from cucumber import SerializationError
+
+        class UnsupportedValueError(TypeError, SerializationError):
+            """A value (or a part of it) that cannot live in a Share; the message names its path."""
+
+        UnsupportedValueError.__module__ = __name__
+        UnsupportedValueError.__qualname__ = "UnsupportedValueError"
+        _error_class.append(UnsupportedValueError)
+    return _error_class[0]
+
+
+def __getattr__(name: str) -> Any:
+    # pickle finds the error class by reference (``kinds.UnsupportedValueError``)
+    if name == "UnsupportedValueError":
+        return unsupported_error_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def check_supported(name: str, value: Any, *, _depth: int = 0, _where: str = "") -> None:
-    """Raise ``TypeError`` naming the attribute and the reason if ``value`` cannot live in a Share."""
+    """Raise ``TypeError`` (also a cucumber ``SerializationError``) naming the attribute, the path to
+    the offending part and the reason if ``value`` cannot live in a Share."""
     reason = _unsupported_reason(value)
     if reason is not None:
         where = f"share.{name}{_where}"
-        raise TypeError(f"cannot store {where} in a Share: {reason}")
+        raise unsupported_error_class()(f"cannot store {where} in a Share: {reason}")
     if _depth >= 3:
         return
     if type(value) in (list, tuple, set, frozenset):

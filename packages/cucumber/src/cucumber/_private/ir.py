@@ -112,8 +112,12 @@ class _Builder:
             value = handler.fn(self.pickler, obj)
             if value is not NotImplemented:
                 return value, handler.name
-        if isinstance(obj, type) or t in (types.FunctionType, types.BuiltinFunctionType):
+        if isinstance(obj, type) or t is types.FunctionType:
             return getattr(obj, "__qualname__", obj.__name__), "global (by reference)"
+        if t is types.BuiltinFunctionType and (
+            obj.__self__ is None or isinstance(obj.__self__, types.ModuleType)
+        ):
+            return obj.__qualname__, "global (by reference)"
         reducer = copyreg.dispatch_table.get(t)
         if reducer is not None:
             return reducer(obj), "copyreg"

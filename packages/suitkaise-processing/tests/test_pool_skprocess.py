@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -98,21 +97,12 @@ def test_an_skprocess_item_may_use_a_pool(pool: Pool) -> None:
 
 def test_section_timeout_is_enforced_while_nobody_waits(pool: Pool) -> None:
     """The caller does not call next() for a while: the overdue worker is killed anyway."""
-    engine = pool._engine
-    pids = set(engine.worker_pids())
+    from multiprocessing.connection import wait
+
+    workers = list(pool._engine._res.procs.values())
     results = pool.imap(w.SlowSectionProcess, [0, 1])  # item 1 blocks in __run__ (timeout 1 s)
     assert next(results) == 0  # both items were handed out; now nobody waits on the pool
-    # wait (without pumping the pool) until one of the workers is gone
-    gone = threading.Event()
-
-    def watch() -> None:
-        import psutil
-
-        procs = [psutil.Process(pid) for pid in pids]
-        psutil.wait_procs(procs, timeout=60, callback=lambda _: gone.set())
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    assert gone.wait(60)
+    # wait for a worker to end, on the process sentinels only (this neither pumps nor reaps)
+    assert wait([proc.sentinel for proc in workers], timeout=60)
     with pytest.raises(ProcessTimeoutError):
         next(results)

@@ -260,6 +260,17 @@ class Channel:
                     os.close(fd)
                 raise self._fail(self._broken)
             if not self._queue and not self._feeding:
+                if fd is None and len(chunks) == 1:  # the common small message: one syscall
+                    sock = self._sock if self._sock is not None else self._socket()
+                    try:
+                        sent = sock.send(chunks[0], socket.MSG_DONTWAIT)
+                    except BlockingIOError:
+                        sent = 0
+                    except OSError as exc:
+                        raise self._fail(exc) from exc
+                    if sent == len(chunks[0]):
+                        return
+                    chunks = [memoryview(chunks[0]).cast("B")[sent:]]
                 try:
                     chunks, fd = self._write_now(chunks, fd)
                 except OSError as exc:

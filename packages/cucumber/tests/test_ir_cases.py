@@ -28,3 +28,14 @@ def test_ir_round_trip(case: Case) -> None:
     assert case.check(cucumber.deserialize_ir(ir)), (
         f"{case.name}: rebuilt from IR, it does not behave"
     )
+
+
+@pytest.mark.usefixtures("_cleanup_cases")
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.family}: {c.name}" for c in CASES])
+def test_json_view_and_verbose_walk(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    obj = case.make()
+    json.loads(cucumber.to_json(obj, indent=1))
+    data = cucumber.serialize(obj, verbose=True)
+    assert capsys.readouterr().err.startswith("cucumber serialize: ")
+    assert case.check(cucumber.deserialize(data))

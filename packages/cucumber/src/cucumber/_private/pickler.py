@@ -23,6 +23,25 @@ __all__ = ["PROTOCOL", "CucumberPickler", "install_code_handlers"]
 
 PROTOCOL = 5
 
+# cucumber builds on these internals of cloudpickle 3.x (checked once, at import).
+_NEEDED = (
+    "_dynamic_class_reduce",
+    "_class_reduce",
+    "_BUILTIN_TYPE_NAMES",
+    "_module_reduce",
+    "subimport",
+)
+_missing = [name for name in _NEEDED if not hasattr(_cp, name)] + [
+    name
+    for name in ("_dispatch_table", "_dynamic_function_reduce", "_function_reduce")
+    if not hasattr(cloudpickle.Pickler, name)
+]
+if _missing:  # pragma: no cover - depends on the installed cloudpickle
+    raise ImportError(
+        f"cucumber needs cloudpickle 3.x; the installed cloudpickle {getattr(cloudpickle, '__version__', '?')} "
+        f"lacks {', '.join(_missing)}: pip install 'cloudpickle>=3.0,<4'"
+    )
+
 
 #: Functions and classes already found to travel by reference (module attributes of importable
 #: modules): id -> the object itself (held, so the id cannot be reused). Cleared by

@@ -197,3 +197,13 @@ def test_infinite_iterator_is_refused_not_hung(monkeypatch: pytest.MonkeyPatch) 
 
     with pytest.raises(SerializationError, match="infinite"):
         cucumber.serialize(forever())
+
+
+def test_type_cache_stays_bounded_with_classes_made_on_the_fly() -> None:
+    from cucumber._private import registry
+
+    for i in range(registry.MAX_CACHED_TYPES + 50):
+        cls = type(f"Dyn{i}", (), {})
+        registry.lookup(cls)
+    assert len(registry.cache()) <= registry.MAX_CACHED_TYPES
+    assert cucumber.deserialize(cucumber.serialize(threading.Event())).is_set() is False

@@ -75,7 +75,7 @@ def _round_trips() -> dict[str, Callable[[Any], Any]]:
 def run(quick: bool) -> list[Result]:
     fns = _round_trips()
     results: list[Result] = []
-    repeat = 5 if quick else 15
+    repeat = 5 if quick else 25
     per = 20 if quick else 100
     for name, obj, check in _workloads():
         for label, fn in fns.items():

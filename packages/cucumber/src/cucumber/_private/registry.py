@@ -44,6 +44,8 @@ _user: dict[type, Reducer] = {}
 _builtin: dict[type, Handler] = {}
 _recognisers: list[Recogniser] = []
 _cache: dict[type, Handler | None] = {}
+#: The per-type cache is emptied when it reaches this many types.
+MAX_CACHED_TYPES = 4096
 _lock = threading.RLock()
 
 
@@ -135,6 +137,9 @@ def lookup(t: type) -> Handler | None:
         return _classify(t)
     with _lock:
         handler = _classify(t)
+        if len(_cache) >= MAX_CACHED_TYPES:
+            # Programs that make classes on the fly (a class per call) must not grow this forever.
+            _cache.clear()
         _cache[t] = handler
     return handler
 

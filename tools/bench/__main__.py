@@ -34,7 +34,23 @@ def discover() -> list[str]:
 
 
 def _row_id(module: str) -> str:
-    return module.split("_", 1)[0].upper()
+    """``p01_pool_trivial`` -> ``P1`` (the ids of PERFORMANCE.md)."""
+    return _normalize_id(module.split("_", 1)[0])
+
+
+def _normalize_id(row_id: str) -> str:
+    """``p01``, ``P1`` and ``P01`` all name row ``P1``."""
+    row_id = row_id.strip().upper()
+    digits = row_id.lstrip("P")
+    return f"P{int(digits)}" if digits.isdigit() else row_id
+
+
+def _fmt_ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    if ratio < 0.01:
+        return f"1/{1 / ratio:,.0f}x" if ratio > 0 else "0x"
+    return f"{ratio:.2f}x"
 
 
 def print_table(results: list[Result]) -> None:
@@ -42,7 +58,7 @@ def print_table(results: list[Result]) -> None:
     rows = []
     for r in results:
         peers = "; ".join(
-            f"{name} {fmt_value(v, r.unit)} ({(r.ratio(name) or 0):.2f}x)"
+            f"{name} {fmt_value(v, r.unit)} ({_fmt_ratio(r.ratio(name))})"
             for name, v in r.peers.items()
         )
         status = {True: "PASS", False: "FAIL", None: "-"}[r.passed]
@@ -93,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-write", action="store_true", help="print only; do not write docs/benchmarks/"
     )
     args = parser.parse_args(argv)
-    wanted = {x.strip().upper() for x in args.only.split(",") if x.strip()}
+    wanted = {_normalize_id(x) for x in args.only.split(",") if x.strip()}
 
     results: list[Result] = []
     failed_modules: list[str] = []

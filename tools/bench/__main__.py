@@ -79,12 +79,15 @@ def write_chart(results: list[Result], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    labels, ratios, colors = [], [], []
+    labels: list[str] = []
+    ratios: list[float] = []
+    colors: list[str] = []
     for r in results:
-        if r.bar_peer is None or r.ratio(r.bar_peer) is None:
+        ratio = None if r.bar_peer is None else r.ratio(r.bar_peer)
+        if ratio is None:
             continue
         labels.append(f"{r.id} {r.name}\nvs {r.bar_peer}")
-        ratios.append(r.ratio(r.bar_peer))
+        ratios.append(ratio)
         colors.append("tab:green" if r.passed else "tab:red")
     if not labels:
         return False

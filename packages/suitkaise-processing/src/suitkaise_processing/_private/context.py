@@ -25,7 +25,9 @@ def _default_method() -> str:
         if env not in _VALID:
             raise ValueError(f"SUITKAISE_START_METHOD={env!r}: use one of {', '.join(_VALID)}")
         return env
-    platform = sys.platform  # a plain variable: the choice is made at run time, not by the type checker
+    platform = (
+        sys.platform
+    )  # a plain variable: the choice is made at run time, not by the type checker
     if platform.startswith("linux"):
         return "forkserver"
     return "spawn"

@@ -129,3 +129,8 @@ class Derived(PlainBase):
 
     def count(self) -> int:
         return len(self.pushed)
+
+
+def triple(x: int) -> int:
+    """Left undecorated here: tests apply ``sk`` to it at run time."""
+    return x * 3

@@ -575,3 +575,26 @@ def test_sk_on_other_callables() -> None:
     )
     assert partial(2) == 3
     assert partial.background()(5).result(timeout=30) == 6  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(60)
+def test_chain_of_a_function_decorated_at_run_time_works_in_a_fresh_interpreter() -> None:
+    """``sk(fn)`` applied at run time to an importable function: the receiver imports the plain
+    function (no modifier info on it), so the info must travel with the pickled chain."""
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    chain = sk(helpers.triple).retry(times=2)  # type: ignore[attr-defined]
+    timed = sk(helpers.triple).timeout(5.0)  # type: ignore[attr-defined]
+    blob = pickle.dumps((chain, timed)).hex()
+    code = (
+        "import pickle, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"chain, timed = pickle.loads(bytes.fromhex({blob!r}))\n"
+        "print(chain(4), timed(5))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=50)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["12", "15"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -290,6 +291,10 @@ class ModifiableMethod(functools.partial[Any]):
         own = self.__dict__.get("_sk_own_info")
         if own is not None:
             return (_target_from_info, (self.func, own))
+        if _travels_by_reference(self.func):
+            # The receiver imports the plain function, which carries no info when ``sk(fn)`` was
+            # applied at run time rather than in the module body: send the info along.
+            return (_target_from_import, (self.func, self._sk_info))
         # Only the function: its info travels with it (as an attribute), and the target is
         # rebuilt from it lazily, which also works while a by-value class is being rebuilt.
         return (_target_from_function, (self.func,))
@@ -318,6 +323,28 @@ def _target_from_function(fn: Callable[..., Any]) -> ModifiableMethod:
     shell = _new_target(ModifiableMethod, fn)
     shell.__dict__["__wrapped__"] = fn
     return shell
+
+
+def _travels_by_reference(fn: Callable[..., Any]) -> bool:
+    """Whether pickling ``fn`` names it (module + qualified name) instead of sending its code."""
+    module_name = getattr(fn, "__module__", None)
+    module = sys.modules.get(module_name) if module_name else None
+    if module is None or module_name == "__main__":
+        return False
+    obj: Any = module
+    for part in getattr(fn, "__qualname__", "<>").split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return False
+    return obj is fn
+
+
+def _target_from_import(fn: Callable[..., Any], info: TargetInfo) -> ModifiableMethod:
+    """Rebuild a target whose function was imported: reuse what the module attached, if anything."""
+    existing = getattr(fn, TARGET_ATTR, None)
+    if isinstance(existing, ModifiableMethod) and existing.func is fn:
+        return existing
+    return _target_from_info(fn, info)
 
 
 def _target_from_info(fn: Callable[..., Any], info: TargetInfo) -> ModifiableMethod:

@@ -564,3 +564,29 @@ def test_properties() -> None:
     assert process.timers.run is not None
     assert process.timers.run.num_times == 3
     assert process.error is None
+
+
+class BigReceiver(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        data = self.listen(timeout=60)
+        self.tell(len(data) if data is not None else -1)
+
+
+@pytest.mark.timeout(120)
+def test_tell_is_non_blocking_for_a_large_message() -> None:
+    """The how-to: ``tell()`` is non-blocking, returns immediately after queuing the data."""
+    import threading
+
+    process = BigReceiver()
+    process.start()
+    big = b"x" * (4 * 1024 * 1024)
+    sender = threading.Thread(target=process.tell, args=(big,), daemon=True)
+    sender.start()
+    sender.join(10)  # far longer than queuing takes
+    returned = not sender.is_alive()
+    assert process.listen(timeout=60) == len(big)
+    assert returned, "tell() of 4 MiB blocked until the child read it"
+    assert process.wait(timeout=60)

@@ -290,3 +290,15 @@ def test_close_and_terminate() -> None:
     pool.terminate()  # forcefully terminate all processes
     with pytest.raises(PoolError):
         stuck.result(timeout=60)
+
+
+def test_close_lets_a_background_map_started_before_it_finish() -> None:
+    """``pool.close()  # wait for all active processes to finish``: a ``map.background()`` call made
+    before ``close()`` is work already started, so its Future gets the results."""
+    pool = Pool(workers=2)
+    try:
+        future = pool.map.background()(fn, items)
+        pool.close()
+        assert future.result(timeout=120) == squares
+    finally:
+        pool.terminate()

@@ -14,13 +14,14 @@ import operator
 import os
 import select
 import signal
+import socket
 import struct
 import sys
 import threading
 import time
 import traceback
 from multiprocessing import resource_tracker
-from multiprocessing.connection import Connection, Listener
+from multiprocessing.connection import Connection, Listener, answer_challenge, deliver_challenge
 from typing import Any
 
 from suitkaise_processing._private.channel import decode, encode
@@ -373,13 +374,27 @@ def _report(what: str, exc: BaseException) -> None:
     print(f"suitkaise Share coordinator: {what}: {text}", file=sys.stderr, flush=True)
 
 
-class _Acceptor(threading.Thread):
-    """Accepts and authenticates connections, hands them to the main loop through a wake-up pipe."""
+HANDSHAKE_TIMEOUT = 5.0  # seconds a connecting peer has to complete the HMAC challenge
 
-    def __init__(self, listener: Listener, wake_w: int) -> None:
+
+def _set_recv_timeout(conn: Connection, seconds: float) -> None:
+    """Bound every blocking read on ``conn`` (0 = no bound); the option lives on the socket itself."""
+    whole = int(seconds)
+    value = struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
+    with socket.socket(fileno=os.dup(conn.fileno())) as view:
+        view.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+
+
+class _Acceptor(threading.Thread):
+    """Accepts connections and authenticates each in its own short-lived thread, so a peer that is
+    silent or sends garbage can never hold up the others; authenticated connections reach the main
+    loop through a wake-up pipe. The listener itself does no authentication (``authkey=None``)."""
+
+    def __init__(self, listener: Listener, wake_w: int, authkey: bytes) -> None:
         super().__init__(name="sk-share-accept", daemon=True)
         self.listener = listener
         self.wake_w = wake_w
+        self.authkey = authkey
         self.lock = threading.Lock()
         self.new: list[Connection] = []
 
@@ -390,13 +405,26 @@ class _Acceptor(threading.Thread):
             except OSError:
                 return  # listener closed
             except Exception:
-                continue  # failed authentication: ignore the caller
-            with self.lock:
-                self.new.append(conn)
-            try:
-                os.write(self.wake_w, b"x")
-            except OSError:
-                return
+                continue
+            threading.Thread(
+                target=self._authenticate, args=(conn,), name="sk-share-auth", daemon=True
+            ).start()
+
+    def _authenticate(self, conn: Connection) -> None:
+        try:
+            _set_recv_timeout(conn, HANDSHAKE_TIMEOUT)
+            deliver_challenge(conn, self.authkey)
+            answer_challenge(conn, self.authkey)
+            _set_recv_timeout(conn, 0)
+        except Exception:
+            conn.close()  # wrong key, garbage, or silent past the deadline: drop the caller
+            return
+        with self.lock:
+            self.new.append(conn)
+        try:
+            os.write(self.wake_w, b"x")
+        except OSError:
+            pass
 
     def take(self) -> list[Connection]:
         with self.lock:
@@ -457,7 +485,9 @@ def main(
             except Exception as exc:
                 _report(f"a change queued while stopped failed (share.{name})", exc)
         core.commit()
-        listener = Listener(address, family="AF_UNIX", authkey=authkey)
+        listener = Listener(
+            address, family="AF_UNIX"
+        )  # each connection is authenticated by _Acceptor
         os.chmod(address, 0o600)
         words[H_PID] = os.getpid()
         words[H_STATUS] = STATUS_RUNNING
@@ -472,7 +502,7 @@ def main(
     ready("ready")
     owner_gone = False
     try:
-        owner_gone = _serve(core, listener, lifeline)
+        owner_gone = _serve(core, listener, authkey, lifeline)
         words[H_STATUS] = STATUS_STOPPED
     except BaseException:
         words[H_STATUS] = STATUS_ERROR
@@ -551,10 +581,10 @@ _SIZE = struct.Struct("!i")
 _BIG = struct.Struct("!Q")
 
 
-def _serve(core: Core, listener: Listener, lifeline: Connection) -> bool:
+def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection) -> bool:
     """Serve until stopped (``False``) or until the owning process is gone (``True``)."""
     wake_r, wake_w = os.pipe()
-    acceptor = _Acceptor(listener, wake_w)
+    acceptor = _Acceptor(listener, wake_w, authkey)
     acceptor.start()
     peers: dict[int, _Peer] = {}
     poller = select.poll()

@@ -27,7 +27,16 @@ def announce_then_sleep(x: int) -> int:
 
 
 def announce_pid_on_fifo(fifo: str) -> int:
-    """A Pool item: writes its worker's pid into ``fifo`` (opened by the test), then sleeps."""
+    """A Pool item: writes its worker's pid into ``fifo`` (opened by the test), then sleeps.
+
+    If the pool runs the item a second time (``<fifo>.ran`` exists), it returns ``-1`` at once instead
+    (the fifo has no reader any more), so a re-run shows up as a result instead of a hang.
+    """
+    marker = fifo + ".ran"
+    if os.path.exists(marker):
+        return -1
+    with open(marker, "w") as fh:
+        fh.write("ran")
     with open(fifo, "w") as fh:
         fh.write(f"{os.getpid()}\n")
     time.sleep(600)

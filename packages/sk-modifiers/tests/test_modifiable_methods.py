@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import pickle
 import threading
@@ -308,3 +309,90 @@ def test_signatures_are_those_of_the_call() -> None:
     assert list(inspect.signature(job.map.timeout(1.0)).parameters) == ["fn", "items"]
     assert list(inspect.signature(Job.map).parameters) == ["self", "fn", "items"]
     assert list(inspect.signature(helpers.add.retry(2)).parameters) == ["a", "b"]  # type: ignore[attr-defined]
+
+
+class _Starter:
+    """A library whose calls start at call time: ``native_background`` hands back a Future."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, int, float | None]] = []
+        self.futures: list[concurrent.futures.Future[int]] = []
+
+    @modifiable(timeout_error=OwnTimeoutError, native_timeout="timeout")
+    def fetch(self, x: int, timeout: float | None = None) -> int:
+        self.started.append(("sync", threading.get_ident(), timeout))
+        return x
+
+    @fetch.native_background
+    def fetch(  # type: ignore[no-redef]
+        self, x: int, timeout: float | None = None
+    ) -> concurrent.futures.Future[int]:
+        if x < 0:
+            raise ValueError("x must be >= 0")
+        self.started.append(("native", threading.get_ident(), timeout))
+        future: concurrent.futures.Future[int] = concurrent.futures.Future()
+        self.futures.append(future)
+        return future
+
+
+@pytest.mark.timeout(60)
+def test_native_background_starts_the_call_in_the_callers_thread() -> None:
+    lib = _Starter()
+    me = threading.get_ident()
+    future = lib.fetch.background()(1)
+    assert lib.started == [("native", me, None)]  # started before anything ran in a thread
+    assert future is lib.futures[0]
+    lib.futures[0].set_result(10)
+    assert future.result(timeout=10) == 10
+    lib.fetch.timeout(5.0).background()(2)
+    assert lib.started[-1] == ("native", me, 5.0)  # native_timeout passed along
+    assert lib.fetch(3) == 3  # a direct call is unchanged
+    assert lib.started[-1] == ("sync", me, None)
+
+
+@pytest.mark.timeout(60)
+def test_native_background_is_used_by_asynced_at_call_time() -> None:
+    lib = _Starter()
+    me = threading.get_ident()
+
+    async def main() -> int:
+        awaitable = lib.fetch.asynced().timeout(7.0)(4)
+        assert lib.started == [("native", me, 7.0)]  # started before the await
+        lib.futures[0].set_result(40)
+        return int(await awaitable)
+
+    assert asyncio.run(main()) == 40
+
+
+@pytest.mark.timeout(60)
+def test_cancelling_the_awaiting_task_cancels_the_native_future() -> None:
+    lib = _Starter()
+
+    async def main() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(lib.fetch.asynced()(5), 0.05)
+
+    asyncio.run(main())
+    assert lib.futures[0].cancelled()
+
+
+@pytest.mark.timeout(60)
+def test_native_background_errors_go_to_the_future_and_other_chains_use_the_generic_path() -> None:
+    lib = _Starter()
+    future = lib.fetch.background()(-1)
+    with pytest.raises(ValueError, match="x must be"):
+        future.result(timeout=10)
+    # retry and rate_limit run in a background thread around the plain method
+    assert lib.fetch.retry(2, delay=0.0).background()(6).result(timeout=10) == 6
+    assert lib.fetch.rate_limit(100.0).background()(7).result(timeout=10) == 7
+    assert asyncio.run(lib.fetch.retry(2, delay=0.0).asynced()(8)) == 8
+    assert [kind for kind, _, _ in lib.started] == ["sync", "sync", "sync"]
+    assert all(ident != threading.get_ident() for _, ident, _ in lib.started)
+
+
+def test_native_background_needs_a_plain_function() -> None:
+    async def not_plain(self: object) -> None:
+        return None
+
+    with pytest.raises(SkModifierError, match="native_background"):
+        _Starter.__dict__["fetch"].native_background(not_plain)

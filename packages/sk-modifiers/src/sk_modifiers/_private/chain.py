@@ -3,12 +3,14 @@
 Execution order is fixed whatever the order the modifiers were given in:
 rate limit (outermost, once per call) -> retry -> timeout (per attempt) -> library steps -> call.
 ``.background()`` runs all of that in a thread pool and returns a ``Future``; ``.asynced()`` returns
-a coroutine and makes every step async-aware.
+a coroutine and makes every step async-aware. A target with a ``native_background`` implementation
+starts plain background/asynced calls itself, in the caller's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
 _SYNC, _BACKGROUND, _ASYNCED = "sync", "background", "asynced"
 
 Extra = tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+async def _await_future(future: concurrent.futures.Future[Any]) -> Any:
+    # Cancelling the awaiting task cancels ``future`` (asyncio.wrap_future does).
+    return await asyncio.wrap_future(future)
 
 
 def _consume_result(task: asyncio.Future[Any]) -> None:
@@ -207,6 +214,10 @@ class Modified:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run the call with the modifiers (a ``Future`` after background, a coroutine after asynced)."""
         mode = self._mode
+        if mode != _SYNC:
+            started = self._start_native(args, kwargs)
+            if started is not None:
+                return started if mode == _BACKGROUND else _await_future(started)
         if mode == _BACKGROUND:
             if self._target._sk_info.is_coroutine:
                 return submit_background(lambda: asyncio.run(self._run_async(args, kwargs)))
@@ -214,6 +225,29 @@ class Modified:
         if mode == _ASYNCED or self._target._sk_info.is_coroutine:
             return self._run_async(args, kwargs)
         return self._run_sync(args, kwargs)
+
+    def _start_native(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> concurrent.futures.Future[Any] | None:
+        """Start the call through the target's ``native_background`` implementation, now, in the
+        caller's thread; ``None`` when there is none or the chain needs the generic path."""
+        if self._retry is not None or self._limiter is not None or self._extras:
+            return None
+        start = self._target._sk_background_call(self._obj)
+        if start is None:
+            return None
+        seconds = self._timeout
+        if seconds is not None:
+            native = self._target._sk_info.native_timeout
+            if native is None:
+                return None
+            kwargs = {**kwargs, native: seconds}
+        try:
+            future: concurrent.futures.Future[Any] = start(*args, **kwargs)
+        except Exception as exc:  # like the generic path: the call's error is the Future's
+            future = concurrent.futures.Future()
+            future.set_exception(exc)
+        return future
 
     def _run_sync(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self._limiter is not None:

@@ -40,6 +40,7 @@ class TargetInfo:
         "_blocking_calls",
         "async_impl",
         "attr",
+        "background_impl",
         "fn",
         "is_coroutine",
         "marked_blocking",
@@ -63,6 +64,7 @@ class TargetInfo:
         self.require_blocking = require_blocking
         self.is_coroutine = inspect.iscoroutinefunction(fn)
         self.async_impl: Callable[..., Any] | None = None
+        self.background_impl: Callable[..., Any] | None = None
         self.marked_blocking = is_marked_blocking(fn)
         self.steps: dict[str, StepFactory] = {}
         self.owner: type | None = None
@@ -199,6 +201,12 @@ class ModifiableMethod(functools.partial[Any]):
             return impl
         return functools.partial(impl, obj)
 
+    def _sk_background_call(self, obj: object) -> Callable[..., Any] | None:
+        impl: Callable[..., Any] | None = getattr(self._sk_info, "background_impl", None)
+        if impl is None or obj is None:
+            return impl
+        return functools.partial(impl, obj)
+
     def _sk_check_asyncable(self) -> None:
         info = self._sk_info
         if not info.require_blocking or info.is_coroutine or info.async_impl is not None:
@@ -283,6 +291,24 @@ class ModifiableMethod(functools.partial[Any]):
             )
         self._sk_info.async_impl = impl
         # In a class body the name must stay bound to this descriptor; elsewhere to the function.
+        return self if _looks_like_method(self.func) else self.func
+
+    def native_background(self, impl: Callable[..., Any]) -> Any:
+        """Register a function that starts the call now and returns a ``concurrent.futures.Future``.
+
+        Called in the caller's thread (with the same arguments as the method) by ``.background()``
+        and ``.asynced()`` chains that have no ``retry``, ``rate_limit`` or library step (with
+        ``.timeout(t)`` only when ``native_timeout`` is set: it is passed as that keyword). So the
+        call is accepted at call time, e.g. before a ``close()`` that follows it. ``.asynced()``
+        then awaits the Future; cancelling the awaiting task calls ``Future.cancel()``. Use as
+        ``@method.native_background`` under the method (same name is fine).
+        """
+        if inspect.iscoroutinefunction(impl) or not callable(impl):
+            raise SkModifierError(
+                "native_background() needs a plain function returning a concurrent.futures.Future, "
+                f"got {impl!r}"
+            )
+        self._sk_info.background_impl = impl
         return self if _looks_like_method(self.func) else self.func
 
     # ---------------------------------------------------------------- protocol

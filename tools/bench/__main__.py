@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     # Run as `python tools/bench`: make `tools.bench` importable.
@@ -102,6 +103,34 @@ def write_chart(results: list[Result], path: Path) -> bool:
     return True
 
 
+def write_markdown(payload: dict[str, Any], path: Path) -> None:
+    """The results table as Markdown (the docs page includes it)."""
+    lines = [
+        f"Run of {payload['date']}: Python {payload['python']}, {payload['cpus']} cores, "
+        f"{'quick' if payload['quick'] else 'full'} run, `{payload['platform']}`.",
+        "",
+        "| id | benchmark | ours | peers (ratio ours / peer) | bar | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in payload["results"]:
+        unit = row["unit"]
+        peers = "; ".join(
+            f"{name} {fmt_value(value, unit)} ({_fmt_ratio(row['ratios'].get(name))})"
+            for name, value in row["peers"].items()
+        )
+        status = {True: "PASS", False: "FAIL", None: "-"}[row["passed"]]
+        cells = [
+            row["id"],
+            row["name"],
+            fmt_value(row["ours"], unit),
+            peers or "-",
+            row["bar"],
+            status,
+        ]
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -145,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "results": [r.to_dict() for r in results],
         }
         (OUT / f"results{suffix}.json").write_text(json.dumps(payload, indent=2) + "\n")
+        write_markdown(json.loads(json.dumps(payload)), OUT / f"results{suffix}.md")
         if write_chart(results, OUT / f"results{suffix}.png"):
             print(f"wrote {OUT / f'results{suffix}.png'}")
     return 1 if failed_modules else 0

@@ -399,3 +399,25 @@ if __name__ == "__main__":
         main_interrupted_map()
     elif sys.argv[1:] == ["exit-without-cleanup"]:
         main_exit_without_cleanup()
+
+
+def announce_and_wait_or_double(arg: Any, *rest: Any) -> Any:
+    """A Pool item: an ``int`` is doubled; a ``str`` is a folder holding the fifos ``pid`` and ``go``.
+
+    The first run of the ``str`` item writes this worker's pid into ``pid`` and then waits on ``go``,
+    which the test never opens: it SIGKILLs the worker instead. A second run of the same item (the
+    pool ran the killed item again) returns ``-1`` at once, so the test sees it instead of hanging.
+    """
+    if not isinstance(arg, str):
+        return arg * 2 + sum(rest)
+    folder = arg
+    try:
+        with open(os.path.join(folder, "ran"), "x"):
+            pass
+    except FileExistsError:
+        return -1
+    with open(os.path.join(folder, "pid"), "w") as fifo:
+        fifo.write(f"{os.getpid()}\n")
+    with open(os.path.join(folder, "go")) as go:  # blocks: nobody opens it for writing
+        go.read()
+    return -2

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pool_workers as w
 import pytest
@@ -367,3 +368,64 @@ def test_closing_an_iterator_early_leaves_the_pool_usable(pool: Pool) -> None:
     with pytest.raises(StopIteration):
         next(results)
     assert pool.map(w.double, range(3)) == [0, 2, 4]
+
+
+def _kill_item_in_batch(star: bool) -> None:
+    """One chunk of many small items; the item in the middle waits on a fifo and is SIGKILLed."""
+    n, bad = 600, 400
+    with tempfile.TemporaryDirectory() as tmp:
+        os.mkfifo(Path(tmp) / "pid")
+        os.mkfifo(Path(tmp) / "go")
+        items: list[Any] = [tmp if i == bad else i for i in range(n)]
+        if star:
+            items = [(x, 1) if isinstance(x, int) else (x,) for x in items]
+        pool = Pool(workers=2, chunksize=10_000)  # the whole input is one chunk of one worker
+        try:
+            job = pool._submit("map", w.announce_and_wait_or_double, items, star)
+            engine = pool._engine
+            seen: dict[int, object] = {}
+
+            def all_arrived() -> bool:
+                for start, (values, error) in list(job.segments.items()):
+                    for k, value in enumerate(values):
+                        seen[start + k] = value
+                    if error is not None:
+                        seen[start + len(values)] = error
+                return len(seen) == n
+
+            arrived: list[bool] = []
+            pump = threading.Thread(
+                target=lambda: arrived.append(engine.run_until(all_arrived, time.monotonic() + 90)),
+                daemon=True,
+            )
+            pump.start()
+            with open(Path(tmp) / "pid") as reader:  # returns once the item opened it
+                pid = int(reader.readline())
+            os.kill(pid, signal.SIGKILL)
+            pump.join(100)
+            assert not pump.is_alive(), "the map hung after its worker was killed"
+            engine.finish(job)
+            assert arrived == [True], f"only {len(seen)} of {n} results arrived"
+            killed = seen.pop(bad)
+            assert killed != -1, "the killed item was run again instead of failing"
+            assert isinstance(killed, WorkerDiedError), killed
+            assert f"item {bad} died" in str(killed)
+            assert "SIGKILL" in str(killed)
+            extra = 1 if star else 0
+            assert seen == {i: i * 2 + extra for i in range(n) if i != bad}
+            assert pid not in engine.worker_pids()
+            assert pool.map(w.double, range(50)) == [x * 2 for x in range(50)]
+        finally:
+            pool.terminate()
+
+
+@pytest.mark.timeout(150)
+def test_sigkill_mid_batch_fails_only_the_running_item() -> None:
+    """The killed item sat in a sub-batch of many small items: it fails, it is not run again, the
+    items of its batch before and after it are all correct, and nothing hangs."""
+    _kill_item_in_batch(star=False)
+
+
+@pytest.mark.timeout(150)
+def test_sigkill_mid_batch_of_a_star_map_fails_only_the_running_item() -> None:
+    _kill_item_in_batch(star=True)

@@ -5,7 +5,9 @@ hands chunks to idle workers, waits on every worker's connection and process sen
 arrives into the jobs; the other waiting threads sleep on a condition until the leader has filed
 something for them (leader/follower). Workers each own a duplex connection, so the parent always
 knows which chunks a worker holds; together with the shared slot a worker writes before each
-sub-batch, a dead worker costs only the item it was running.
+item, a dead worker costs only the item it was running (which fails with ``WorkerDiedError`` unless an
+``Skprocess`` item has lives left); the items after it run again on another worker, and so do items
+that had finished but whose results had not yet been sent back.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing import util
+from multiprocessing import heap, util
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -29,6 +31,7 @@ from suitkaise_processing._private.pool._jobs import Chunk, Job
 from suitkaise_processing._private.pool._worker import (
     BATCH_SPAN,
     DECODING,
+    MAX_BATCH,
     MODE_CHUNK_PLAIN,
     MODE_SKPROCESS,
     MODE_SKPROCESS_STAR,
@@ -234,6 +237,9 @@ class Engine:
         self._res = _Resources()
         self._slots = self._ctx.RawArray("q", workers * SLOT_WIDTH)
         self._mv = memoryview(self._slots).cast("B").cast("q")
+        #: per worker MAX_BATCH bytes, one set per item started in its running sub-batch
+        self._progress = heap.Arena(workers * MAX_BATCH)
+        self._marks = self._progress.buffer
         self._lifeline_r, self._lifeline_w = self._ctx.Pipe(duplex=False)
         self._res.conns += [self._lifeline_r, self._lifeline_w]
         self._wake_r, self._wake_w = os.pipe()
@@ -285,6 +291,7 @@ class Engine:
                 child_conn,
                 self._lifeline_r,
                 self._slots,
+                self._progress,
                 index,
                 self._init_blob,
                 self._log_level,
@@ -369,24 +376,30 @@ class Engine:
             done_rel = first.flushed
             requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:]))
         elif seq_word == first.seq and batch_word >= 0:
+            # the running sub-batch (size 0: between sub-batches); its progress bytes count the
+            # items it started: the last one started was running
             index, size = divmod(batch_word, BATCH_SPAN)
-            rel = index - first.start
+            running = 0
+            if size > 0:
+                offset = worker.index * MAX_BATCH
+                started = self._marks.find(b"\x00", offset, offset + size)
+                started = size if started < 0 else started - offset
+                if started > 0:
+                    index, running = index + started - 1, 1
+            rel = min(max(index - first.start, first.flushed), len(first.items))
             done_rel = first.flushed
             if rel > done_rel:  # finished but not yet sent back: run again
                 requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:rel]))
-            if size == 1:
-                error = self._death_error(worker, exitcode, index)
-                retry = self._skprocess_retry(worker, first, index, error)
+            if running and rel < len(first.items):  # this item was running: it fails, never re-runs
+                error = self._death_error(worker, exitcode, first.start + rel)
+                retry = self._skprocess_retry(worker, first, first.start + rel, error)
                 if retry is not None:
                     requeue.append(retry)
                 else:
-                    job.add_part(index, [], error, 0.0)
-            else:  # one of these items was running: run each alone to find it
-                for k in range(rel, min(rel + size, len(first.items))):
-                    requeue.append(Chunk(job, first.start + k, [first.items[k]]))
-            after = rel + size
-            if after < len(first.items):
-                requeue.append(Chunk(job, first.start + after, first.items[after:]))
+                    job.add_part(first.start + rel, [], error, 0.0)
+                rel += 1
+            if rel < len(first.items):  # not started yet
+                requeue.append(Chunk(job, first.start + rel, first.items[rel:]))
         elif seq_word == first.seq and batch_word == DECODING and worker.kill_reason is None:
             first.attempts += 1
             if first.attempts >= 2:

@@ -285,3 +285,106 @@ def test_items_of_classes_a_worker_cannot_import(pool: Pool) -> None:
     points = [LocalPoint(i) for i in range(5)]
     assert [p.x for p in pool.map(w.identity, points)] == [0, 1, 2, 3, 4]
     assert pool.map(lambda p: p.x * 2, points) == [0, 2, 4, 6, 8]
+
+
+# --- close() after a background / asynced call: the call was made first, so it finishes ----------
+
+BIG = range(3000)  # far more than the read-ahead of an iterator over 2 workers
+
+
+def test_close_lets_background_map_calls_made_before_it_finish() -> None:
+    pool = Pool(workers=2)
+    try:
+        futures = [
+            pool.map.background()(w.double, ITEMS),
+            pool.unordered_map.background()(w.double, ITEMS),
+            pool.star().map.background()(w.add, ARGS),
+            pool.star().unordered_map.background()(w.add, ARGS),
+            pool.map.timeout(120.0).background()(w.double, ITEMS),
+            pool.star().unordered_map.timeout(120.0).background()(w.add, ARGS),
+        ]
+        pool.close()
+        got = [f.result(timeout=60) for f in futures]
+    finally:
+        pool.terminate()
+    assert got[0] == DOUBLED
+    assert sorted(got[1]) == DOUBLED
+    assert got[2] == [3, 7]
+    assert sorted(got[3]) == [3, 7]
+    assert got[4] == DOUBLED
+    assert sorted(got[5]) == [3, 7]
+
+
+def test_close_lets_background_iterator_calls_made_before_it_finish() -> None:
+    pool = Pool(workers=2)
+    try:
+        ordered = pool.imap.background()(w.double, BIG)
+        unordered = pool.unordered_imap.background()(w.double, iter(BIG))
+        starred = pool.star().imap.background()(w.add, [(i, i) for i in BIG])
+        pool.close()
+        assert ordered.result(timeout=60) == [x * 2 for x in BIG]
+        assert sorted(unordered.result(timeout=60)) == [x * 2 for x in BIG]
+        assert starred.result(timeout=60) == [x * 2 for x in BIG]
+    finally:
+        pool.terminate()
+
+
+def test_close_lets_asynced_calls_made_before_it_finish() -> None:
+    pool = Pool(workers=2)
+
+    async def main() -> list[list[int]]:
+        awaitables = [
+            pool.map.asynced()(w.double, ITEMS),
+            pool.unordered_map.asynced()(w.double, ITEMS),
+            pool.star().map.asynced()(w.add, ARGS),
+            pool.map.asynced().timeout(120.0)(w.double, ITEMS),
+            pool.imap.asynced()(w.double, ITEMS),
+        ]
+        pool.close()  # blocks the loop until the started work is done: fine here
+        return [await a for a in awaitables]
+
+    try:
+        got = asyncio.run(main())
+    finally:
+        pool.terminate()
+    assert got[0] == DOUBLED
+    assert sorted(got[1]) == DOUBLED
+    assert got[2] == [3, 7]
+    assert got[3] == DOUBLED
+    assert got[4] == DOUBLED
+
+
+def test_background_and_asynced_calls_after_close_fail_in_their_result() -> None:
+    pool = Pool(workers=1)
+    pool.close()
+    future = pool.map.background()(w.double, ITEMS)
+    with pytest.raises(PoolError, match="create a new Pool"):
+        future.result(timeout=60)
+    with pytest.raises(PoolError, match="create a new Pool"):
+        asyncio.run(_await(pool.star().unordered_map.asynced()(w.add, ARGS)))
+
+
+def test_background_map_errors_reach_the_future(pool: Pool) -> None:
+    future = pool.map.background()(42, ITEMS)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="first argument"):
+        future.result(timeout=60)
+    with pytest.raises(ValueError, match="item 7 is bad"):
+        pool.map.background()(w.fail_on_7, ITEMS).result(timeout=60)
+
+
+def test_cancelling_a_background_map_stops_its_workers(pool: Pool) -> None:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = Path(tmp) / "pid"
+        os.mkfifo(fifo)
+        future = pool.map.background()(w.announce_then_sleep, [str(fifo)])
+        with open(fifo) as reader:  # blocks until the item runs
+            pid = int(reader.readline())
+        assert future.cancel()
+        assert future.cancelled()
+    # the worker sleeping in the item is replaced; the pool goes on
+    assert pool.map(w.double, range(4)) == [0, 2, 4, 6]
+    assert pid not in pool._engine.worker_pids()

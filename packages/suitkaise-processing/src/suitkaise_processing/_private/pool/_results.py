@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 from suitkaise_processing._private.pool._engine import Engine
@@ -43,6 +45,37 @@ def collect(engine: Engine, job: Job, timeout: float | None, what: str) -> list[
         raise
     engine.finish(job)
     return out
+
+
+def in_background(
+    run: Callable[[], list[Any]], stop: Callable[[], None], name: str
+) -> concurrent.futures.Future[list[Any]]:
+    """Run ``run()`` (a call already submitted to the engine) in a daemon thread; its ``Future``.
+
+    The Future stays pending until the call ends, so ``cancel()`` works until then: it calls
+    ``stop()`` (the call is cancelled and the workers running its items are replaced), and ``run()``
+    then ends on its own. An ``.asynced()`` call awaits this Future, so cancelling the awaiting task
+    does the same.
+    """
+    future: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
+
+    def on_done(done: concurrent.futures.Future[list[Any]]) -> None:
+        if done.cancelled():
+            stop()
+
+    def runner() -> None:
+        try:
+            value = run()
+        except BaseException as exc:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(exc)
+            return
+        if future.set_running_or_notify_cancel():
+            future.set_result(value)
+
+    future.add_done_callback(on_done)
+    threading.Thread(target=runner, name=name, daemon=True).start()
+    return future
 
 
 class ResultIterator(Iterator[Any]):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
-import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, overload
@@ -17,7 +16,12 @@ from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
 from suitkaise_processing._private.pool._jobs import Job
 from suitkaise_processing._private.pool._progress import Progress
-from suitkaise_processing._private.pool._results import AsyncResults, ResultIterator, collect
+from suitkaise_processing._private.pool._results import (
+    AsyncResults,
+    ResultIterator,
+    collect,
+    in_background,
+)
 from suitkaise_processing._private.pool._worker import MODE_PLAIN, MODE_SKPROCESS, MODE_STAR
 
 
@@ -97,23 +101,21 @@ class PoolCall:
     def __call__(self, fn_or_process: Callable[..., Any], iterable: Iterable[Any]) -> Any:
         """Apply ``fn_or_process`` to every item of ``iterable``."""
         pool = self._pool
-        results = pool._iterate(self._kind, fn_or_process, iterable, self._star, self._timeout)
+        # Submitted here, in the caller's thread, so that a close() that follows lets it finish.
+        # A background call collects everything: its input is read like map's (not lazily), so
+        # close() waits for all of it instead of stopping at the read-ahead limit.
+        results = pool._iterate(
+            self._kind,
+            fn_or_process,
+            iterable,
+            self._star,
+            self._timeout,
+            lazy=not self._background,
+        )
         if self._asynced:
             return AsyncResults(results)
         if self._background:
-            future: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
-
-            def runner() -> None:
-                if not future.set_running_or_notify_cancel():
-                    results.close()
-                    return
-                try:
-                    future.set_result(list(results))
-                except BaseException as exc:
-                    future.set_exception(exc)
-
-            threading.Thread(target=runner, name=f"sk-pool-{self._kind}", daemon=True).start()
-            return future
+            return in_background(lambda: list(results), results.cancel, f"sk-pool-{self._kind}")
         return results
 
     def __repr__(self) -> str:
@@ -128,6 +130,17 @@ class PoolCall:
         )
         star = ".star()" if self._star else ""
         return f"<pool{star}.{self._kind}{mods}>"
+
+
+def _collect_background(
+    pool: Pool, job: Job, timeout: float | None, kind: str
+) -> concurrent.futures.Future[list[Any]]:
+    engine = pool._engine
+    return in_background(
+        lambda: collect(engine, job, timeout, f"pool.{kind}"),
+        lambda: engine.finish(job, kill=True),
+        f"sk-pool-{kind}",
+    )
 
 
 async def _await_list(pool: Pool, job: Job, timeout: float | None, kind: str) -> list[Any]:
@@ -219,6 +232,17 @@ class Pool:
 
     map.native_async(_map_async)
 
+    def _map_background(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> concurrent.futures.Future[list[Any]]:
+        return self._collect_background("map", fn_or_process, iterable, False, timeout)
+
+    map.native_background(_map_background)
+
     @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
     def unordered_map(
         self,
@@ -240,6 +264,17 @@ class Pool:
         return await self._collect_async("unordered_map", fn_or_process, iterable, False, timeout)
 
     unordered_map.native_async(_unordered_map_async)
+
+    def _unordered_map_background(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> concurrent.futures.Future[list[Any]]:
+        return self._collect_background("unordered_map", fn_or_process, iterable, False, timeout)
+
+    unordered_map.native_background(_unordered_map_background)
 
     def __init__(
         self,
@@ -285,7 +320,12 @@ class Pool:
 
     # --- internals ----------------------------------------------------------------------------
     def _submit(
-        self, kind: str, fn: Callable[..., Any], iterable: Iterable[Any], star: bool
+        self,
+        kind: str,
+        fn: Callable[..., Any],
+        iterable: Iterable[Any],
+        star: bool,
+        lazy: bool | None = None,
     ) -> Job:
         if not callable(fn):
             raise TypeError(
@@ -307,7 +347,8 @@ class Pool:
                 f"{type(detailed).__name__}: {detailed}"
             ) from detailed
         ordered = kind in ("map", "imap")
-        lazy = kind in ("imap", "unordered_imap")
+        if lazy is None:
+            lazy = kind in ("imap", "unordered_imap")
         engine = self._engine
 
         estimate = engine.estimate(fn_blob)
@@ -343,6 +384,19 @@ class Pool:
         job = self._submit(kind, fn, iterable, star)
         return collect(self._engine, job, timeout, f"pool.{kind}")
 
+    def _collect_background(
+        self,
+        kind: str,
+        fn: Callable[..., Any],
+        iterable: Iterable[Any],
+        star: bool,
+        timeout: float | None,
+    ) -> concurrent.futures.Future[list[Any]]:
+        # ``.background()`` and plain ``.asynced()`` chains: submitted in the caller's thread (so a
+        # close() that follows lets the call finish), collected in a background thread.
+        job = self._submit(kind, fn, iterable, star)
+        return _collect_background(self, job, timeout, kind)
+
     async def _collect_async(
         self,
         kind: str,
@@ -361,8 +415,10 @@ class Pool:
         iterable: Iterable[Any],
         star: bool,
         timeout: float | None,
+        *,
+        lazy: bool = True,
     ) -> ResultIterator:
-        job = self._submit(kind, fn, iterable, star)
+        job = self._submit(kind, fn, iterable, star, lazy)
         return ResultIterator(self._engine, job, timeout, f"pool.{kind}")
 
     # --- lifetime -----------------------------------------------------------------------------
@@ -429,6 +485,17 @@ class StarPool:
 
     map.native_async(_map_async)
 
+    def _map_background(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> concurrent.futures.Future[list[Any]]:
+        return self._pool._collect_background("map", fn_or_process, iterable, True, timeout)
+
+    map.native_background(_map_background)
+
     @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
     def unordered_map(
         self,
@@ -452,6 +519,19 @@ class StarPool:
         )
 
     unordered_map.native_async(_unordered_map_async)
+
+    def _unordered_map_background(
+        self,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> concurrent.futures.Future[list[Any]]:
+        return self._pool._collect_background(
+            "unordered_map", fn_or_process, iterable, True, timeout
+        )
+
+    unordered_map.native_background(_unordered_map_background)
 
     def __repr__(self) -> str:
         return f"<{self._pool!r}.star()>"

@@ -115,7 +115,7 @@ class PoolCall:
         if self._asynced:
             return AsyncResults(results)
         if self._background:
-            return in_background(lambda: list(results), results.cancel, f"sk-pool-{self._kind}")
+            return in_background(lambda: list(results), results.cancel)
         return results
 
     def __repr__(self) -> str:
@@ -139,7 +139,6 @@ def _collect_background(
     return in_background(
         lambda: collect(engine, job, timeout, f"pool.{kind}"),
         lambda: engine.finish(job, kill=True),
-        f"sk-pool-{kind}",
     )
 
 

@@ -125,8 +125,8 @@ def parent_skprocess_wait() -> None:
     process = Sleeper()
     process.start()
     pid = process.listen(timeout=120)
-    print(f"ready {pid}", flush=True)
-    try:
+    try:  # "ready" inside the try: the test's SIGINT may land while print() is still returning
+        print(f"ready {pid}", flush=True)
         process.wait()
     except KeyboardInterrupt:
         _interrupted()
@@ -136,8 +136,8 @@ def parent_share_use() -> None:
     share = Share()
     share.counter = 0
     share.items = []
-    print(f"ready {share._sk_id()}", flush=True)
-    try:
+    try:  # "ready" inside the try: the test's SIGINT may land while print() is still returning
+        print(f"ready {share._sk_id()}", flush=True)
         while True:
             share.counter += 1
             share.items.append(share.counter)

@@ -421,3 +421,19 @@ def announce_and_wait_or_double(arg: Any, *rest: Any) -> Any:
     with open(os.path.join(folder, "go")) as go:  # blocks: nobody opens it for writing
         go.read()
     return -2
+
+
+def announce_and_wait_or_slow_double(arg: Any, *rest: Any) -> Any:
+    """Like ``announce_and_wait_or_double``, but an ``int`` first spins for ~20 us (a "slow" item)."""
+    if isinstance(arg, str):
+        return announce_and_wait_or_double(arg, *rest)
+    until = time.perf_counter() + 20e-6
+    while time.perf_counter() < until:
+        pass
+    return announce_and_wait_or_double(arg, *rest)
+
+
+def exit_at_3000(x: int) -> int:
+    if x == 3000:
+        os._exit(9)
+    return x * 2

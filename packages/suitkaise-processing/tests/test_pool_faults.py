@@ -7,7 +7,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,21 @@ from suitkaise_processing import (
 from suitkaise_processing._private.pool._codec import RemoteTraceback
 
 pytestmark = pytest.mark.timeout(120)
+
+
+def _arrival_check(job: Any, seen: dict[int, object], n: int) -> Callable[[], bool]:
+    """A ``run_until`` predicate: files each arrived value/error of ``job`` into ``seen`` by item index,
+    true once all ``n`` items have arrived."""
+
+    def all_arrived() -> bool:
+        for start, (values, error) in list(job.segments.items()):
+            for k, value in enumerate(values):
+                seen[start + k] = value
+            if error is not None:
+                seen[start + len(values)] = error
+        return len(seen) == n
+
+    return all_arrived
 
 
 @pytest.fixture
@@ -161,13 +176,7 @@ def test_every_other_item_of_the_same_call_completes(pool: Pool, fn: object, bad
     engine = pool._engine
     seen: dict[int, object] = {}
 
-    def all_arrived() -> bool:
-        for start, (values, error) in list(job.segments.items()):
-            for k, value in enumerate(values):
-                seen[start + k] = value
-            if error is not None:
-                seen[start + len(values)] = error
-        return len(seen) == 40
+    all_arrived = _arrival_check(job, seen, 40)
 
     try:
         assert engine.run_until(all_arrived, time.monotonic() + 60)
@@ -370,9 +379,15 @@ def test_closing_an_iterator_early_leaves_the_pool_usable(pool: Pool) -> None:
     assert pool.map(w.double, range(3)) == [0, 2, 4]
 
 
-def _kill_item_in_batch(star: bool) -> None:
-    """One chunk of many small items; the item in the middle waits on a fifo and is SIGKILLed."""
+def _kill_item_in_batch(star: bool, slow: bool) -> dict[int, object]:
+    """One chunk of many items; the item in the middle waits on a fifo and is SIGKILLed.
+
+    ``slow``: the other items take ~20 us each (their sub-batches are marked item by item); else they
+    are trivial (unmarked sub-batches). Returns what arrived for each item, the killed one included,
+    after checking that every other item is correct and the pool goes on.
+    """
     n, bad = 600, 400
+    fn = w.announce_and_wait_or_slow_double if slow else w.announce_and_wait_or_double
     with tempfile.TemporaryDirectory() as tmp:
         os.mkfifo(Path(tmp) / "pid")
         os.mkfifo(Path(tmp) / "go")
@@ -381,17 +396,11 @@ def _kill_item_in_batch(star: bool) -> None:
             items = [(x, 1) if isinstance(x, int) else (x,) for x in items]
         pool = Pool(workers=2, chunksize=10_000)  # the whole input is one chunk of one worker
         try:
-            job = pool._submit("map", w.announce_and_wait_or_double, items, star)
+            job = pool._submit("map", fn, items, star)
             engine = pool._engine
             seen: dict[int, object] = {}
 
-            def all_arrived() -> bool:
-                for start, (values, error) in list(job.segments.items()):
-                    for k, value in enumerate(values):
-                        seen[start + k] = value
-                    if error is not None:
-                        seen[start + len(values)] = error
-                return len(seen) == n
+            all_arrived = _arrival_check(job, seen, n)
 
             arrived: list[bool] = []
             pump = threading.Thread(
@@ -406,26 +415,59 @@ def _kill_item_in_batch(star: bool) -> None:
             assert not pump.is_alive(), "the map hung after its worker was killed"
             engine.finish(job)
             assert arrived == [True], f"only {len(seen)} of {n} results arrived"
-            killed = seen.pop(bad)
-            assert killed != -1, "the killed item was run again instead of failing"
-            assert isinstance(killed, WorkerDiedError), killed
-            assert f"item {bad} died" in str(killed)
-            assert "SIGKILL" in str(killed)
             extra = 1 if star else 0
-            assert seen == {i: i * 2 + extra for i in range(n) if i != bad}
+            others = {i: v for i, v in seen.items() if i != bad}
+            assert others == {i: i * 2 + extra for i in range(n) if i != bad}
             assert pid not in engine.worker_pids()
             assert pool.map(w.double, range(50)) == [x * 2 for x in range(50)]
+            return seen
         finally:
             pool.terminate()
 
 
+def _assert_failed_not_rerun(seen: dict[int, object], bad: int = 400) -> None:
+    killed = seen[bad]
+    assert killed != -1, "the killed item was run again instead of failing"
+    assert isinstance(killed, WorkerDiedError), killed
+    assert f"item {bad} died" in str(killed)
+    assert "SIGKILL" in str(killed)
+
+
 @pytest.mark.timeout(150)
 def test_sigkill_mid_batch_fails_only_the_running_item() -> None:
-    """The killed item sat in a sub-batch of many small items: it fails, it is not run again, the
+    """The killed item sat in a sub-batch of many ~20 us items: it fails, it is not run again, the
     items of its batch before and after it are all correct, and nothing hangs."""
-    _kill_item_in_batch(star=False)
+    _assert_failed_not_rerun(_kill_item_in_batch(star=False, slow=True))
 
 
 @pytest.mark.timeout(150)
 def test_sigkill_mid_batch_of_a_star_map_fails_only_the_running_item() -> None:
-    _kill_item_in_batch(star=True)
+    _assert_failed_not_rerun(_kill_item_in_batch(star=True, slow=True))
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.parametrize("star", [False, True])
+def test_sigkill_mid_batch_of_trivial_items_runs_that_batch_again_alone(star: bool) -> None:
+    """Trivial items run without per-item marks: the killed one is run again (alone; the fixture
+    returns -1 on a second run) and every other item is correct."""
+    assert _kill_item_in_batch(star=star, slow=False)[400] == -1
+
+
+@pytest.mark.timeout(150)
+def test_a_crash_inside_a_large_batch_of_trivial_items_fails_only_that_item() -> None:
+    """os._exit in item 3,000 of 5,000 trivial items: its sub-batch runs again item by item, the
+    crashing item crashes its worker again alone and fails; all other items are correct."""
+    n = 5000
+    with Pool(workers=2, chunksize=10_000) as pool:
+        job = pool._submit("map", w.exit_at_3000, range(n), False)  # type: ignore[arg-type]
+        engine = pool._engine
+        seen: dict[int, object] = {}
+
+        all_arrived = _arrival_check(job, seen, n)
+
+        try:
+            assert engine.run_until(all_arrived, time.monotonic() + 60)
+        finally:
+            engine.finish(job)
+    assert isinstance(seen.pop(3000), WorkerDiedError)
+    assert seen == {x: x * 2 for x in range(n) if x != 3000}

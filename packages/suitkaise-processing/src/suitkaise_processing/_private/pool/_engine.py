@@ -7,7 +7,9 @@ something for them (leader/follower). Workers each own a duplex connection, so t
 knows which chunks a worker holds; together with the shared slot a worker writes before each
 item, a dead worker costs only the item it was running (which fails with ``WorkerDiedError`` unless an
 ``Skprocess`` item has lives left); the items after it run again on another worker, and so do items
-that had finished but whose results had not yet been sent back.
+that had finished but whose results had not yet been sent back. Items shorter than
+``MARK_MIN_SECONDS`` run in unmarked sub-batches (see ``_worker``): a death inside one runs each of
+that sub-batch's items again alone, so an item that crashes its worker still fails by itself.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from suitkaise_processing._private.pool._worker import (
     TAG_READY,
     TAG_RESULT,
     TAG_SNAPSHOT,
+    UNMARKED,
     Resume,
     chunk_frame,
     worker_main,
@@ -379,8 +382,11 @@ class Engine:
             # the running sub-batch (size 0: between sub-batches); its progress bytes count the
             # items it started: the last one started was running
             index, size = divmod(batch_word, BATCH_SPAN)
+            unmarked = size > UNMARKED
             running = 0
-            if size > 0:
+            if unmarked:
+                size -= UNMARKED
+            elif size > 0:
                 offset = worker.index * MAX_BATCH
                 started = self._marks.find(b"\x00", offset, offset + size)
                 started = size if started < 0 else started - offset
@@ -390,7 +396,13 @@ class Engine:
             done_rel = first.flushed
             if rel > done_rel:  # finished but not yet sent back: run again
                 requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:rel]))
-            if running and rel < len(first.items):  # this item was running: it fails, never re-runs
+            if unmarked:  # one of these short items was running: run each alone to find it
+                end = min(rel + size, len(first.items))
+                requeue.extend(
+                    Chunk(job, first.start + k, first.items[k : k + 1]) for k in range(rel, end)
+                )
+                rel = end
+            elif running and rel < len(first.items):  # this item was running: it fails
                 error = self._death_error(worker, exitcode, first.start + rel)
                 retry = self._skprocess_retry(worker, first, first.start + rel, error)
                 if retry is not None:

@@ -20,11 +20,15 @@ worker -> parent
 The shared ``slots`` array tells the parent what a worker is doing, so that when it dies the parent
 knows which item was running: ``slots[base + SLOT_SEQ]`` is the chunk, ``slots[base + SLOT_BATCH]``
 the running sub-batch as ``index * BATCH_SPAN + size`` (``size`` 0: between sub-batches, item ``index``
-is next and has not started; ``-1`` while the chunk is decoded, ``-2`` when idle). Inside a sub-batch,
-the worker's ``MAX_BATCH`` bytes of the shared ``progress`` arena (a ``multiprocessing.heap.Arena``)
-get one non-zero byte per item *started*, written by ``mmap.write`` from a C-level iterator chain
-(``compress`` pulls the item, then the byte is written, then the item runs), so the parent knows the
-exact item that was running at a cost of a few tens of nanoseconds per item and no Python frame.
+is next and has not started; ``-1`` while the chunk is decoded, ``-2`` when idle). Inside a *marked*
+sub-batch, the worker's ``MAX_BATCH`` bytes of the shared ``progress`` arena (a
+``multiprocessing.heap.Arena``) get one non-zero byte per item *started*, written by ``mmap.write``
+from a C-level iterator chain (``compress`` pulls the item, then the byte is written, then the item
+runs), so the parent knows the exact item that was running. That costs about 60 ns per item, which
+doubles the cost of a trivial item, so sub-batches of items that took less than ``MARK_MIN_SECONDS``
+each in the previous sub-batch run *unmarked*: their size field carries ``UNMARKED`` on top, and a
+worker that dies inside one makes the parent run each of its items again alone (an item that crashes
+the worker then fails by itself; the items before it are run a second time).
 ``slots[base + SLOT_DEADLINE]`` is a ``time.monotonic_ns()`` deadline of a timed ``Skprocess`` section
 (0: none), whose section, run and timeout are in ``SLOT_SECTION`` and ``SLOT_TIMEOUT_US``.
 """
@@ -37,7 +41,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import compress, islice, repeat, starmap
 from multiprocessing.connection import Connection
 from typing import Any
@@ -74,6 +78,10 @@ FLUSH_INTERVAL = 0.05
 #: a sub-batch of items runs at C speed; it grows while it takes less than this (seconds)
 BATCH_TARGET = 0.002
 MAX_BATCH = 4096
+#: added to the size field of a sub-batch that writes no per-item "started" bytes
+UNMARKED = 2 * MAX_BATCH
+#: items that took at least this long (seconds, mean of the last sub-batch) run marked
+MARK_MIN_SECONDS = 10e-6
 
 
 STOP_FRAME = b"\x00\x00\x00\x00"
@@ -259,6 +267,8 @@ def _serve(
 ) -> None:
     fns: dict[int, Callable[..., Any]] = {}
     batch_sizes: dict[int, int] = {}
+    #: per job: its items took >= MARK_MIN_SECONDS each in the last sub-batch (run marked)
+    slow_jobs: dict[int, bool] = {}
     mark = marks.write
     zeros = memoryview(bytes(MAX_BATCH))
     loads = _codec.loads
@@ -279,6 +289,7 @@ def _serve(
         for old in forget:
             fns.pop(old, None)
             batch_sizes.pop(old, None)
+            slow_jobs.pop(old, None)
         mv[base + SLOT_BATCH] = DECODING
         mv[base + SLOT_SEQ] = seq
         started = monotonic()
@@ -316,20 +327,28 @@ def _serve(
         last_flush = started
         error: BaseException | None = None
         mv[slot] = start * BATCH_SPAN  # item `start` is next, nothing runs yet
+        # unknown cost (first sub-batch of this job in this worker): mark
+        marked = fixed_one or slow_jobs.get(job_id, True)
         while pos < n:
             take = min(size, n - pos)
-            marks[moff : moff + take] = zeros[:take]
-            marks.seek(moff)
-            mv[slot] = (start + pos) * BATCH_SPAN + take
             t0 = monotonic()
             before = len(out)
             try:
-                # compress pulls item k, then writes its "started" byte, then fn runs it
-                started_items = compress(islice(it, take), map(mark, repeat(STARTED, take)))
+                if marked or take == 1:
+                    marks[moff : moff + take] = zeros[:take]
+                    marks.seek(moff)
+                    mv[slot] = (start + pos) * BATCH_SPAN + take
+                    # compress pulls item k, then writes its "started" byte, then fn runs it
+                    chosen: Iterator[Any] = compress(
+                        islice(it, take), map(mark, repeat(STARTED, take))
+                    )
+                else:  # short items: no per-item cost; a death re-runs the sub-batch item by item
+                    mv[slot] = (start + pos) * BATCH_SPAN + UNMARKED + take
+                    chosen = islice(it, take)
                 if star:
-                    out.extend(starmap(fn, started_items))
+                    out.extend(starmap(fn, chosen))
                 else:
-                    out.extend(map(fn, started_items))
+                    out.extend(map(fn, chosen))
             except BaseException as exc:
                 error = exc
                 pos += len(out) - before
@@ -340,6 +359,7 @@ def _serve(
             now = monotonic()
             if not fixed_one:
                 spent = now - t0
+                marked = spent >= MARK_MIN_SECONDS * take
                 if spent < BATCH_TARGET and size < MAX_BATCH:
                     size *= 2
                 elif spent > 4 * BATCH_TARGET and size > 1:
@@ -350,6 +370,7 @@ def _serve(
                 out = []
                 last_flush = now
         batch_sizes[job_id] = size
+        slow_jobs[job_id] = marked
         _send_part(send, seq, start + flushed, out, error, True, monotonic() - last_flush)
         mv[base + SLOT_BATCH] = IDLE
 

@@ -25,8 +25,8 @@ sub-batch, the worker's ``MAX_BATCH`` bytes of the shared ``progress`` arena (a
 ``multiprocessing.heap.Arena``) get one non-zero byte per item *started*, written by ``mmap.write``
 from a C-level iterator chain (``compress`` pulls the item, then the byte is written, then the item
 runs), so the parent knows the exact item that was running. That costs about 60 ns per item, which
-doubles the cost of a trivial item, so sub-batches of items that took less than ``MARK_MIN_SECONDS``
-each in the previous sub-batch run *unmarked*: their size field carries ``UNMARKED`` on top, and a
+doubles the cost of a trivial item, so sub-batches of more than ``MARK_ALWAYS_UP_TO`` items that took
+less than ``MARK_MIN_SECONDS`` each in the previous sub-batch run *unmarked*: their size field carries ``UNMARKED`` on top, and a
 worker that dies inside one makes the parent run each of its items again alone (an item that crashes
 the worker then fails by itself; the items before it are run a second time).
 ``slots[base + SLOT_DEADLINE]`` is a ``time.monotonic_ns()`` deadline of a timed ``Skprocess`` section
@@ -82,6 +82,8 @@ MAX_BATCH = 4096
 UNMARKED = 2 * MAX_BATCH
 #: items that took at least this long (seconds, mean of the last sub-batch) run marked
 MARK_MIN_SECONDS = 10e-6
+#: sub-batches of at most this many items are always marked (a few us at most)
+MARK_ALWAYS_UP_TO = 64
 
 
 STOP_FRAME = b"\x00\x00\x00\x00"
@@ -334,7 +336,7 @@ def _serve(
             t0 = monotonic()
             before = len(out)
             try:
-                if marked or take == 1:
+                if marked or take <= MARK_ALWAYS_UP_TO:
                     marks[moff : moff + take] = zeros[:take]
                     marks.seek(moff)
                     mv[slot] = (start + pos) * BATCH_SPAN + take

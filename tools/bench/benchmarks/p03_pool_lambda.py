@@ -27,8 +27,10 @@ def _make_closure(offset: int) -> Callable[[int], int]:
 def run(quick: bool) -> list[Result]:
     try:
         from loky import get_reusable_executor
-    except ImportError:  # pragma: no cover - bench extra not installed
-        return []
+    except ImportError as exc:  # pragma: no cover - bench extra not installed
+        raise RuntimeError(
+            "P3 needs loky (the bench peers): run `python tools/dev.py bench` instead"
+        ) from exc
     n = 10_000
     repeat = 5 if quick else 9
     items = list(range(n))

@@ -57,6 +57,8 @@ _pack_length = header.pack_length
 # One shared pickler, taken with a non-blocking lock; a nested or concurrent call makes its own.
 _shared_lock = threading.Lock()
 _shared: list[_PicklerSlot] = [_PicklerSlot()]
+#: dumps larger than this (bytes) retire the shared pickler (see ``_fast_serialize``)
+_BIG_DUMP = 1 << 20
 
 
 def _reset_after_fork() -> None:
@@ -99,7 +101,12 @@ def _fast_serialize(obj: Any) -> bytes:
     if not _shared_lock.acquire(False):
         return _dump(_PicklerSlot(), obj)
     try:
-        return _dump(_shared[0], obj)
+        data = _dump(_shared[0], obj)
+        if len(data) > _BIG_DUMP:
+            # The C pickler keeps an output buffer as large as its largest dump and allocates one that
+            # size for every later dump: after a big one, start over with a fresh pickler.
+            _shared[0] = _PicklerSlot()
+        return data
     except BaseException:
         _shared[0] = _PicklerSlot()  # the state of a pickler after a failed dump is not trusted
         raise

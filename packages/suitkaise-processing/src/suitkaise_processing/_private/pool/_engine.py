@@ -7,9 +7,9 @@ something for them (leader/follower). Workers each own a duplex connection, so t
 knows which chunks a worker holds; together with the shared slot a worker writes before each
 item, a dead worker costs only the item it was running (which fails with ``WorkerDiedError`` unless an
 ``Skprocess`` item has lives left); the items after it run again on another worker, and so do items
-that had finished but whose results had not yet been sent back. Items shorter than
-``MARK_MIN_SECONDS`` run in unmarked sub-batches (see ``_worker``): a death inside one runs each of
-that sub-batch's items again alone, so an item that crashes its worker still fails by itself.
+that had finished but whose results had not yet been sent back. Large sub-batches of items shorter
+than ``MARK_MIN_SECONDS`` run unmarked (see ``_worker``): a death inside one runs each of that
+sub-batch's items again alone, so an item that crashes its worker still fails by itself.
 """
 
 from __future__ import annotations

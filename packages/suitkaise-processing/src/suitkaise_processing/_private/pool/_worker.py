@@ -26,9 +26,9 @@ sub-batch, the worker's ``MAX_BATCH`` bytes of the shared ``progress`` arena (a
 from a C-level iterator chain (``compress`` pulls the item, then the byte is written, then the item
 runs), so the parent knows the exact item that was running. That costs about 60 ns per item, which
 doubles the cost of a trivial item, so sub-batches of more than ``MARK_ALWAYS_UP_TO`` items that took
-less than ``MARK_MIN_SECONDS`` each in the previous sub-batch run *unmarked*: their size field carries ``UNMARKED`` on top, and a
-worker that dies inside one makes the parent run each of its items again alone (an item that crashes
-the worker then fails by itself; the items before it are run a second time).
+less than ``MARK_MIN_SECONDS`` each in the previous sub-batch run *unmarked*: their size field carries
+``UNMARKED`` on top, and a worker that dies inside one makes the parent run each of its items again
+alone (an item that crashes the worker then fails by itself; the items before it run a second time).
 ``slots[base + SLOT_DEADLINE]`` is a ``time.monotonic_ns()`` deadline of a timed ``Skprocess`` section
 (0: none), whose section, run and timeout are in ``SLOT_SECTION`` and ``SLOT_TIMEOUT_US``.
 """

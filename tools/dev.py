@@ -3,7 +3,8 @@
 
     python tools/dev.py demo        # set up .venv (first time) and run the demo
     python tools/dev.py test        # set up .venv (first time) and run every test
-    python tools/dev.py lint        # ruff check + ruff format --check
+    python tools/dev.py test --cov  # the same, measured in every process; each package >= 90%
+    python tools/dev.py lint        # ruff check + ruff format --check + typos + zizmor (workflows)
     python tools/dev.py types       # mypy --strict over every package's src/
     python tools/dev.py docs        # mkdocs build --strict (fails on broken references)
     python tools/dev.py bench ...   # tools/bench with the bench peers installed
@@ -64,8 +65,8 @@ def _run(cmd: list[str | Path], **kwargs: object) -> int:
     return subprocess.call([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[call-overload, no-any-return]
 
 
-def _check(cmd: list[str | Path]) -> None:
-    code = _run(cmd)
+def _check(cmd: list[str | Path], **kwargs: object) -> None:
+    code = _run(cmd, **kwargs)
     if code != 0:
         sys.exit(code)
 
@@ -100,10 +101,45 @@ def _python(args: argparse.Namespace, groups: list[str]) -> Path:
     return ensure_env(groups, fresh=getattr(args, "fresh", False))
 
 
+PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
+
+
+def _pytest(cmd: list[str | Path]) -> int:
+    code = _run(cmd)
+    if code == PYTEST_NO_TESTS:
+        print("pytest collected no tests: check the paths and -k/-m filters", file=sys.stderr)
+    return code
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     python = _python(args, ["dev"])
     # The root conftest.py fails the session if it leaves anything of ours in /dev/shm.
-    return _run([python, "-m", "pytest", *args.rest])
+    if not args.cov:
+        return _pytest([python, "-m", "pytest", *args.rest])
+    return _test_with_coverage(python, args.rest)
+
+
+def _test_with_coverage(python: Path, pytest_args: list[str]) -> int:
+    """Every test under coverage, child processes included, then one report per package's src/.
+
+    The settings are `[tool.coverage.*]` in the root pyproject.toml: each process (the test run,
+    Pool workers, Skprocess children, the Share coordinator, scripts the tests start) writes its
+    own data file; they are combined here and each package must reach `fail_under` on its own.
+    """
+    env = dict(os.environ, COVERAGE_FILE=str(ROOT / ".coverage"))
+    for stale in ROOT.glob(".coverage*"):
+        stale.unlink()
+    code = _pytest([python, "-m", "coverage", "run", "-m", "pytest", *pytest_args], env=env)
+    _check([python, "-m", "coverage", "combine", "--quiet"], env=env)
+    below = []
+    for pkg in PACKAGES:
+        print(f"\n----- coverage of packages/{pkg}/src -----", flush=True)
+        include = f"--include=packages/{pkg}/src/*"
+        if _run([python, "-m", "coverage", "report", include], env=env) != 0:
+            below.append(pkg)
+    if below:
+        print(f"coverage below fail_under: {', '.join(below)}", file=sys.stderr)
+    return code or (1 if below else 0)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -114,7 +150,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_lint(args: argparse.Namespace) -> int:
     python = _python(args, ["dev"])
     code = _run([python, "-m", "ruff", "check", "."])
-    return _run([python, "-m", "ruff", "format", "--check", "."]) or code
+    code = _run([python, "-m", "ruff", "format", "--check", "."]) or code
+    # typos ships a binary (no module) beside the interpreter; settings in [tool.typos].
+    typos = python.parent / ("typos.exe" if os.name == "nt" else "typos")
+    code = _run([typos]) or code
+    # zizmor (a binary too) audits the GitHub workflows: pinned actions, least permissions, no injection.
+    zizmor = python.parent / ("zizmor.exe" if os.name == "nt" else "zizmor")
+    return _run([zizmor, "--offline", ".github/workflows/"]) or code
 
 
 def cmd_types(args: argparse.Namespace) -> int:
@@ -142,14 +184,14 @@ def cmd_ci(args: argparse.Namespace) -> int:
     for name, step in steps:
         print(f"\n===== {name} =====", flush=True)
         step_args = argparse.Namespace(
-            here=args.here, fresh=False, rest=args.rest if name == "tests" else []
+            here=args.here, fresh=False, cov=True, rest=args.rest if name == "tests" else []
         )
         if step(step_args) != 0:
             failures.append(name)
     if failures:
         print(f"\nCI FAILED: {', '.join(failures)}", file=sys.stderr)
         return 1
-    print("\nCI passed: tests, lint, types, docs")
+    print("\nCI passed: tests with coverage, lint, types, docs")
     return 0
 
 
@@ -160,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["test", "demo", "lint", "types", "docs", "bench", "ci"])
     parser.add_argument("--here", action="store_true", help="use the running interpreter as is")
     parser.add_argument("--fresh", action="store_true", help="recreate .venv from scratch first")
+    parser.add_argument(
+        "--cov",
+        action="store_true",
+        help="test: measure coverage in every process, fail a package under fail_under",
+    )
     args, rest = parser.parse_known_args(argv)
     args.rest = rest
     commands = {

@@ -60,7 +60,7 @@ def test_concurrent_timethis_and_add_time_keep_every_sample() -> None:
 
     _run_threads(work)
     assert shared.num_times == 2 * THREADS * PER_THREAD
-    assert len(shared.get_statistics().times) == 2 * THREADS * PER_THREAD
+    assert len(shared.times) == 2 * THREADS * PER_THREAD
 
 
 @pytest.mark.timeout(120)
@@ -119,7 +119,7 @@ def test_statistics_while_writers_run_never_fail() -> None:
         try:
             for _ in range(300):
                 snap = timer.get_statistics()
-                assert snap.num_times <= 100
+                assert snap is None or snap.num_times <= 100
                 timer.percentile(50)
                 repr(timer)
         except BaseException as exc:

@@ -120,15 +120,29 @@ def test_timethis_max_times_sets_a_rolling_window() -> None:
     assert given.max_times == 4
 
 
-def test_timethis_records_calls_that_raise(clock: FakeClock) -> None:
+def test_timethis_does_not_record_calls_that_raise(clock: FakeClock) -> None:
     @timethis()
-    def fail() -> None:
-        clock.advance(0.25)
+    def fail(error: bool) -> None:
+        clock.advance(0.25 if error else 0.5)
+        if error:
+            raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        fail(True)
+    assert fail.timer.num_times == 0  # type: ignore[attr-defined]
+    fail(False)
+    assert fail.timer.times == pytest.approx([0.5])  # type: ignore[attr-defined]
+
+
+def test_timethis_does_not_record_async_calls_that_raise() -> None:
+    @timethis()
+    async def fail() -> None:
+        await asyncio.sleep(0)
         raise KeyError("x")
 
     with pytest.raises(KeyError):
-        fail()
-    assert fail.timer.most_recent == pytest.approx(0.25)  # type: ignore[attr-defined]
+        asyncio.run(fail())
+    assert fail.timer.num_times == 0  # type: ignore[attr-defined]
 
 
 def test_timethis_times_the_await_of_async_functions() -> None:
@@ -192,14 +206,20 @@ def test_timethis_composes_with_other_wrapping_decorators(clock: FakeClock) -> N
     assert work.timer.num_times == 1  # type: ignore[attr-defined]
 
 
-def test_timethis_block(clock: FakeClock) -> None:
+def test_timethis_block_yields_its_sktimer(clock: FakeClock) -> None:
     with TimeThis() as t:
         clock.advance(0.75)
-    assert t.timer.num_times == 1
-    assert t.timer.most_recent == pytest.approx(0.75)
+    assert isinstance(t, Sktimer)
+    assert t.num_times == 1
+    assert t.most_recent == pytest.approx(0.75)
+
+    given = Sktimer()
+    with TimeThis(given) as same:
+        clock.advance(0.5)
+    assert same is given
 
 
-def test_timethis_block_into_a_given_timer_also_on_error(clock: FakeClock) -> None:
+def test_timethis_block_that_raises_is_not_recorded(clock: FakeClock) -> None:
     timer = Sktimer()
 
     def failing_block() -> None:
@@ -209,40 +229,53 @@ def test_timethis_block_into_a_given_timer_also_on_error(clock: FakeClock) -> No
 
     with pytest.raises(ZeroDivisionError):
         failing_block()
+    assert not timer.is_running
     with TimeThis(timer):
         clock.advance(2.0)
-    assert timer.num_times == 2
-    assert timer.total_time == pytest.approx(3.0)
+    assert timer.times == pytest.approx([2.0])
+
+
+def test_timethis_async_block(clock: FakeClock) -> None:
+    async def main() -> Sktimer:
+        async with TimeThis() as t:
+            clock.advance(0.5)
+        return t
+
+    timer = asyncio.run(main())
+    assert timer.times == pytest.approx([0.5])
 
 
 def test_timethis_block_pause_resume_and_lap(clock: FakeClock) -> None:
-    with TimeThis() as t:
+    block = TimeThis()
+    with block as t:
         clock.advance(1.0)
         t.pause()
         clock.advance(100.0)
-        t.resume()
+        block.resume()
         clock.advance(1.0)
-        assert t.lap() == pytest.approx(2.0)
+        assert block.lap() == pytest.approx(2.0)
         clock.advance(3.0)
-    assert [t.timer.get_time(0), t.timer.get_time(1)] == pytest.approx([2.0, 3.0])
-    assert t.timer.total_time_paused == pytest.approx(100.0)
+    assert [t.get_time(0), t.get_time(1)] == pytest.approx([2.0, 3.0])
+    assert t.total_time_paused == pytest.approx(100.0)
 
 
 def test_timethis_block_threshold(clock: FakeClock) -> None:
     timer = Sktimer()
     with TimeThis(timer, threshold=1.0):
         clock.advance(0.5)
-    with TimeThis(timer, threshold=1.0) as t:
+    block = TimeThis(timer, threshold=1.0)
+    with block:
         clock.advance(0.2)
-        t.lap()  # below threshold: not recorded
+        block.lap()  # below threshold: not recorded
         clock.advance(1.5)
     assert timer.num_times == 1
     assert timer.most_recent == pytest.approx(1.5)
 
 
 def test_timethis_block_real_clock() -> None:
-    with TimeThis() as t:
+    block = TimeThis()
+    with block as t:
         sktiming.sleep(0.01)
-    assert t.timer.most_recent is not None
-    assert t.timer.most_recent >= 0.009  # lower bound only
-    assert "TimeThis(timer=Sktimer(n=1" in repr(t)
+    assert t.most_recent is not None
+    assert t.most_recent >= 0.009  # lower bound only
+    assert "TimeThis(timer=Sktimer(n=1" in repr(block)

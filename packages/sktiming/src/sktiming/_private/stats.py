@@ -118,6 +118,11 @@ class TimerStats:
         return self.most_recent
 
     @property
+    def most_recent_index(self) -> int | None:
+        """Index of the newest sample (``num_times - 1``; ``None`` when empty)."""
+        return self.num_times - 1 if self.num_times else None
+
+    @property
     def fastest_time(self) -> float | None:
         """Alias of ``min``."""
         return self.min

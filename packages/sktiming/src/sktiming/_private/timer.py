@@ -107,7 +107,9 @@ class Sktimer:
                 name: _rw(["_times"], [])
                 for name in (
                     "num_times",
+                    "times",
                     "most_recent",
+                    "most_recent_index",
                     "result",
                     "total_time",
                     "mean",
@@ -369,6 +371,17 @@ class Sktimer:
         return len(self._times)
 
     @property
+    def times(self) -> list[float]:
+        """A copy of the recorded samples, oldest first."""
+        return self._samples()
+
+    @property
+    def most_recent_index(self) -> int | None:
+        """Index of the newest sample (``num_times - 1``; ``None`` when empty)."""
+        n = len(self._times)
+        return n - 1 if n else None
+
+    @property
     def most_recent(self) -> float | None:
         """The newest sample."""
         with self._lock:
@@ -461,19 +474,26 @@ class Sktimer:
         value = check_percentile(p)
         return percentile_of_sorted(sorted(self._samples()), value)
 
-    def get_statistics(self) -> TimerStats:
-        """An immutable snapshot of every statistic (and the samples), taken atomically."""
+    def _snapshot(self) -> TimerStats:
         with self._lock:
             times, paused, limit = list(self._times), list(self._paused), self._max_times
         return compute_stats(times, paused, limit)
 
-    def get_stats(self) -> TimerStats:
+    def get_statistics(self) -> TimerStats | None:
+        """An immutable snapshot of every statistic (and the samples), taken atomically.
+
+        ``None`` while the timer has no samples (as in suitkaise 0.4).
+        """
+        stats = self._snapshot()
+        return stats if stats.num_times else None
+
+    def get_stats(self) -> TimerStats | None:
         """Alias of ``get_statistics()``."""
         return self.get_statistics()
 
     def to_dict(self) -> dict[str, Any]:
         """Every statistic, ``p95`` and the samples as a plain dict (JSON-friendly)."""
-        return stats_dict(self.get_statistics())
+        return stats_dict(self._snapshot())
 
     # ---------------------------------------------------------------- protocol
 

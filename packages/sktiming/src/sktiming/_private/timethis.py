@@ -51,7 +51,7 @@ def timethis(
     With no ``timer`` a new one is created for the function and attached as ``fn.timer`` (one
     per function; for a method, one shared by all instances). Give a timer to share it between
     functions. Calls shorter than ``threshold`` seconds are not recorded; ``max_times`` sets the
-    timer's rolling window. Calls that raise are recorded too. Works on ``async def`` functions
+    timer's rolling window. Calls that raise are not recorded (as in suitkaise 0.4). Works on ``async def`` functions
     (the whole await is timed) and stacks with other decorators, including another ``timethis``.
     """
     threshold_value = _check_threshold(threshold)
@@ -74,30 +74,28 @@ def timethis(
 
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 start = _perf_counter()
-                try:
-                    return await async_fn(*args, **kwargs)
-                finally:
-                    spent = _perf_counter() - start
-                    if spent >= min_seconds:
-                        target._times.append(spent)
-                        target._paused.append(0.0)
-                        if target._max_times is not None:
-                            target._trim()
+                result = await async_fn(*args, **kwargs)
+                spent = _perf_counter() - start
+                if spent >= min_seconds:
+                    target._times.append(spent)
+                    target._paused.append(0.0)
+                    if target._max_times is not None:
+                        target._trim()
+                return result
 
             wrapper = async_wrapper
         else:
 
             def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
                 start = _perf_counter()
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    spent = _perf_counter() - start
-                    if spent >= min_seconds:
-                        target._times.append(spent)
-                        target._paused.append(0.0)
-                        if target._max_times is not None:
-                            target._trim()
+                result = fn(*args, **kwargs)
+                spent = _perf_counter() - start
+                if spent >= min_seconds:
+                    target._times.append(spent)
+                    target._paused.append(0.0)
+                    if target._max_times is not None:
+                        target._trim()
+                return result
 
             wrapper = sync_wrapper
 
@@ -113,10 +111,12 @@ def timethis(
 
 
 class TimeThis:
-    """Context manager that times a block: ``with TimeThis() as t: ...`` then ``t.timer``.
+    """Context manager that times a block and yields its ``Sktimer``.
 
-    ``t.pause()``/``t.resume()`` exclude part of the block, ``t.lap()`` records a lap and keeps
-    timing. Durations below ``threshold`` seconds are not recorded. With no ``timer`` a new
+    ``with TimeThis() as timer: ...`` then ``timer.most_recent``; ``async with`` works the same.
+    Inside the block ``timer.pause()``/``timer.resume()`` exclude time and ``timer.lap()`` records
+    a lap (the ``TimeThis`` object has the same three methods). A block that raises is not
+    recorded. Durations below ``threshold`` seconds are not recorded. With no ``timer`` a new
     ``Sktimer`` is created (reused if the same ``TimeThis`` is entered again).
     """
 
@@ -126,9 +126,9 @@ class TimeThis:
         self.timer: Sktimer = Sktimer() if timer is None else timer
         self.threshold: float = _check_threshold(threshold)
 
-    def __enter__(self) -> TimeThis:
+    def __enter__(self) -> Sktimer:
         self.timer.start()
-        return self
+        return self.timer
 
     def __exit__(
         self,
@@ -136,7 +136,21 @@ class TimeThis:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.timer._stop(self.threshold)
+        if exc_type is None:
+            self.timer._stop(self.threshold)
+        else:
+            self.timer.discard()
+
+    async def __aenter__(self) -> Sktimer:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
 
     def pause(self) -> None:
         """Stop counting time until ``resume()``."""

@@ -63,7 +63,7 @@ class TallyProcess(Skprocess):
             total = sum(i * i for i in range(20_000))
         self.share.counter += 1
         self.share.events.append(total % 7)
-        self.share.timer.add_time(t.timer.most_recent or 0.0)
+        self.share.timer.add_time(t.most_recent or 0.0)
 
     def __result__(self) -> int:
         return int(self.current_run)
@@ -142,7 +142,7 @@ def run_demo() -> int:
             chunks = [(i * step, (i + 1) * step) for i in range(CHUNKS)]
             with TimeThis() as t:
                 primes = sum(pool.map(make_prime_counter(counter), chunks))
-            timers["1. pool map (primes)"] = t.timer
+            timers["1. pool map (primes)"] = t
             check(primes == 6057, f"{primes} primes found (expected 6057)")
             check(counter.value == CHUNKS, f"shared counter reached by name: {counter.value} items")
 
@@ -153,7 +153,7 @@ def run_demo() -> int:
                 share.timer = Sktimer()
                 with TimeThis() as t:
                     runs = pool.map(TallyProcess, [share] * 8)
-                timers["2. pool map (8 Skprocess)"] = t.timer
+                timers["2. pool map (8 Skprocess)"] = t
                 check(runs == [5] * 8, f"every process did its runs: {runs}")
                 check(
                     share.counter == 40, f"share.counter == {share.counter} (8 processes x 5 runs)"
@@ -174,7 +174,7 @@ def run_demo() -> int:
             anchor.send(None)
             echo.wait()
         anchor.close()
-        timers["3. pipe session (start to wait)"] = t.timer
+        timers["3. pipe session (start to wait)"] = t
         check(answers == [1, 4, 9, 16, 25], f"squares from the child: {answers}")
         child_run_timer = echo.timers.run
         check(child_run_timer is not None, "the child's __run__ timer is visible in the parent")
@@ -187,7 +187,7 @@ def run_demo() -> int:
             ledger.start()
             ledger.wait()
             rows, total = ledger.result()
-        timers["4. ledger process"] = t.timer
+        timers["4. ledger process"] = t
         check(
             (rows, total) == (3, 142),
             f"the child saw the parent's rows and added one: {rows} rows, sum {total}",

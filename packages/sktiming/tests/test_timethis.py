@@ -93,6 +93,26 @@ def test_timethis_stacks(clock: FakeClock) -> None:
     assert work.timer.num_times == 2  # type: ignore[attr-defined]
 
 
+def test_a_shared_timer_outside_keeps_the_functions_own_timer(clock: FakeClock) -> None:
+    shared = Sktimer()
+
+    @timethis(shared)
+    @timethis()
+    def work() -> None:
+        clock.advance(1.0)
+
+    @timethis(shared)
+    def other() -> None:
+        clock.advance(1.0)
+
+    work()
+    other()
+    assert shared.num_times == 2
+    assert work.timer is not shared  # type: ignore[attr-defined]
+    assert work.timer.num_times == 1  # type: ignore[attr-defined]
+    assert other.timer is shared  # type: ignore[attr-defined]
+
+
 def test_timethis_threshold_skips_short_calls(clock: FakeClock) -> None:
     @timethis(threshold=0.5)
     def work(seconds: float) -> None:

@@ -50,7 +50,8 @@ def timethis(
 
     With no ``timer`` a new one is created for the function and attached as ``fn.timer`` (one
     per function; for a method, one shared by all instances). Give a timer to share it between
-    functions. Calls shorter than ``threshold`` seconds are not recorded; ``max_times`` sets the
+    functions; it becomes ``fn.timer`` only when no inner ``@timethis()`` gave the function its
+    own (so ``@timethis(shared) @timethis() def f`` keeps ``f.timer`` per function, as in 0.4). Calls shorter than ``threshold`` seconds are not recorded; ``max_times`` sets the
     timer's rolling window. Calls that raise are not recorded (as in suitkaise 0.4). Works on ``async def`` functions
     (the whole await is timed) and stacks with other decorators, including another ``timethis``.
     """
@@ -99,8 +100,9 @@ def timethis(
 
             wrapper = sync_wrapper
 
-        functools.update_wrapper(wrapper, fn)
-        setattr(wrapper, "timer", target)  # noqa: B010 (a function attribute mypy cannot see)
+        functools.update_wrapper(wrapper, fn)  # also copies an inner @timethis()'s ``timer``
+        if own or not hasattr(wrapper, "timer"):
+            setattr(wrapper, "timer", target)  # noqa: B010 (a function attribute mypy cannot see)
         if own:
             key = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
             with _GLOBAL_LOCK:

@@ -243,7 +243,11 @@ def test_static_methods_read_and_write_nothing() -> None:
 
 
 def test_blocking_methods_are_listed() -> None:
-    assert Account._blocking_methods == ["save", "slow_total"]  # type: ignore[attr-defined]
+    assert Account._blocking_methods == {  # type: ignore[attr-defined]
+        "save": ["open", "fh.write"],
+        "slow_total": ["time.sleep"],
+    }
+    assert Account.has_blocking_calls  # type: ignore[attr-defined]
     assert Account.save.has_blocking_calls
     assert Account.save.blocking_calls == ["open", "fh.write"]
     assert not Account.deposit.has_blocking_calls
@@ -262,7 +266,7 @@ def test_blocking_marker_and_transitive_blocking() -> None:
         def name(self) -> str:
             return "m"
 
-    assert Model._blocking_methods == ["train", "fit"]  # type: ignore[attr-defined]
+    assert Model._blocking_methods == {"train": ["@blocking"], "fit": ["self.train"]}  # type: ignore[attr-defined]
     assert asyncio.run(Model().fit.asynced()()) == 4950
     with pytest.raises(SkModifierError, match="blocking"):
         Model().name.asynced()
@@ -293,7 +297,8 @@ def test_class_asynced_without_blocking_methods_is_invalid() -> None:
         def f(self) -> int:
             return 1
 
-    assert Pure._blocking_methods == []  # type: ignore[attr-defined]
+    assert Pure._blocking_methods == {}  # type: ignore[attr-defined]
+    assert not Pure.has_blocking_calls  # type: ignore[attr-defined]
     with pytest.raises(SkModifierError, match="@blocking"):
         Pure.asynced()  # type: ignore[attr-defined]
 

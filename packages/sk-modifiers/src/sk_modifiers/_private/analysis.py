@@ -290,7 +290,7 @@ class _Member:
 
 
 # Names that ``sk`` itself adds to a class: not members to analyze.
-SK_ADDED_NAMES = frozenset({"asynced", "_shared_meta", "_blocking_methods"})
+SK_ADDED_NAMES = frozenset({"asynced", "_shared_meta", "_blocking_methods", "has_blocking_calls"})
 
 
 def _members_of_class(cls: type) -> dict[str, _Member]:

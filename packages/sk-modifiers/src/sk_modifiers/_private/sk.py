@@ -51,33 +51,28 @@ def _sk_function(fn: Callable[..., Any]) -> Any:
 _ASYNC_CLASSES: weakref.WeakKeyDictionary[type, type] = weakref.WeakKeyDictionary()
 
 
-def _blocking_method_names(cls: type, targets: dict[str, ModifiableMethod]) -> list[str]:
-    direct = {
-        name
-        for name, target in targets.items()
-        if target._sk_info.is_coroutine is False
-        and (
-            target._sk_info.marked_blocking
-            or is_marked_blocking(target.func)
-            or target.blocking_calls
-        )
-    }
+def _blocking_methods(cls: type, targets: dict[str, ModifiableMethod]) -> dict[str, list[str]]:
+    """``{method: why it blocks}``: its known blocking calls, ``"@blocking"``, or the blocking methods
+    of the class it calls (``"self.save"``), in definition order (the 0.4 ``_blocking_methods``)."""
+    reasons: dict[str, list[str]] = {}
+    for name, target in targets.items():
+        if target._sk_info.is_coroutine is not False:
+            continue
+        if target._sk_info.marked_blocking or is_marked_blocking(target.func):
+            reasons[name] = ["@blocking"]
+        elif target.blocking_calls:
+            reasons[name] = target.blocking_calls
     calls = member_calls(cls)
-    blocking = set(direct)
     changed = True
     while changed:
         changed = False
         for name in targets:
-            if (
-                name not in blocking
-                and calls.get(name, set()) & blocking
-                and not targets[name]._sk_info.is_coroutine
-            ):
-                blocking.add(name)
+            callees = calls.get(name, set()) & reasons.keys()
+            if name not in reasons and callees and not targets[name]._sk_info.is_coroutine:
+                reasons[name] = [f"self.{callee}" for callee in sorted(callees)]
+                targets[name]._sk_info.marked_blocking = True
                 changed = True
-    for name in blocking - direct:
-        targets[name]._sk_info.marked_blocking = True
-    return [name for name in targets if name in blocking]
+    return {name: reasons[name] for name in targets if name in reasons}
 
 
 def _sk_class(cls: C) -> C:
@@ -108,11 +103,12 @@ def _sk_class(cls: C) -> C:
                 and not hasattr(value.__func__, TARGET_ATTR)
             ):
                 _set_blocking_attributes(ModifiableMethod(value.__func__, require_blocking=True))
-    blocking = _blocking_method_names(cls, targets)
+    blocking = _blocking_methods(cls, targets)
     for target in targets.values():
         _set_blocking_attributes(target)
     setattr(cls, "_shared_meta", meta)  # noqa: B010
     setattr(cls, "_blocking_methods", blocking)  # noqa: B010
+    setattr(cls, "has_blocking_calls", bool(blocking))  # noqa: B010
     if "asynced" not in vars(cls):
         setattr(cls, "asynced", classmethod(_class_asynced))  # noqa: B010
     return cls
@@ -182,7 +178,8 @@ def sk(obj: Any) -> Any:
     ``.background()``, ``.asynced()``, ``.retry()``, ``.rate_limit()``, ``.has_blocking_calls``
     and ``.blocking_calls``. On a method in a class body: a descriptor, so the modifiers bind
     the instance. On a class: every method gains the modifiers, and the class gains
-    ``_shared_meta``, ``_blocking_methods`` and ``asynced()``.
+    ``_shared_meta``, ``_blocking_methods`` (``{method: why it blocks}``), ``has_blocking_calls``
+    and ``asynced()``.
     """
     if isinstance(obj, type):
         return _sk_class(obj)

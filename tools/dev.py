@@ -104,8 +104,8 @@ def _python(args: argparse.Namespace, groups: list[str]) -> Path:
 PYTEST_NO_TESTS = 5  # pytest's exit code when nothing was collected
 
 
-def _pytest(cmd: list[str | Path]) -> int:
-    code = _run(cmd)
+def _pytest(cmd: list[str | Path], **kwargs: object) -> int:
+    code = _run(cmd, **kwargs)
     if code == PYTEST_NO_TESTS:
         print("pytest collected no tests: check the paths and -k/-m filters", file=sys.stderr)
     return code

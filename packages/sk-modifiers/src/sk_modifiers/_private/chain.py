@@ -9,7 +9,6 @@ starts plain background/asynced calls itself, in the caller's thread.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
@@ -25,7 +24,12 @@ from sk_modifiers._private.workers import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from sk_modifiers._private.modifiable import ModifiableMethod
+
+# asyncio is imported where a coroutine needs it: importing it costs ~25 ms and ~8 MB (ssl) in
+# every process that imports this package, Pool workers included.
 
 _SYNC, _BACKGROUND, _ASYNCED = "sync", "background", "asynced"
 
@@ -33,6 +37,8 @@ Extra = tuple[str, tuple[Any, ...], dict[str, Any]]
 
 
 async def _await_future(future: concurrent.futures.Future[Any]) -> Any:
+    import asyncio
+
     # Cancelling the awaiting task cancels ``future`` (asyncio.wrap_future does).
     return await asyncio.wrap_future(future)
 
@@ -220,6 +226,8 @@ class Modified:
                 return started if mode == _BACKGROUND else _await_future(started)
         if mode == _BACKGROUND:
             if self._target._sk_info.is_coroutine:
+                import asyncio
+
                 return submit_background(lambda: asyncio.run(self._run_async(args, kwargs)))
             return submit_background(lambda: self._run_sync(args, kwargs))
         if mode == _ASYNCED or self._target._sk_info.is_coroutine:
@@ -305,6 +313,8 @@ class Modified:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        import asyncio
+
         info = self._target._sk_info
         seconds = self._timeout
         native = info.native_timeout

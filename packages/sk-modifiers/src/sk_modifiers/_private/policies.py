@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
@@ -18,6 +17,8 @@ def sleep(seconds: float) -> None:
 
 async def async_sleep(seconds: float) -> None:
     """Async sleep used by retry delays and rate limits after ``.asynced()``."""
+    import asyncio  # on first async use: see chain.py
+
     await asyncio.sleep(seconds)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import weakref
@@ -143,6 +142,8 @@ def _async_method(target: Any) -> Callable[..., Any]:
     fn = target.func if isinstance(target, ModifiableMethod) else target
 
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        import asyncio  # on first async use: see chain.py
+
         return await asyncio.to_thread(fn, self, *args, **kwargs)
 
     functools.update_wrapper(method, fn)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import _thread
-import asyncio
 import contextvars
 import os
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -128,6 +130,8 @@ def run_in_daemon_thread(call: Callable[[], T]) -> asyncio.Future[T]:
     Unlike ``asyncio.to_thread``, a call that never returns does not keep ``asyncio.run`` (which
     waits for the loop's default executor) or the interpreter from finishing.
     """
+    import asyncio  # on first async use: see chain.py
+
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
     context = contextvars.copy_context()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time as _time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -25,6 +24,8 @@ def elapsed(t1: float, t2: float | None = None) -> float:
 
 
 async def _async_sleep(seconds: float) -> float:
+    import asyncio  # on first use: importing it costs ~25 ms and ~8 MB (ssl) at start-up
+
     await asyncio.sleep(seconds)
     return _time.time()
 

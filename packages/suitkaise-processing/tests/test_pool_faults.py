@@ -21,7 +21,7 @@ from suitkaise_processing import (
     ResultTimeoutError,
     WorkerDiedError,
 )
-from suitkaise_processing._private.pool._codec import RemoteTraceback
+from suitkaise_processing._private.wire import RemoteTraceback
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -1,128 +1,41 @@
-"""The one wire format of our processes: cucumber-compatible encoding with a C-pickle fast path.
+"""``Channel``: framed messages over a private ``multiprocessing`` connection (Pipe, Skprocess).
 
-``encode(obj)`` pickles plain data (dict, list, tuple, str, bytes, numbers, ...) with the C pickler at the
-highest protocol; the first object that is not plain built-in data makes it fall back to
-``cucumber.serialize`` for the whole message, so lambdas, closures, classes from ``__main__`` and live
-resources travel exactly as cucumber carries them. ``decode`` tells the two apart by the first byte:
-a pickle stream starts with the PROTO opcode ``0x80``, cucumber bytes start with their magic header.
+``Channel`` wraps a socketpair/pipe inherited at start (so it is private by construction) and only
+frames and sends: one length-prefixed write per message (the frame format and the encoding live in
+:mod:`.wire`), peer errors mapped to ``PipeEndpointError`` / ``EOFError``.
 
-``Channel`` wraps a private ``multiprocessing`` connection (socketpair/pipe inherited at start, so it is
-private by construction): one length-prefixed write per message, peer errors mapped to
-``PipeEndpointError`` / ``EOFError``.
+Large messages (Linux)
+    A message of :data:`LARGE_MESSAGE` bytes or more travels through an anonymous memory file: the
+    frame body is the :data:`_LARGE_HEADER_SIZE`-byte header ``_LARGE_MARK + kind + size`` (``kind``:
+    ``P`` encoded message, ``B`` raw ``bytes``, ``A`` raw ``bytearray``; ``size``: 8 bytes big-endian),
+    and the memory file's descriptor follows on the socket (:mod:`.fdpass`). The receiver checks
+    ``size`` against the memory file's real size before mapping it.
 """
 
 from __future__ import annotations
 
 import _thread
-import array
 import collections
-import io
 import mmap
 import os
-import pickle
 import socket
 import stat
 import struct
 import threading
-import types
 from multiprocessing.connection import Connection
 from typing import Any
 
-from suitkaise_processing._private.errors import PipeEndpointError
+from suitkaise_processing._private.errors import MessageError, PipeEndpointError
+from suitkaise_processing._private.fdpass import recv_fd, send_fd
+from suitkaise_processing._private.wire import decode, encode, frame_header, read_frame
 
-_PICKLE_PROTO_OPCODE = 0x80
+__all__ = ["LARGE_MESSAGE", "Channel", "decode", "encode"]
+
 #: messages this large (bytes, encoded) travel through an anonymous memory file when possible
 LARGE_MESSAGE = 4 * 1024 * 1024
 _LARGE_MARK = b"\x01sk-memfd"
 _LARGE_HEADER_SIZE = len(_LARGE_MARK) + 1 + 8  # mark, kind (P pickled, B bytes, A bytearray), size
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
-
-
-class _NotPlain(Exception):
-    """Raised inside the fast pickler when an object needs cucumber."""
-
-
-# Modules whose classes and functions every one of our processes imports by name, so pickle's own
-# by-reference handling is right for them (no need for cucumber's by-value decisions).
-_TRUSTED_MODULES = frozenset({"builtins", "copyreg", "suitkaise_processing", "sktiming"})
-_CLASS_OR_FUNCTION = (type, types.FunctionType, types.BuiltinFunctionType)
-
-
-def _trusted(module: object) -> bool:
-    return isinstance(module, str) and module.partition(".")[0] in _TRUSTED_MODULES
-
-
-class _PlainPickler(pickle.Pickler):
-    """C pickler that takes plain data and our own types, and refuses the rest (which goes to cucumber).
-
-    ``reducer_override`` is only consulted for objects that are not of the built-in container and
-    scalar types the C pickler handles itself, so plain data never leaves C.
-    """
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, _CLASS_OR_FUNCTION):
-            if _trusted(getattr(obj, "__module__", None)):
-                return NotImplemented
-        elif _trusted(type(obj).__module__):
-            return NotImplemented
-        raise _NotPlain
-
-
-def _cucumber_serialize(obj: Any) -> bytes:
-    import cucumber
-
-    return cucumber.serialize(obj)
-
-
-def _cucumber_deserialize(data: bytes | memoryview) -> Any:
-    import cucumber
-
-    return cucumber.deserialize(bytes(data) if isinstance(data, memoryview) else data)
-
-
-def encode(obj: Any) -> bytes | memoryview:
-    """Bytes for ``obj``: C pickle for plain data, cucumber for everything else."""
-    buf = io.BytesIO()
-    try:
-        _PlainPickler(buf, _PROTOCOL).dump(obj)
-    except _NotPlain:
-        pass
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        pass
-    else:
-        return buf.getbuffer()
-    data = _cucumber_serialize(obj)
-    if data[:1] == bytes([_PICKLE_PROTO_OPCODE]):  # pragma: no cover - depends on cucumber's header
-        raise RuntimeError("cucumber bytes must not start with the pickle PROTO opcode")
-    return data
-
-
-def decode(data: bytes | bytearray | memoryview) -> Any:
-    """Inverse of :func:`encode`."""
-    if len(data) and data[0] == _PICKLE_PROTO_OPCODE:
-        return pickle.loads(data)
-    return _cucumber_deserialize(bytes(data) if not isinstance(data, bytes) else data)
-
-
-def _send_fd(sock: socket.socket, fd: int, flags: int) -> None:
-    """Pass ``fd`` with one marker byte (no acknowledgement round trip, unlike ``reduction.sendfds``)."""
-    sock.sendmsg([b"\x01"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))], flags)
-
-
-def _recv_fd(sock: socket.socket) -> int:
-    """Receive one descriptor passed by :func:`_send_fd`."""
-    fds = array.array("i")
-    msg, ancdata, _flags, _addr = sock.recvmsg(1, socket.CMSG_SPACE(fds.itemsize))
-    if not msg and not ancdata:
-        raise EOFError("the other end of the pipe closed while passing a large message")
-    for level, kind, data in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
-    if len(fds) != 1:
-        for fd in fds:
-            os.close(fd)
-        raise PipeEndpointError("a large message arrived without its memory file")
-    return fds[0]
+_LARGE_KINDS = (b"P", b"B", b"A")
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
@@ -204,7 +117,7 @@ class Channel:
         if self._conn.closed:
             raise PipeEndpointError(_CLOSED_MESSAGE)
         size = len(data)
-        header = struct.pack("!iQ", -1, size) if size > 0x7FFFFFFF else struct.pack("!i", size)
+        header = frame_header(size)
         if size <= 16384:
             self._write([header + bytes(data)], None)
         else:
@@ -302,7 +215,7 @@ class Channel:
                 view = view[sent:]
         if fd is not None:
             try:
-                _send_fd(sock, fd, socket.MSG_DONTWAIT)
+                send_fd(sock, fd, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 return [], fd
             os.close(fd)
@@ -330,7 +243,7 @@ class Channel:
                     sock.sendall(chunk)
                 else:
                     try:
-                        _send_fd(sock, fd, 0)
+                        send_fd(sock, fd, 0)
                     finally:
                         os.close(fd)
             except OSError as exc:
@@ -343,7 +256,7 @@ class Channel:
                 for chunk in chunks:
                     _write_all(self._conn.fileno(), chunk)
                 if fd is not None:
-                    _send_fd(self._socket(), fd, 0)
+                    send_fd(self._socket(), fd, 0)
         except OSError as exc:
             raise self._fail(exc) from exc
         finally:
@@ -356,11 +269,17 @@ class Channel:
             return self._drained.wait_for(lambda: not self._feeding, timeout)
 
     # --- receiving ---------------------------------------------------------------------------------
-    def _recv_large(self, header: memoryview) -> Any:
+    def _recv_large(self, header: bytes | bytearray) -> Any:
         kind = bytes(header[len(_LARGE_MARK) : len(_LARGE_MARK) + 1])
         (size,) = struct.unpack("!Q", header[len(_LARGE_MARK) + 1 :])
-        fd = _recv_fd(self._socket())
+        fd = recv_fd(self._socket())
         try:
+            real = os.fstat(fd).st_size
+            if kind not in _LARGE_KINDS or real != size:
+                raise MessageError(
+                    f"a large-message header announced {size} bytes of kind {kind!r}; its memory file "
+                    f"holds {real}: the connection is out of step and cannot be used any more"
+                )
             mapped = mmap.mmap(fd, size, prot=mmap.PROT_READ)
         finally:
             os.close(fd)
@@ -391,8 +310,8 @@ class Channel:
         ``TimeoutError`` after ``timeout`` seconds, ``EOFError`` if the peer closed (or its process
         exited), ``PipeEndpointError`` if this end is closed.
 
-        Decodes straight from the receive buffer (no copy into a ``bytes`` first), like
-        ``Connection.recv`` does.
+        A malformed frame (a length beyond :data:`~.wire.FRAME_LIMIT` or beyond what arrives)
+        raises ``MessageError`` and closes this end: the stream is out of step.
         """
         conn = self._conn
         if conn.closed:
@@ -402,23 +321,23 @@ class Channel:
         try:
             if timeout is not None and not conn.poll(timeout):
                 raise TimeoutError(f"no message within {timeout}s")
-            buffer = conn._recv_bytes().getbuffer()  # type: ignore[attr-defined]
+            body = read_frame(conn.fileno())
+            if len(body) == _LARGE_HEADER_SIZE and body[: len(_LARGE_MARK)] == _LARGE_MARK:
+                return self._recv_large(body)
         except EOFError:
             raise EOFError(
                 "the other end of the pipe is closed (its process exited or called close())"
             ) from None
         except (ConnectionResetError, BrokenPipeError) as exc:
             raise EOFError("the other end of the pipe is gone") from exc
+        except MessageError:
+            self.close()
+            raise
         except OSError as exc:
             if conn.closed:
                 raise PipeEndpointError("this pipe endpoint was closed while receiving") from exc
             raise
-        try:
-            if len(buffer) == _LARGE_HEADER_SIZE and buffer[: len(_LARGE_MARK)] == _LARGE_MARK:
-                return self._recv_large(buffer)
-            return decode(buffer)
-        finally:
-            buffer.release()
+        return decode(body)
 
     def close(self) -> None:
         """Close this end (idempotent). Messages still queued are written first by the feeder, which

@@ -131,3 +131,9 @@ class PoolError(ProcessError):
 
 class WorkerDiedError(PoolError):
     """The worker running an item exited (killed, crashed, out of memory); the pool replaced it."""
+
+
+class MessageError(ProcessError, ValueError):
+    """A message read from another process was malformed: its frame announced more bytes than the
+    limit or than arrived, or its header was garbage. The connection it came on is out of step and
+    is closed; a process that sends such frames is not one of ours (or it is corrupted)."""

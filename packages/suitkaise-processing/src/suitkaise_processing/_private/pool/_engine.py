@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import signal
 import socket
 import threading
 import time
@@ -26,42 +25,34 @@ from multiprocessing import heap, util
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from suitkaise_processing._private import wire
 from suitkaise_processing._private.context import get_context, get_start_method
-from suitkaise_processing._private.errors import PoolError, ProcessTimeoutError, WorkerDiedError
-from suitkaise_processing._private.pool import _codec
+from suitkaise_processing._private.errors import (
+    MessageError,
+    PoolError,
+    ProcessError,
+    ProcessTimeoutError,
+    WorkerDiedError,
+)
 from suitkaise_processing._private.pool._jobs import Chunk, Job
-from suitkaise_processing._private.pool._worker import (
-    BATCH_SPAN,
-    DECODING,
+from suitkaise_processing._private.pool._protocol import (
+    IDLE,
     MAX_BATCH,
-    MODE_CHUNK_PLAIN,
-    MODE_SKPROCESS,
-    MODE_SKPROCESS_STAR,
-    SECTION_IDS,
-    SECTION_SPAN,
-    SLOT_BATCH,
-    SLOT_DEADLINE,
-    SLOT_SECTION,
-    SLOT_SEQ,
-    SLOT_TIMEOUT_US,
     SLOT_WIDTH,
     STOP_FRAME,
-    TAG_DECODE_FAILED,
-    TAG_INIT_FAILED,
-    TAG_LOG,
-    TAG_READY,
-    TAG_RESULT,
-    TAG_SNAPSHOT,
-    UNMARKED,
+    Mode,
+    PoolState,
+    Rerun,
+    Resend,
     Resume,
+    Slot,
+    Tag,
     chunk_frame,
-    worker_main,
+    plan_recovery,
+    read_section,
 )
-
-OPEN = "open"
-CLOSING = "closing"
-CLOSED = "closed"
-TERMINATED = "terminated"
+from suitkaise_processing._private.pool._worker import worker_main
+from suitkaise_processing._private.skprocess.sections import has_error_handler
 
 _SOCKET_BUFFER = 1 << 20
 #: chunks a worker may hold at once (the first runs, the others wait in its socket buffer)
@@ -75,7 +66,6 @@ _WORTH_A_RESTART = 1.0
 _LONG_CHUNK = 0.002
 #: while Skprocess items run, the leader looks at their section deadlines at least this often (s)
 _DEADLINE_POLL = 0.05
-_SECTION_NAMES = {v: k for k, v in SECTION_IDS.items()}
 
 
 class _Cancelled(PoolError):
@@ -207,18 +197,6 @@ def _enlarge_buffers(conn: Connection) -> int:
         sock.close()
 
 
-def _describe_exit(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "it stopped responding"
-    if exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"it was killed by {name}"
-    return f"it exited with code {exitcode}"
-
-
 class Engine:
     """Workers, jobs, dispatch and the result pump of one Pool."""
 
@@ -235,7 +213,7 @@ class Engine:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._leader = False
-        self.state = OPEN
+        self.state = PoolState.OPEN
         self.broken: BaseException | None = None
         self._res = _Resources()
         self._slots = self._ctx.RawArray("q", workers * SLOT_WIDTH)
@@ -250,7 +228,7 @@ class Engine:
         os.set_blocking(self._wake_w, False)
         self._res.fds += [self._wake_r, self._wake_w]
         self._init_blob = (
-            _codec.cu_dumps((initializer, tuple(initargs))) if initializer is not None else None
+            wire.serialize((initializer, tuple(initargs))) if initializer is not None else None
         )
         self._log_level = logging.getLogger().getEffectiveLevel() if forward_logs else None
         self._workers: list[_Worker | None] = [None] * workers
@@ -303,9 +281,9 @@ class Engine:
             name=f"sk-pool-worker-{index}",
             daemon=False,
         )
-        self._mv[index * SLOT_WIDTH + SLOT_SEQ] = 0
-        self._mv[index * SLOT_WIDTH + SLOT_BATCH] = -2
-        self._mv[index * SLOT_WIDTH + SLOT_DEADLINE] = 0
+        self._mv[index * SLOT_WIDTH + Slot.SEQ] = 0
+        self._mv[index * SLOT_WIDTH + Slot.BATCH] = IDLE
+        self._mv[index * SLOT_WIDTH + Slot.DEADLINE] = 0
         proc.start()
         child_conn.close()
         self._res.conns.append(parent_conn)
@@ -316,7 +294,7 @@ class Engine:
         self._res.procs[index] = proc
 
     def _ensure_workers(self) -> None:
-        if self.state not in (OPEN, CLOSING) or self.broken is not None:
+        if self.state not in (PoolState.OPEN, PoolState.CLOSING) or self.broken is not None:
             return
         for index, worker in enumerate(self._workers):
             if worker is None:
@@ -340,8 +318,8 @@ class Engine:
             return
         try:
             while worker.conn.poll():
-                self._on_message(worker, worker.conn.recv_bytes())
-        except (EOFError, OSError):
+                self._on_message(worker, wire.read_frame(worker.conn.fileno()))
+        except (EOFError, OSError, MessageError):
             pass
         worker.proc.join(5)
         exitcode = worker.proc.exitcode
@@ -358,7 +336,7 @@ class Engine:
             if self._start_failures >= _MAX_START_FAILURES:
                 self._break(
                     PoolError(
-                        f"pool workers die while starting ({_describe_exit(exitcode)}); "
+                        f"pool workers die while starting (one {wire.describe_exit(exitcode)}); "
                         "check that the initializer and the main module can run in a fresh process"
                     )
                 )
@@ -366,66 +344,42 @@ class Engine:
         if not worker.inflight:
             return
         base = worker.index * SLOT_WIDTH
-        seq_word = self._mv[base + SLOT_SEQ]
-        batch_word = self._mv[base + SLOT_BATCH]
         chunks = worker.inflight
         worker.inflight = []
         for chunk in chunks:
             chunk.job.inflight -= 1
         first, rest = chunks[0], chunks[1:]
         job = first.job
+        steps = plan_recovery(
+            start=first.start,
+            count=len(first.items),
+            flushed=first.flushed,
+            running_this_chunk=self._mv[base + Slot.SEQ] == first.seq,
+            batch=self._mv[base + Slot.BATCH],
+            marks=self._marks,
+            marks_offset=worker.index * MAX_BATCH,
+            cancelled=isinstance(worker.kill_reason, _Cancelled)
+            or self.state is PoolState.TERMINATED,
+            killed=worker.kill_reason is not None,
+            decode_deaths=first.attempts,
+        )
         requeue: list[Chunk] = []
-        if isinstance(worker.kill_reason, _Cancelled) or self.state == TERMINATED:
-            done_rel = first.flushed
-            requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:]))
-        elif seq_word == first.seq and batch_word >= 0:
-            # the running sub-batch (size 0: between sub-batches); its progress bytes count the
-            # items it started: the last one started was running
-            index, size = divmod(batch_word, BATCH_SPAN)
-            unmarked = size > UNMARKED
-            running = 0
-            if unmarked:
-                size -= UNMARKED
-            elif size > 0:
-                offset = worker.index * MAX_BATCH
-                started = self._marks.find(b"\x00", offset, offset + size)
-                started = size if started < 0 else started - offset
-                if started > 0:
-                    index, running = index + started - 1, 1
-            rel = min(max(index - first.start, first.flushed), len(first.items))
-            done_rel = first.flushed
-            if rel > done_rel:  # finished but not yet sent back: run again
-                requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:rel]))
-            if unmarked:  # one of these short items was running: run each alone to find it
-                end = min(rel + size, len(first.items))
-                requeue.extend(
-                    Chunk(job, first.start + k, first.items[k : k + 1]) for k in range(rel, end)
-                )
-                rel = end
-            elif running and rel < len(first.items):  # this item was running: it fails
-                error = self._death_error(worker, exitcode, first.start + rel)
-                retry = self._skprocess_retry(worker, first, first.start + rel, error)
+        for step in steps:
+            if isinstance(step, Rerun):
+                again = Chunk(job, first.start + step.start, first.items[step.start : step.stop])
+                again.flags = first.flags
+                requeue.append(again)
+            elif isinstance(step, Resend):
+                first.attempts += 1
+                requeue.append(first)
+            else:
+                index = first.start + step.item
+                error = self._death_error(worker, exitcode, index)
+                retry = self._skprocess_retry(worker, first, index, error)
                 if retry is not None:
                     requeue.append(retry)
                 else:
-                    job.add_part(first.start + rel, [], error, 0.0)
-                rel += 1
-            if rel < len(first.items):  # not started yet
-                requeue.append(Chunk(job, first.start + rel, first.items[rel:]))
-        elif seq_word == first.seq and batch_word == DECODING and worker.kill_reason is None:
-            first.attempts += 1
-            if first.attempts >= 2:
-                done_rel = first.flushed
-                error = self._death_error(worker, exitcode, first.start + done_rel)
-                job.add_part(first.start + done_rel, [], error, 0.0)
-            else:
-                requeue.append(first)
-        else:
-            done_rel = first.flushed
-            requeue.append(Chunk(job, first.start + done_rel, first.items[done_rel:]))
-        for again in requeue:
-            if again.flags == 0:
-                again.flags = first.flags
+                    job.add_part(index, [], error, 0.0)
         job.requeue(requeue)
         for chunk in reversed(rest):
             chunk.job.requeue([chunk])
@@ -437,13 +391,11 @@ class Engine:
         (from its last snapshot), or runs only its ``__error__`` when lives are out; ``None`` when the
         item simply fails with ``error`` (a plain function, or the default ``__error__``)."""
         job = chunk.job
-        if job.mode < MODE_SKPROCESS:
+        if not job.mode & Mode.SKPROCESS:
             return None
-        from suitkaise_processing._private.errors import ProcessError
-        from suitkaise_processing._private.skprocess.base import _default_error
 
         item = chunk.items[index - chunk.start]
-        star = job.mode == MODE_SKPROCESS_STAR and not (chunk.flags & MODE_CHUNK_PLAIN)
+        star = bool(job.mode & Mode.STAR) and not chunk.flags & Mode.CHUNK_PLAIN
         state: bytes | None = None
         lives_left = 1
         if isinstance(item, Resume):  # killed again: keep what we knew
@@ -456,23 +408,20 @@ class Engine:
             resume = Resume(item, star, state, lives_left, None)
         else:
             cls = job.target
-            if (
-                not isinstance(error, ProcessError)
-                or cls._sk_section_function("error") is _default_error
+            if not (
+                isinstance(error, ProcessError) and isinstance(cls, type) and has_error_handler(cls)
             ):
                 return None
             resume = Resume(item, star, state, 0, error)
         again = Chunk(job, index, [resume])
-        again.flags = MODE_CHUNK_PLAIN
+        again.flags = Mode.CHUNK_PLAIN
         return again
 
     def _death_error(self, worker: _Worker, exitcode: int | None, index: int) -> BaseException:
-        if isinstance(worker.kill_reason, ProcessTimeoutError):
-            return worker.kill_reason
         if worker.kill_reason is not None:
             return worker.kill_reason
         return WorkerDiedError(
-            f"the worker running item {index} died ({_describe_exit(exitcode)}); the pool replaced it. "
+            f"the worker running item {index} died (it {wire.describe_exit(exitcode)}); the pool replaced it. "
             "If the item crashes the interpreter or runs out of memory, fix or skip it"
         )
 
@@ -485,17 +434,17 @@ class Engine:
             self._kill(worker, error)
 
     # --- messages -----------------------------------------------------------------------------
-    def _on_message(self, worker: _Worker, data: bytes) -> None:
-        msg = _codec.loads(data)
+    def _on_message(self, worker: _Worker, data: bytes | bytearray) -> None:
+        msg = wire.loads(data)
         tag = msg[0]
-        if tag == TAG_RESULT:
-            _, seq, offset, enc, payload, packed, done, elapsed = msg
+        if tag == Tag.RESULT:
+            _, seq, offset, payload, packed, done, elapsed = msg
             if not worker.inflight or worker.inflight[0].seq != seq:
                 return  # pragma: no cover - protocol guard
             chunk = worker.inflight[0]
             job = chunk.job
             try:
-                values = _codec.decode_values(enc, payload)
+                values = payload if type(payload) is list else list(wire.deserialize(payload))
             except Exception as exc:
                 values = []
                 err = PoolError(
@@ -509,7 +458,7 @@ class Engine:
                 error = (
                     None
                     if packed is None
-                    else _codec.unpack_error(packed, f"item {offset + len(values)}")
+                    else wire.unpack_error(packed, f"item {offset + len(values)}", PoolError)
                 )
             chunk.flushed = offset + len(values) - chunk.start
             if len(data) > 65536:
@@ -519,29 +468,28 @@ class Engine:
                 worker.inflight_bytes -= chunk.nbytes
                 job.inflight -= 1
             job.add_part(offset, values, error, elapsed)
-        elif tag == TAG_SNAPSHOT:
+        elif tag == Tag.SNAPSHOT:
             worker.snapshot = msg[1:]
-        elif tag == TAG_READY:
+        elif tag == Tag.READY:
             worker.ready = True
             self._start_failures = 0
-        elif tag == TAG_LOG:
+        elif tag == Tag.LOG:
             record = logging.makeLogRecord(msg[1])
             logging.getLogger(record.name).handle(record)
-        elif tag == TAG_DECODE_FAILED:
+        elif tag == Tag.DECODE_FAILED:
             seq = msg[1]
             if worker.inflight and worker.inflight[0].seq == seq:
                 chunk = worker.inflight.pop(0)
                 worker.inflight_bytes -= chunk.nbytes
                 chunk.job.inflight -= 1
                 try:
-                    chunk.payload = _codec.cu_dumps(chunk.items)
-                    chunk.enc = _codec.ENC_CUCUMBER
+                    chunk.payload = wire.serialize(chunk.items)
                 except Exception as exc:
                     chunk.job.add_part(chunk.start, [], self._argument_error(chunk.start, exc), 0.0)
                 else:
                     chunk.job.requeue([chunk])
-        elif tag == TAG_INIT_FAILED:
-            cause = _codec.unpack_error(msg[1], "the initializer")
+        elif tag == Tag.INIT_FAILED:
+            cause = wire.unpack_error(msg[1], "the initializer", PoolError)
             err = PoolError(
                 f"the pool's initializer raised in a worker: {type(cause).__name__}: {cause}"
             )
@@ -563,12 +511,12 @@ class Engine:
         if chunk.payload is not None:
             return True
         try:
-            chunk.enc, chunk.payload = _codec.encode_blob(chunk.items)
+            chunk.payload = wire.encode_by_reference(chunk.items)
             chunk.job.note_bytes(len(chunk.payload), len(chunk.items))
             return True
         except Exception:
             pass
-        bad = _codec.first_unencodable(chunk.items)
+        bad = wire.first_unencodable(chunk.items)
         index, cause = bad if bad is not None else (0, RuntimeError("unknown encoding failure"))
         chunk.job.add_part(
             chunk.start + index, [], self._argument_error(chunk.start + index, cause), 0.0
@@ -576,7 +524,7 @@ class Engine:
         if index == 0:
             return False
         chunk.items = chunk.items[:index]
-        chunk.enc, chunk.payload = _codec.encode_blob(chunk.items)
+        chunk.payload = wire.encode_by_reference(chunk.items)
         return True
 
     def _drop_abandoned(self) -> None:
@@ -617,10 +565,10 @@ class Engine:
             return False  # big chunks: the next one is on its way, that is enough
         seq = self._next_seq
         self._next_seq += 1
-        header = _codec.dumps(
-            (seq, job.id, chunk.start, chunk.enc, fn_blob, job.mode | chunk.flags, worker.forget)
+        frame = chunk_frame(
+            (seq, job.id, chunk.start, fn_blob, job.mode | chunk.flags, worker.forget),
+            chunk.payload or b"",
         )
-        frame = chunk_frame(header, chunk.payload or b"")
         sender = worker.sender
         if (sender is not None and sender.busy()) or (
             (worker.inflight or not worker.ready)
@@ -648,7 +596,7 @@ class Engine:
 
     def _dispatch(self) -> None:
         self._drop_abandoned()
-        if not self._jobs or self.state == TERMINATED:
+        if not self._jobs or self.state is PoolState.TERMINATED:
             return
         self._ensure_workers()
         for depth in range(_MAX_INFLIGHT):
@@ -672,10 +620,10 @@ class Engine:
             pass
 
     def _timed_items_running(self) -> bool:
-        return any(w.inflight and w.inflight[0].job.mode >= MODE_SKPROCESS for w in self._live())
+        return any(w.inflight and w.inflight[0].job.mode & Mode.SKPROCESS for w in self._live())
 
     def _terminated(self) -> bool:
-        return self.state == TERMINATED
+        return self.state is PoolState.TERMINATED
 
     def _close_pending(self) -> None:
         for conn in self._to_close:
@@ -692,14 +640,12 @@ class Engine:
             if not worker.inflight or worker.kill_reason is not None:
                 continue
             base = worker.index * SLOT_WIDTH
-            deadline = self._mv[base + SLOT_DEADLINE]
+            deadline = self._mv[base + Slot.DEADLINE]
             if deadline <= 0:
                 continue
             if deadline <= now:
-                section_word = self._mv[base + SLOT_SECTION]
-                section = _SECTION_NAMES.get(section_word // SECTION_SPAN, "run")
-                run = section_word % SECTION_SPAN
-                timeout = self._mv[base + SLOT_TIMEOUT_US] / 1e6
+                section, run = read_section(self._mv[base + Slot.SECTION])
+                timeout = self._mv[base + Slot.TIMEOUT_US] / 1e6
                 self._kill(worker, ProcessTimeoutError(section, timeout, run))
             elif nearest is None or deadline < nearest:
                 nearest = deadline
@@ -709,7 +655,7 @@ class Engine:
         """One leader round; called with the lock held, releases it while waiting."""
         self._close_pending()
         self._dispatch()
-        if self.state == TERMINATED:
+        if self.state is PoolState.TERMINATED:
             return
         next_deadline = self._check_deadlines()
         if next_deadline is not None:
@@ -736,8 +682,11 @@ class Engine:
                 if from_conn is None:
                     continue
                 try:
-                    self._on_message(from_conn, obj.recv_bytes())
+                    self._on_message(from_conn, wire.read_frame(obj.fileno()))
                 except (EOFError, OSError):
+                    dead.append(from_conn)
+                except MessageError:  # the stream is out of step: replace the worker
+                    self._kill(from_conn, None)
                     dead.append(from_conn)
             elif obj == self._wake_r:
                 try:
@@ -768,7 +717,7 @@ class Engine:
                 if self._leader:
                     self._cond.wait(remaining)
                     continue
-                if self.state == TERMINATED:
+                if self.state is PoolState.TERMINATED:
                     raise PoolError("the pool was terminated")
                 self._leader = True
                 try:
@@ -783,7 +732,7 @@ class Engine:
         with self._lock:
             if self.broken is not None:
                 raise PoolError(f"the pool is broken: {self.broken}") from self.broken
-            if self.state != OPEN:
+            if self.state is not PoolState.OPEN:
                 raise PoolError(f"the pool is {self.state}; create a new Pool to run more work")
             job = make_job(self._next_job)
             self._next_job += 1
@@ -791,7 +740,7 @@ class Engine:
                 self._jobs.append(job)
                 if self._leader:
                     self.wake()
-                if job.mode >= MODE_SKPROCESS and self._monitor is None:
+                if job.mode & Mode.SKPROCESS and self._monitor is None:
                     self._monitor = threading.Thread(
                         target=self._watch_deadlines, name="sk-pool-deadlines", daemon=True
                     )
@@ -804,8 +753,8 @@ class Engine:
         while True:
             with self._lock:
                 self._drop_abandoned()
-                active = self.state != TERMINATED and (
-                    any(job.mode >= MODE_SKPROCESS for job in self._jobs)
+                active = self.state is not PoolState.TERMINATED and (
+                    any(job.mode & Mode.SKPROCESS for job in self._jobs)
                     or self._timed_items_running()
                 )
                 if not active:
@@ -827,7 +776,7 @@ class Engine:
             return self._item_times.get(fn_blob)
 
     def _finish_locked(self, job: Job, *, kill: bool) -> None:
-        if job.item_time is not None and job.mode < MODE_SKPROCESS:
+        if job.item_time is not None and not job.mode & Mode.SKPROCESS:
             self._item_times.pop(job.fn_blob, None)
             self._item_times[job.fn_blob] = job.item_time
             if len(self._item_times) > 128:
@@ -860,7 +809,7 @@ class Engine:
 
     def idle(self) -> bool:
         """Nothing in flight and nothing that could be dispatched (under the lock)."""
-        if self.state == TERMINATED or self.broken is not None:
+        if self.state is PoolState.TERMINATED or self.broken is not None:
             return True
         if any(worker.inflight for worker in self._live()):
             return False
@@ -870,14 +819,14 @@ class Engine:
     def close(self) -> None:
         """Finish what was started, then stop the workers (idempotent)."""
         with self._lock:
-            if self.state in (CLOSED, TERMINATED):
+            if self.state in (PoolState.CLOSED, PoolState.TERMINATED):
                 return
-            self.state = CLOSING
+            self.state = PoolState.CLOSING
         self.run_until(self.idle, None)
         with self._cond:
-            if self.state == TERMINATED:
+            if self.state is PoolState.TERMINATED:
                 return
-            self.state = CLOSED
+            self.state = PoolState.CLOSED
             for job in self._jobs:
                 job.fail(
                     PoolError("the pool was closed before this call finished reading its input")
@@ -907,10 +856,9 @@ class Engine:
     def terminate(self) -> None:
         """Stop every worker now; unfinished calls raise ``PoolError`` (idempotent)."""
         with self._cond:
-            if self.state == TERMINATED:
+            if self.state is PoolState.TERMINATED:
                 return
-            was_closed = self.state == CLOSED
-            self.state = TERMINATED
+            self.state = PoolState.TERMINATED
             self._monitor_stop.set()
             error = PoolError("the pool was terminated")
             for job in self._jobs:
@@ -922,10 +870,7 @@ class Engine:
             while self._leader:
                 self._cond.wait()
             self._cond.notify_all()
-        if not was_closed:
-            self._release()
-        else:
-            self._release()
+        self._release()
 
     def _release(self) -> None:
         self.finalizer()

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from suitkaise_processing._private.errors import PoolError
-from suitkaise_processing._private.pool import _codec
 from suitkaise_processing._private.pool._progress import Progress
+from suitkaise_processing._private.pool._protocol import Mode
 
 #: adaptive chunks (input of unknown length) aim at this much work per chunk (seconds)
 CHUNK_TARGET = 0.02
@@ -24,12 +25,33 @@ CHUNK_BYTES = 1 << 20
 CHUNK_MIN_WORK = 0.001
 
 
+@dataclass(frozen=True)
+class CallSpec:
+    """What one Pool call asks for; ``Job`` adds the call's input and state."""
+
+    #: ``"pool.map"``, ... (error messages, progress bar)
+    name: str
+    #: the function or ``Skprocess`` class, and its cucumber bytes (sent once per worker)
+    target: Callable[..., Any]
+    fn_blob: bytes
+    mode: Mode
+    #: results in input order (``map``/``imap``) or in completion order
+    ordered: bool
+    #: read the input only as far as the consumer's bounded read-ahead
+    lazy: bool
+    workers: int
+    #: items per chunk (``None``: adaptive)
+    chunksize: int | None
+    #: seconds per item measured in earlier calls of the same function
+    estimate: float | None
+    progress: bool
+
+
 class Chunk:
     """A run of consecutive items of one job, sent to one worker."""
 
     __slots__ = (
         "attempts",
-        "enc",
         "flags",
         "flushed",
         "items",
@@ -45,12 +67,11 @@ class Chunk:
         self.start = start
         self.items = items
         self.seq = 0
-        self.enc = _codec.ENC_PICKLE
-        self.payload: bytes | None = None
+        self.payload: bytes | None = None  # the items encoded by wire.encode_by_reference
         self.nbytes = 0
         self.attempts = 0
         self.flushed = 0  # items at the front whose results already came back
-        self.flags = 0  # added to the job's mode in the chunk header (MODE_CHUNK_PLAIN)
+        self.flags = Mode.PLAIN  # added to the job's mode in the chunk header (Mode.CHUNK_PLAIN)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -59,25 +80,13 @@ class Chunk:
 class Job:
     """State of one ``map``/``imap``/... call."""
 
-    def __init__(
-        self,
-        job_id: int,
-        fn_blob: bytes,
-        mode: int,
-        ordered: bool,
-        items: Iterable[Any],
-        workers: int,
-        chunksize: int | None,
-        progress: Progress | None,
-        lazy: bool,
-        estimate: float | None = None,
-    ) -> None:
+    def __init__(self, job_id: int, spec: CallSpec, items: Iterable[Any]) -> None:
         self.id = job_id
-        self.fn_blob = fn_blob
-        self.target: Any = None  # the function or Skprocess class itself
-        self.mode = mode
-        self.ordered = ordered
-        self.progress = progress
+        self.spec = spec
+        self.fn_blob = spec.fn_blob
+        self.target = spec.target
+        self.mode = spec.mode
+        self.ordered = spec.ordered
         self._seq: Sequence[Any] | None = None
         self._iter: Iterator[Any] | None = None
         self.total: int | None = None
@@ -90,6 +99,9 @@ class Job:
             except TypeError:
                 self.total = None
             self._iter = iter(items)
+        self.progress = Progress(spec.name, self.total) if spec.progress else None
+        workers, chunksize, estimate = spec.workers, spec.chunksize, spec.estimate
+        self.workers = workers
         self.adaptive = chunksize is None
         self.max_chunk = MAX_CHUNK
         self.item_bytes: float | None = None
@@ -101,7 +113,6 @@ class Job:
                 # that workers stay balanced
                 size, extra = divmod(self.total, workers * 4)
                 self.max_chunk = max(1, size + (1 if extra else 0))
-            self.workers = workers
             if estimate is not None:
                 self.chunksize = self._size_for(estimate)
             elif self.total is not None:
@@ -110,8 +121,7 @@ class Job:
                 )  # learn the item time on small chunks first
             else:
                 self.chunksize = 1
-        self.workers = workers
-        self.lazy = lazy
+        self.lazy = spec.lazy
         self.read = 0  # items taken from the input
         self.exhausted = self.total == 0
         self.pending: deque[Chunk] = deque()  # chunks to send first (re-queued after a worker died)

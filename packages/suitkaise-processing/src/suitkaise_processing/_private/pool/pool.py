@@ -10,19 +10,19 @@ from types import TracebackType
 from typing import Any, overload
 
 from sk_modifiers import modifiable
+from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError
-from suitkaise_processing._private.pool import _codec
 from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
-from suitkaise_processing._private.pool._jobs import Job
-from suitkaise_processing._private.pool._progress import Progress
+from suitkaise_processing._private.pool._jobs import CallSpec, Job
+from suitkaise_processing._private.pool._protocol import Mode
 from suitkaise_processing._private.pool._results import (
     AsyncResults,
     ResultIterator,
     collect,
     in_background,
 )
-from suitkaise_processing._private.pool._worker import MODE_PLAIN, MODE_SKPROCESS, MODE_STAR
+from suitkaise_processing._private.skprocess.base import Skprocess
 
 
 def _cpu_count() -> int:
@@ -35,13 +35,7 @@ def _cpu_count() -> int:
 
 
 def _is_skprocess_class(fn: object) -> bool:
-    if not isinstance(fn, type):
-        return False
-    try:
-        from suitkaise_processing._private.skprocess.base import Skprocess
-    except ImportError:  # pragma: no cover - Skprocess not available
-        return False
-    return issubclass(fn, Skprocess)
+    return isinstance(fn, type) and issubclass(fn, Skprocess)
 
 
 class PoolCall:
@@ -334,43 +328,31 @@ class Pool:
             raise TypeError(
                 f"pool.{kind}: the second argument must be an iterable of items, not {type(iterable).__name__}"
             )
-        mode = MODE_SKPROCESS if _is_skprocess_class(fn) else MODE_PLAIN
+        mode = Mode.SKPROCESS if _is_skprocess_class(fn) else Mode.PLAIN
         if star:
-            mode += MODE_STAR
+            mode |= Mode.STAR
         try:
-            fn_blob = _codec.cu_dumps(fn)
+            fn_blob = wire.serialize(fn)
         except Exception as exc:
-            detailed = _codec.explain_failure(fn, exc)
+            detailed = wire.explain_failure(fn, exc)
             raise PoolError(
                 f"pool.{kind}: {fn!r} could not be serialized to send it to the workers: "
                 f"{type(detailed).__name__}: {detailed}"
             ) from detailed
-        ordered = kind in ("map", "imap")
-        if lazy is None:
-            lazy = kind in ("imap", "unordered_imap")
         engine = self._engine
-
-        estimate = engine.estimate(fn_blob)
-
-        def make(job_id: int) -> Job:
-            job = Job(
-                job_id,
-                fn_blob,
-                mode,
-                ordered,
-                iterable,
-                self._workers,
-                self._chunksize,
-                None,
-                lazy,
-                estimate,
-            )
-            job.target = fn
-            if self._progress:
-                job.progress = Progress(f"pool.{kind}", job.total)
-            return job
-
-        return engine.submit(make)
+        spec = CallSpec(
+            name=f"pool.{kind}",
+            target=fn,
+            fn_blob=fn_blob,
+            mode=mode,
+            ordered=kind in ("map", "imap"),
+            lazy=kind in ("imap", "unordered_imap") if lazy is None else lazy,
+            workers=self._workers,
+            chunksize=self._chunksize,
+            estimate=engine.estimate(fn_blob),
+            progress=self._progress,
+        )
+        return engine.submit(lambda job_id: Job(job_id, spec, iterable))
 
     def _collect(
         self,

@@ -34,8 +34,8 @@ def test_ir_round_trip(case: Case) -> None:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.family}: {c.name}" for c in CASES])
 def test_json_view_and_verbose_walk(case: Case, capsys: pytest.CaptureFixture[str]) -> None:
-    obj = case.make()
-    json.loads(cucumber.to_json(obj, indent=1))
-    data = cucumber.serialize(obj, verbose=True)
+    # to_json builds the IR, which (like serialize) consumes iterators: a fresh object for each
+    json.loads(cucumber.to_json(case.make(), indent=1))
+    data = cucumber.serialize(case.make(), verbose=True)
     assert capsys.readouterr().err.startswith("cucumber serialize: ")
     assert case.check(cucumber.deserialize(data))

@@ -12,8 +12,8 @@ from cucumber._private import families as _families
 from cucumber._private.api import deserialize, serialize
 from cucumber._private.errors import CucumberError, DeserializationError, SerializationError
 from cucumber._private.families.runtime import DeadReference
-from cucumber._private.ir import deserialize_ir, ir_to_json, ir_to_jsonable, serialize_ir
-from cucumber._private.jsonview import to_json, to_jsonable
+from cucumber._private.ir import deserialize_ir, serialize_ir
+from cucumber._private.jsonview import ir_to_json, ir_to_jsonable, to_json, to_jsonable
 from cucumber._private.reconnect_all import reconnect_all
 from cucumber._private.reconnectors import (
     DbReconnector,

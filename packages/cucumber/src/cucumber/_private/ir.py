@@ -1,28 +1,29 @@
 """The intermediate representation (IR): how cucumber takes an object apart, as plain data.
 
 Every IR node is a scalar (``None``, ``bool``, ``int``, ``float``, ``str``, ``bytes``), a list, or a
-dict tagged with ``"__cucumber__"``:
+dict tagged with ``"__cucumber_type__"`` (the marker names of suitkaise 0.4):
 
-- ``{"__cucumber__": "list" | "tuple" | "set" | "frozenset", "id": n, "items": [...]}``
-- ``{"__cucumber__": "dict", "id": n, "items": [[key, value], ...]}``
-- ``{"__cucumber__": "bytearray", "id": n, "data": b"..."}``
-- ``{"__cucumber__": "global", "module": "pkg.mod", "name": "Qual.Name"}`` (a class or function by reference)
-- ``{"__cucumber__": "reduce", "id": n, "type": "mod.Class", "handler": "...", "func": node,
-  "args": node, "state": node, "listitems": [...], "dictitems": [[k, v], ...], "setstate": node}``
-- ``{"__cucumber__": "ref", "id": n}``: the node with that id again (shared and circular references)
+- ``{"__cucumber_type__": "list" | "tuple" | "set" | "frozenset", "__object_id__": n, "items": [...]}``
+- ``{"__cucumber_type__": "dict", "__object_id__": n, "items": [[key, value], ...]}``
+- ``{"__cucumber_type__": "bytearray", "__object_id__": n, "data": b"..."}``
+- ``{"__cucumber_type__": "global", "module": "pkg.mod", "name": "Qual.Name"}`` (a class or function by
+  reference)
+- ``{"__cucumber_type__": "reduce", "__object_id__": n, "type": "mod.Class", "__handler__": "...",
+  "func": node, "args": node, "state": node, "listitems": [...], "dictitems": [[k, v], ...],
+  "setstate": node}``
+- ``{"__cucumber_type__": "ref", "__object_id__": n}``: the node with that id again (shared and circular
+  references)
 
-The IR is built by the same handlers as :func:`cucumber.serialize`, so it shows exactly what is
-written; it is meant for inspection and debugging, not speed.
+``__object_id__`` numbers the nodes in the order they are built. The IR is built by the same handlers
+as :func:`cucumber.serialize`, so it shows exactly what is written; it is meant for inspection and
+debugging, not speed.
 """
 
 from __future__ import annotations
 
-import base64
 import copyreg
 import importlib
 import io
-import json
-import math
 import sys
 import types
 from typing import Any
@@ -30,10 +31,16 @@ from typing import Any
 from cucumber._private import registry
 from cucumber._private.errors import DeserializationError, SerializationError
 from cucumber._private.pickler import PROTOCOL, CucumberPickler
+from cucumber._private.walk import describe_handler, locate_failure, print_walk
 
-__all__ = ["deserialize_ir", "ir_to_json", "ir_to_jsonable", "serialize_ir"]
+#: Without ``debug``, the search for the failing part stops after this many seconds.
+PATH_SEARCH_BUDGET = 0.5
 
-TAG = "__cucumber__"
+__all__ = ["TAG", "deserialize_ir", "serialize_ir"]
+
+TAG = "__cucumber_type__"
+ID = "__object_id__"
+HANDLER = "__handler__"
 _SCALARS = (type(None), bool, int, float, str, bytes)
 _SEQUENCES: dict[type[Any], str] = {
     list: "list",
@@ -84,21 +91,21 @@ class _Builder:
             return obj
         ref = self.memo.get(id(obj))
         if ref is not None:
-            return {TAG: "ref", "id": ref}
+            return {TAG: "ref", ID: ref}
         kind = _SEQUENCES.get(t)
         if kind is not None:
             n = self._new_id(obj)
-            return {TAG: kind, "id": n, "items": [self.build(item) for item in obj]}
+            return {TAG: kind, ID: n, "items": [self.build(item) for item in obj]}
         if t is dict:
             n = self._new_id(obj)
             return {
                 TAG: "dict",
-                "id": n,
+                ID: n,
                 "items": [[self.build(k), self.build(v)] for k, v in obj.items()],
             }
         if t is bytearray:
             n = self._new_id(obj)
-            return {TAG: "bytearray", "id": n, "data": bytes(obj)}
+            return {TAG: "bytearray", ID: n, "data": bytes(obj)}
         return self._reduce(obj)
 
     def _global(self, obj: Any, name: str | None = None) -> dict[str, Any]:
@@ -144,9 +151,9 @@ class _Builder:
         n = self._new_id(obj)
         node: dict[str, Any] = {
             TAG: "reduce",
-            "id": n,
+            ID: n,
             "type": registry.type_key(type(obj)),
-            "handler": handler_name,
+            HANDLER: handler_name,
             "func": self.build(func),
             "args": self.build(tuple(args)),
         }
@@ -161,9 +168,39 @@ class _Builder:
         return node
 
 
-def serialize_ir(obj: Any) -> Any:
-    """The IR of ``obj``: nested dicts/lists/scalars showing how cucumber takes it apart."""
-    return _Builder().build(obj)
+def _ir_failure(part: Any) -> BaseException | None:
+    try:
+        _Builder().build(part)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def serialize_ir(obj: Any, *, debug: bool = False, verbose: bool = False) -> Any:
+    """The IR of ``obj``: nested dicts/lists/scalars showing how cucumber takes it apart.
+
+    Raises :class:`SerializationError` naming the path to the part that failed; ``debug=True`` also
+    names its handler and never cuts the search short, ``verbose=True`` prints the walk over the
+    object to stderr (as :func:`cucumber.serialize` does).
+    """
+    if verbose:
+        print_walk(obj, title="serialize_ir")
+    try:
+        return _Builder().build(obj)
+    except RecursionError as exc:
+        raise SerializationError(
+            f"cannot build the IR of {type(obj).__name__} object: it is nested too deeply "
+            f"(more than about {sys.getrecursionlimit()} levels)"
+        ) from exc
+    except Exception as exc:
+        path, part, error = locate_failure(obj, _ir_failure, None if debug else PATH_SEARCH_BUDGET)
+        reason = str(error if error is not None else exc)
+        kind = registry.type_key(type(part))
+        where = f"{kind}, handler: {describe_handler(part)}" if debug else kind
+        hint = "" if debug else " (serialize_ir(obj, debug=True) also names the handler used)"
+        raise SerializationError(
+            f"cannot build the IR of {path} ({where}): {reason}{hint}"
+        ) from exc
 
 
 class _Loader:
@@ -171,7 +208,7 @@ class _Loader:
         self.memo: dict[int, Any] = {}
 
     def _remember(self, node: dict[str, Any], obj: Any) -> Any:
-        self.memo[node["id"]] = obj
+        self.memo[node[ID]] = obj
         return obj
 
     def load(self, node: Any) -> Any:
@@ -184,10 +221,10 @@ class _Loader:
         kind = node[TAG]
         if kind == "ref":
             try:
-                return self.memo[node["id"]]
+                return self.memo[node[ID]]
             except KeyError:
                 raise DeserializationError(
-                    f"IR node refers to id {node['id']} before it is built (a cycle through a tuple or constructor arguments)"
+                    f"IR node refers to id {node[ID]} before it is built (a cycle through a tuple or constructor arguments)"
                 ) from None
         if kind == "list":
             out: list[Any] = self._remember(node, [])
@@ -255,22 +292,3 @@ def deserialize_ir(ir: Any) -> Any:
         raise
     except Exception as exc:
         raise DeserializationError(f"cannot rebuild from IR: {type(exc).__name__}: {exc}") from exc
-
-
-def ir_to_jsonable(ir: Any) -> Any:
-    """The IR with ``bytes`` as ``{"__cucumber__": "bytes", "base64": ...}`` and non-finite floats
-    as ``{"__cucumber__": "float", "value": "nan"}``, so ``json.dumps`` accepts it."""
-    if isinstance(ir, bytes):
-        return {TAG: "bytes", "base64": base64.b64encode(ir).decode("ascii")}
-    if isinstance(ir, float) and not math.isfinite(ir):
-        return {TAG: "float", "value": repr(ir)}
-    if isinstance(ir, list):
-        return [ir_to_jsonable(item) for item in ir]
-    if isinstance(ir, dict):
-        return {key: ir_to_jsonable(value) for key, value in ir.items()}
-    return ir
-
-
-def ir_to_json(ir: Any, indent: int | None = None) -> str:
-    """The IR as a JSON string (see :func:`ir_to_jsonable`)."""
-    return json.dumps(ir_to_jsonable(ir), indent=indent)

@@ -1,104 +1,60 @@
-"""A readable JSON view of any object (lossy where JSON must be).
+"""JSON forms of the IR: ``ir_to_jsonable``/``ir_to_json`` and ``to_jsonable``/``to_json`` (object -> IR -> JSON).
 
-Rules: ``None``/``bool``/``int``/``str`` stay; finite floats stay, ``nan``/``inf`` become strings;
-``bytes``/``bytearray`` become ``{"__bytes__": "<base64>"}``; dicts keep string keys and other keys
-become ``repr(key)``; lists, tuples and sets become lists (sets sorted by ``repr``); enum members
-become their value; dates and times ISO strings; ``Decimal``, ``UUID`` and paths strings;
-functions and classes ``"<function mod.name>"``/``"<class mod.name>"``; other objects
-``{"__type__": "mod.Class", <attributes>...}``; a reference back to an object being written
-(a cycle) becomes ``"<cycle: mod.Class>"``; anything else its ``repr``.
+The IR (see :mod:`cucumber._private.ir`) is already made of dicts with string keys, lists and scalars;
+only two kinds of value are not JSON, and they become nodes tagged ``"__cucumber_json__"`` (the marker
+of suitkaise 0.4):
+
+- ``bytes`` -> ``{"__cucumber_json__": "bytes", "base64": "<base64>"}``
+- ``nan``, ``inf``, ``-inf`` -> ``{"__cucumber_json__": "float", "value": "nan" | "inf" | "-inf"}``
+
+So every container keeps its ``"__cucumber_type__"`` marker (a dict is
+``{"__cucumber_type__": "dict", "__object_id__": n, "items": [[key, value], ...]}``, whatever its keys).
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
-import datetime
-import decimal
-import enum
 import json
 import math
-import os
-import types
-import uuid
 from typing import Any
 
-from cucumber._private.registry import type_key
-from cucumber._private.walk import _slot_names
+from cucumber._private.ir import serialize_ir
 
-__all__ = ["to_json", "to_jsonable"]
+__all__ = ["JSON_TAG", "ir_to_json", "ir_to_jsonable", "to_json", "to_jsonable"]
 
-#: Objects nested deeper than this are shown as ``"<too deep: mod.Class>"``.
-MAX_DEPTH = 200
+JSON_TAG = "__cucumber_json__"
 
 
-def _jsonable(obj: Any, active: set[int], depth: int) -> Any:
-    if obj is None or isinstance(obj, (bool, int, str)):
-        return obj if not isinstance(obj, enum.Enum) else _jsonable(obj.value, active, depth)
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else repr(obj)
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        return {"__bytes__": base64.b64encode(bytes(obj)).decode("ascii")}
-    if isinstance(obj, enum.Enum):
-        return _jsonable(obj.value, active, depth)
-    if isinstance(obj, (datetime.date, datetime.time)):
-        return obj.isoformat()
-    if isinstance(obj, datetime.timedelta):
-        return obj.total_seconds()
-    if isinstance(obj, (decimal.Decimal, uuid.UUID, os.PathLike, complex)):
-        return str(obj)
-    if isinstance(obj, type):
-        return f"<class {obj.__module__}.{obj.__qualname__}>"
-    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
-        return f"<function {getattr(obj, '__module__', None)}.{getattr(obj, '__qualname__', repr(obj))}>"
-    if isinstance(obj, types.ModuleType):
-        return f"<module {obj.__name__}>"
-    if id(obj) in active:
-        return f"<cycle: {type_key(type(obj))}>"
-    if depth >= MAX_DEPTH:
-        return f"<too deep: {type_key(type(obj))}>"
-    active.add(id(obj))
-    try:
-        return _container(obj, active, depth + 1)
-    finally:
-        active.discard(id(obj))
+def ir_to_jsonable(ir: Any) -> Any:
+    """The IR with ``bytes`` and non-finite floats as tagged nodes, so ``json.dumps`` accepts it."""
+    if isinstance(ir, bytes):
+        return {JSON_TAG: "bytes", "base64": base64.b64encode(ir).decode("ascii")}
+    if isinstance(ir, float) and not math.isfinite(ir):
+        return {JSON_TAG: "float", "value": repr(ir)}
+    if isinstance(ir, list):
+        return [ir_to_jsonable(item) for item in ir]
+    if isinstance(ir, dict):
+        return {key: ir_to_jsonable(value) for key, value in ir.items()}
+    return ir
 
 
-def _container(obj: Any, active: set[int], depth: int) -> Any:
-    if isinstance(obj, dict):
-        return {
-            (k if isinstance(k, str) else repr(k)): _jsonable(v, active, depth)
-            for k, v in obj.items()
-        }
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v, active, depth) for v in obj]
-    if isinstance(obj, (set, frozenset)):
-        return [_jsonable(v, active, depth) for v in sorted(obj, key=repr)]
-    if dataclasses.is_dataclass(obj):
-        out: dict[str, Any] = {"__type__": type_key(type(obj))}
-        for f in dataclasses.fields(obj):
-            out[f.name] = _jsonable(getattr(obj, f.name), active, depth)
-        return out
-    attrs: dict[str, Any] = {}
-    state = getattr(obj, "__dict__", None)
-    if isinstance(state, dict):
-        attrs.update(state)
-    for name in _slot_names(type(obj)):
-        if hasattr(obj, name):
-            attrs[name] = getattr(obj, name)
-    if attrs:
-        out = {"__type__": type_key(type(obj))}
-        for k, v in attrs.items():
-            out[str(k)] = _jsonable(v, active, depth)
-        return out
-    return repr(obj)
+def ir_to_json(ir: Any, indent: int | None = 2, *, sort_keys: bool = True) -> str:
+    """The IR as JSON text (see :func:`ir_to_jsonable`); indented by 2 with sorted keys by default."""
+    return json.dumps(ir_to_jsonable(ir), indent=indent, sort_keys=sort_keys)
 
 
-def to_jsonable(obj: Any) -> Any:
-    """A JSON-compatible view of ``obj`` (dicts, lists, strings, numbers); lossy, see the module rules."""
-    return _jsonable(obj, set(), 0)
+def to_jsonable(obj: Any, *, debug: bool = False, verbose: bool = False) -> Any:
+    """``ir_to_jsonable(serialize_ir(obj, debug=debug, verbose=verbose))``."""
+    return ir_to_jsonable(serialize_ir(obj, debug=debug, verbose=verbose))
 
 
-def to_json(obj: Any, indent: int | None = None) -> str:
-    """``json.dumps(to_jsonable(obj), indent=indent)``."""
-    return json.dumps(to_jsonable(obj), indent=indent)
+def to_json(
+    obj: Any,
+    indent: int | None = 2,
+    *,
+    sort_keys: bool = True,
+    debug: bool = False,
+    verbose: bool = False,
+) -> str:
+    """``ir_to_json(serialize_ir(obj, debug=debug, verbose=verbose), indent, sort_keys=sort_keys)``."""
+    return ir_to_json(serialize_ir(obj, debug=debug, verbose=verbose), indent, sort_keys=sort_keys)

@@ -8,6 +8,7 @@
     python tools/dev.py types       # mypy --strict over every package's src/
     python tools/dev.py docs        # mkdocs build --strict (fails on broken references)
     python tools/dev.py bench ...   # tools/bench with the bench peers installed
+    python tools/dev.py soak --minutes N  # the chaos workload under SIGKILLs for N minutes
     python tools/dev.py ci          # what .ci/run does: fresh env, tests, lint, types, docs
 
 The environment is `.venv` at the repository root. Every distribution under `packages/` is installed
@@ -176,6 +177,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return _run([python, "tools/bench", *args.rest])
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    """The chaos workload of tests-integration/chaos for `--minutes N` (default 30), under SIGKILLs."""
+    python = _python(args, ["dev"])
+    length = [] if {"--minutes", "--seconds"} & set(args.rest) else ["--minutes", "30"]
+    return _run([python, "tests-integration/chaos/chaos_workload.py", *length, *args.rest])
+
+
 def cmd_ci(args: argparse.Namespace) -> int:
     if not args.here:
         ensure_env(["dev"], fresh=True)
@@ -199,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["test", "demo", "lint", "types", "docs", "bench", "ci"])
+    parser.add_argument(
+        "command", choices=["test", "demo", "lint", "types", "docs", "bench", "soak", "ci"]
+    )
     parser.add_argument("--here", action="store_true", help="use the running interpreter as is")
     parser.add_argument("--fresh", action="store_true", help="recreate .venv from scratch first")
     parser.add_argument(
@@ -216,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         "types": cmd_types,
         "docs": cmd_docs,
         "bench": cmd_bench,
+        "soak": cmd_soak,
         "ci": cmd_ci,
     }
     return commands[args.command](args)

@@ -1,0 +1,8 @@
+"""Make this folder importable (``chaos_workload``) by the tests and by the child processes they start."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The `redis_server` / `redis_url` fixtures (a real redis-server on a loopback port), for every test tree.
+pytest_plugins = ["tools.pytest_redis"]
+
 # Prefixes of everything our packages create in /dev/shm (segments and POSIX named semaphores).
 SHM_PREFIXES = ("sk_", "sem.sk_")
 

@@ -1,0 +1,1 @@
+"""Locks, read-write locks, semaphores and a lock manager that work across processes (and Redis)."""

@@ -127,7 +127,8 @@ def test_hold_with_timeout_raises_lock_timeout_error() -> None:
         t = threading.Thread(target=try_hold)
         t.start()
         t.join()
-        assert len(t_errors) == 1 and "raise the timeout" in str(t_errors[0])
+        assert len(t_errors) == 1
+        assert "raise the timeout" in str(t_errors[0])
     assert other.stats.timeouts == 1
 
 
@@ -150,9 +151,12 @@ def test_stats_count_contention_and_holds() -> None:
     s = lock.stats
     assert s.acquisitions == 2
     assert s.contended == 1
-    assert s.max_wait > 0.0 and s.total_wait >= s.max_wait
-    assert s.p99_wait > 0.0 and s.p50_wait == 0.0
-    assert s.max_hold > 0.0 and s.mean_hold > 0.0
+    assert s.max_wait > 0.0
+    assert s.total_wait >= s.max_wait
+    assert s.p99_wait > 0.0
+    assert s.p50_wait == 0.0
+    assert s.max_hold > 0.0
+    assert s.mean_hold > 0.0
 
 
 def test_async_acquire_does_not_block_the_loop() -> None:
@@ -186,7 +190,8 @@ def test_async_acquire_does_not_block_the_loop() -> None:
 def test_pickles_by_name() -> None:
     lock = LocalLock("t-pickle", reentrant=True)
     clone = pickle.loads(pickle.dumps(lock))
-    assert clone.name == lock.name and clone.reentrant
+    assert clone.name == lock.name
+    assert clone.reentrant
     with lock:
         assert clone.locked()
 

@@ -108,3 +108,33 @@ def test_threads_are_not_started_by_default() -> None:
     assert isinstance(live, threading.Thread)
     assert not live.is_alive()
     assert live.name == "idle"
+
+
+def test_a_reconnector_without_secret_opens_on_first_use() -> None:
+    import pickle
+    import re
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table t (x)")
+    conn.execute("insert into t values (7)")
+    back = cucumber.deserialize(cucumber.serialize(conn))
+    assert isinstance(back, cucumber.SQLiteConnectionReconnector)
+    assert back.execute("select x from t").fetchone() == (7,)  # reconnects once, then forwards
+    assert back.execute("select count(*) from t").fetchone() == (1,)
+    with pytest.raises(AttributeError, match="reconnect"):
+        back._private_name  # noqa: B018
+    conn.close()
+
+    match = cucumber.deserialize(cucumber.serialize(re.match("a(b)", "abc")))
+    assert isinstance(match, cucumber.MatchReconnector)
+    assert match.group(1) == "b"
+    again = pickle.loads(pickle.dumps(match))
+    assert "_opened_on_use" not in again.__dict__  # the opened resource does not travel
+    assert again.group(1) == "b"
+
+
+def test_a_database_client_needing_a_password_does_not_open_on_use() -> None:
+    placeholder = cucumber.DbReconnector("redis", "redis.Redis", {"host": "127.0.0.1", "port": 1})
+    with pytest.raises(AttributeError, match="reconnect"):
+        placeholder.ping  # noqa: B018

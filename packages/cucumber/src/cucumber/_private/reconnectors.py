@@ -39,6 +39,28 @@ class Reconnector:
 
     type_key: str = "?"
     aliases: tuple[str, ...] = ()
+    #: Whether using the placeholder like the resource opens it (no secret needed): ``r.execute(...)``
+    #: on a restored sqlite connection reconnects once, as suitkaise 0.4 did. Database clients that
+    #: need a password say ``False`` and wait for ``reconnect(auth)`` / ``reconnect_all``.
+    lazy: bool = True
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the placeholder itself does not have.
+        if name.startswith("_") or not type(self).lazy:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r}: call reconnect() (or "
+                "cucumber.reconnect_all) to get the live resource"
+            )
+        live = self.__dict__.get("_opened_on_use")
+        if live is None:
+            live = self.reconnect()
+            self.__dict__["_opened_on_use"] = live
+        return getattr(live, name)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_opened_on_use", None)  # a resource opened on use does not travel
+        return state
 
     def auth_keys(self) -> tuple[str, ...]:
         """Keys under which ``reconnect_all(**auth)`` looks up secrets for this resource."""
@@ -88,6 +110,8 @@ class DbReconnector(Reconnector):
     never the password. ``reconnect(auth)`` calls the driver with the options plus the password
     (``auth`` is the password string, or a mapping of options that override the stored ones).
     """
+
+    lazy = False  # most servers need the password: reconnect(auth) or reconnect_all(**auth)
 
     def __init__(
         self, driver: str, type_key: str, params: Mapping[str, Any], aliases: tuple[str, ...] = ()

@@ -77,26 +77,40 @@ class FailsTwice(Skprocess):
     def __init__(self) -> None:
         self.process_config.runs = 2
         self.process_config.lives = 3
-        self.failures = 0  # rolled back with the state: counts nothing across retries
-        self.attempts: list[int] = []
+        self.attempts: list[int] = []  # kept across retries: it counts the failed attempts too
 
     def __run__(self) -> None:
-        self.attempts.append(self.current_run)
-        if self.current_run == 1 and len(self.attempts) < 4:
+        self.attempts.append(self._current_run)
+        if self._current_run == 1 and len(self.attempts) < 4:
             raise ValueError("not yet")
 
     def __result__(self) -> list[int]:
         return self.attempts
 
 
-def test_lives_retry_from_the_state_at_the_start_of_the_run() -> None:
+def test_lives_retry_the_failed_run_with_the_current_state() -> None:
     hooks = Recorder()
-    # attempts of the failed tries are rolled back, so the list never reaches 4 entries: out of lives
-    with pytest.raises(RunError) as info:
-        run_lifecycle(FailsTwice(), hooks=hooks)
-    assert info.value.current_run == 1
-    assert [lives for _, lives in hooks.snapshots] == [3, 3, 2, 1]
-    assert [run for run, _ in hooks.snapshots] == [0, 1, 1, 1]
+    process = FailsTwice()
+    # run 1 fails twice and is tried again each time, keeping what the failed attempts changed
+    assert run_lifecycle(process, hooks=hooks) == [0, 1, 1, 1]
+    assert process.current_run == 2
+    # a restart point at the start of each run and of each retry (for a host whose process dies)
+    assert hooks.snapshots == [(0, 3), (1, 3), (1, 2), (1, 1), (2, 1)]
+    # the failed attempts recorded no time; the successful ones did
+    assert process.timers.run.num_times == 2
+    assert process.timers.full_run.num_times == 2
+
+
+def test_lives_out_runs_error_with_the_current_state() -> None:
+    class AlwaysFails(FailsTwice):
+        def __run__(self) -> None:
+            self.attempts.append(self._current_run)
+            raise ValueError("never")
+
+        def __error__(self) -> tuple[list[int], type[BaseException] | None]:
+            return self.attempts, None if self.error is None else type(self.error)
+
+    assert run_lifecycle(AlwaysFails()) == ([0, 0, 0], RunError)
 
 
 class Endless(Skprocess):

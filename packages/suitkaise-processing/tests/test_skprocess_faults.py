@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -145,6 +146,33 @@ def test_timeout_costs_a_life_and_the_run_is_retried(tmp_path: Path) -> None:
     assert process.run() == "finished"
     assert (tmp_path / "blocked").exists()
     assert process.current_run == 2
+
+
+class TimesOutOnRun3(Skprocess):
+    """The 0.4 examples page's timeout example: run 3 blocks past its limit, one life."""
+
+    def __init__(self) -> None:
+        self.process_config.runs = 5
+        self.process_config.timeouts.run = 0.5
+        self.completed_runs = 0
+
+    def __run__(self) -> None:
+        if self._current_run == 3:
+            time.sleep(3600)
+        self.completed_runs += 1
+
+    def __error__(self) -> dict[str, Any]:
+        error = self.error
+        assert isinstance(error, ProcessTimeoutError)
+        return {"section": error.section, "run": error.current_run, "done": self.completed_runs}
+
+    def __result__(self) -> str:
+        return "finished"
+
+
+@pytest.mark.timeout(60)
+def test_error_handler_after_a_timeout_sees_the_state_at_the_start_of_that_run() -> None:
+    assert TimesOutOnRun3().run() == {"section": "run", "run": 3, "done": 3}
 
 
 # --- no orphans --------------------------------------------------------------------------------------

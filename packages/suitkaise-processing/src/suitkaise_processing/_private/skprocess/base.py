@@ -7,68 +7,17 @@ from typing import Any, ClassVar
 
 from sktiming import Sktimer
 from suitkaise_processing._private.errors import ProcessError, ResultTimeoutError
-from suitkaise_processing._private.skprocess import child as _child  # noqa: F401  (preloaded by the fork server)
 from suitkaise_processing._private.skprocess.config import ProcessConfig
 from suitkaise_processing._private.skprocess.modifiers import modifiable
+from suitkaise_processing._private.skprocess.parent import ParentHandle
+from suitkaise_processing._private.skprocess.runtime import Runtime
+from suitkaise_processing._private.skprocess.sections import (
+    SectionMethod,
+    default_error,
+    default_noop,
+    default_run,
+)
 from suitkaise_processing._private.timers import SECTIONS, ProcessTimers
-
-
-class _BoundSection:
-    """A lifecycle method bound to its instance; ``.timer`` is that section's ``Sktimer``."""
-
-    __slots__ = ("_func", "_instance", "_section")
-
-    def __init__(self, func: Callable[[Any], Any], instance: Skprocess, section: str) -> None:
-        self._func = func
-        self._instance = instance
-        self._section = section
-
-    def __call__(self) -> Any:
-        return self._func(self._instance)
-
-    @property
-    def timer(self) -> Sktimer | None:
-        """The ``Sktimer`` of this section (filled by the child, visible after ``wait()``)."""
-        return self._instance.timers.section(self._section)
-
-    @property
-    def __func__(self) -> Callable[[Any], Any]:
-        return self._func
-
-    @property
-    def __self__(self) -> Skprocess:
-        return self._instance
-
-    def __repr__(self) -> str:
-        return f"<lifecycle method __{self._section}__ of {self._instance!r}>"
-
-
-class _SectionMethod:
-    """Descriptor wrapping a lifecycle method so that ``process.__run__.timer`` works per instance."""
-
-    __slots__ = ("func", "section")
-
-    def __init__(self, func: Callable[[Any], Any], section: str) -> None:
-        self.func = func
-        self.section = section
-
-    def __get__(self, instance: Skprocess | None, owner: type | None = None) -> Any:
-        if instance is None:
-            return self.func
-        return _BoundSection(self.func, instance, self.section)
-
-
-def _default_noop(self: Skprocess) -> None:
-    return None
-
-
-def _default_run(self: Skprocess) -> None:
-    """No ``__run__``: each run does only ``__prerun__``/``__postrun__`` (the Share how-to's example)."""
-    return None
-
-
-def _default_error(self: Skprocess) -> Any:
-    return self.error
 
 
 class Skprocess:
@@ -85,13 +34,13 @@ class Skprocess:
 
     process_config: ProcessConfig
     timers: ProcessTimers
-    _sk_current_run: int
+    _current_run: int
     _sk_error: BaseException | None
 
     # The runtime handle (parent handle, child runtime, ...) lives in a slot, outside ``__dict__``: it
     # never travels with the object and serializer diagnostics never walk into it.
     __slots__ = ("__dict__", "__weakref__", "_sk_rt")
-    _sk_rt: Any
+    _sk_rt: Runtime | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Skprocess:
         self = super().__new__(cls)
@@ -100,7 +49,7 @@ class Skprocess:
             {
                 "process_config": ProcessConfig(),
                 "timers": ProcessTimers(),
-                "_sk_current_run": 0,
+                "_current_run": 0,
                 "_sk_error": None,
             }
         )
@@ -111,24 +60,16 @@ class Skprocess:
         for section in SECTIONS:
             name = f"__{section}__"
             value = cls.__dict__.get(name)
-            if value is not None and not isinstance(value, _SectionMethod) and callable(value):
-                setattr(cls, name, _SectionMethod(value, section))
-
-    @classmethod
-    def _sk_section_function(cls, section: str) -> Callable[[Any], Any]:
-        attr = getattr(cls, f"__{section}__")
-        if isinstance(attr, _SectionMethod):
-            return attr.func
-        func: Callable[[Any], Any] = attr
-        return func
+            if value is not None and not isinstance(value, SectionMethod) and callable(value):
+                setattr(cls, name, SectionMethod(value, section))
 
     # --- lifecycle defaults (overridden by subclasses) ---------------------------------------------
-    __prerun__ = _SectionMethod(_default_noop, "prerun")
-    __run__ = _SectionMethod(_default_run, "run")
-    __postrun__ = _SectionMethod(_default_noop, "postrun")
-    __onfinish__ = _SectionMethod(_default_noop, "onfinish")
-    __result__ = _SectionMethod(_default_noop, "result")
-    __error__ = _SectionMethod(_default_error, "error")
+    __prerun__ = SectionMethod(default_noop, "prerun")
+    __run__ = SectionMethod(default_run, "run")
+    __postrun__ = SectionMethod(default_noop, "postrun")
+    __onfinish__ = SectionMethod(default_noop, "onfinish")
+    __result__ = SectionMethod(default_noop, "result")
+    __error__ = SectionMethod(default_error, "error")
 
     # --- pickling: runtime handles never travel ----------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -139,9 +80,7 @@ class Skprocess:
         self._sk_rt = None
 
     # --- runtime -----------------------------------------------------------------------------------
-    def _sk_parent(self) -> Any:
-        from suitkaise_processing._private.skprocess.parent import ParentHandle
-
+    def _sk_parent(self) -> ParentHandle:
         rt = self._sk_rt
         if rt is None:
             rt = ParentHandle(self)
@@ -203,7 +142,7 @@ class Skprocess:
 
     def tell(self, data: Any) -> None:
         """Send ``data`` to the other side (parent -> child or child -> parent); returns at once."""
-        rt = self._sk_rt
+        rt: Runtime | None = self._sk_rt
         if rt is None:
             rt = self._sk_parent()
         rt.tell(data)
@@ -214,7 +153,7 @@ class Skprocess:
 
         ``listen.timeout(s)()`` raises ``ResultTimeoutError`` instead of returning ``None``.
         """
-        rt = self._sk_rt
+        rt: Runtime | None = self._sk_rt
         if rt is None:
             rt = self._sk_parent()
         if _sk_deadline is not None:
@@ -229,9 +168,9 @@ class Skprocess:
     def current_run(self) -> int:
         """The current run iteration, from 0 (the number of completed runs)."""
         rt = self._sk_rt
-        if rt is not None and getattr(rt, "is_parent", False):
-            return int(rt.current_run)
-        return self._sk_current_run
+        if isinstance(rt, ParentHandle):
+            return rt.current_run
+        return self._current_run
 
     @property
     def is_alive(self) -> bool:
@@ -250,4 +189,4 @@ class Skprocess:
         return self.timers.full_run
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} run={self._sk_current_run}>"
+        return f"<{type(self).__name__} run={self._current_run}>"

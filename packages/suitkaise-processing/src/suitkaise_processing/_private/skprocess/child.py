@@ -248,7 +248,7 @@ def child_main(
     except BaseException as exc:  # SystemExit, KeyboardInterrupt, ... from user code
         value = ProcessError(
             f"the process ended with {type(exc).__name__}: {exc}",
-            current_run=process._sk_current_run,
+            current_run=process._current_run,
             original_error=exc,
             remote_traceback=traceback.format_exc(),
         )
@@ -263,7 +263,7 @@ def child_main(
 
 
 def _send_done(channel: Channel, ok: bool, value: Any, process: Any, state: bytes | None) -> None:
-    message = ("done", ok, value, process.timers, state, process._sk_current_run)
+    message = ("done", ok, value, process.timers, state, process._current_run)
     try:
         channel.send(message)
         return
@@ -291,7 +291,7 @@ def _send_done(channel: Channel, ok: bool, value: Any, process: Any, state: byte
             f"__result__()/__error__() returned a value that cannot be sent to the parent: {reason}"
         )
     try:
-        channel.send(("done", ok, value, process.timers, None, process._sk_current_run))
+        channel.send(("done", ok, value, process.timers, None, process._current_run))
     except Exception:
         channel.send(
             (

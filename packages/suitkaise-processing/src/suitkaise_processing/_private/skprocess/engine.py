@@ -22,6 +22,7 @@ from suitkaise_processing._private.errors import (
     RunError,
 )
 from suitkaise_processing._private.pipe import snapshot_mode
+from suitkaise_processing._private.skprocess.sections import has_error_handler, section_function
 
 if TYPE_CHECKING:
     from suitkaise_processing._private.skprocess.base import Skprocess
@@ -47,8 +48,9 @@ class LifecycleHooks:
     - ``should_stop()``: polled before each run; ``True`` ends the run loop gracefully (like ``stop()``):
       the run in progress completes (prerun, run, postrun), then ``__onfinish__`` and ``__result__``.
     - ``run_started(run)``: each iteration starts (cheap; the Skprocess child writes it to shared memory).
-    - ``snapshot(state, run, lives_left)``: with ``lives > 1``, the encoded object state at the start of
-      each run (and before ``__onfinish__``): what a host restarts from if the process dies.
+    - ``snapshot(state, run, lives_left)``: with ``lives > 1`` (or a section timeout and a user
+      ``__error__``), the encoded object state at the start of each run and each retry (and before
+      ``__onfinish__``): what a host restarts from if the process dies without a current state.
     """
 
     def enter(self, section: str, run: int, timeout: float | None) -> None:
@@ -164,7 +166,12 @@ class _Engine:
             process._sk_rt = self.local
         config = process.process_config
         self.lives_left = config.lives if lives_left is None else lives_left
-        self.snapshots = config.lives > 1
+        # Restart points: what a host restarts from when the process dies without a current state
+        # (SIGKILL, segfault, a timed-out section). With one life they serve only a user __error__,
+        # which then sees the state at the start of the run that was cut short.
+        self.snapshots = config.lives > 1 or (
+            config.timeouts.any() and has_error_handler(type(process))
+        )
         join_in = config.join_in
         self.deadline = deadline
         if self.deadline is None and join_in is not None:
@@ -172,16 +179,15 @@ class _Engine:
 
     def _call(self, section: str) -> Any:
         p = self.p
-        run = p._sk_current_run
+        run = p._current_run
         timeout = p.process_config.timeouts.get(section)
         hooks = self.hooks
         hooks.enter(section, run, timeout)
-        func = type(p)._sk_section_function(section)
+        func = section_function(type(p), section)
         start = time.perf_counter()
         try:
             value = func(p)
-        except Exception as exc:
-            p.timers.record(section, time.perf_counter() - start)
+        except Exception as exc:  # a failed call is not a sample of the section's time (as in 0.4)
             hooks.leave(section, run)
             raise _SectionFailed(section_error(section, exc, run)) from exc
         p.timers.record(section, time.perf_counter() - start)
@@ -195,31 +201,27 @@ class _Engine:
             return True
         return self.deadline is not None and time.time() >= self.deadline
 
-    def _snapshot(self) -> bytes | memoryview | None:
+    def _snapshot(self) -> None:
         if not self.snapshots:
-            return None
+            return
         try:
             state = encode_state(self.p)
         except Exception as exc:
             raise ProcessError(
-                f"process_config.lives > 1 keeps a copy of the object's state at the start of each run, "
-                f"but it cannot be serialized ({type(exc).__name__}: {exc}); make its attributes "
-                "serializable or use lives = 1",
-                current_run=self.p._sk_current_run,
+                "process_config.lives > 1 (or a section timeout with an __error__) keeps a copy of the "
+                "object's state at the start of each run, but it cannot be serialized "
+                f"({type(exc).__name__}: {exc}); make its attributes serializable or use lives = 1",
+                current_run=self.p._current_run,
                 original_error=exc,
                 remote_traceback=traceback.format_exc(),
             ) from exc
-        self.hooks.snapshot(state, self.p._sk_current_run, self.lives_left)
-        return state
+        self.hooks.snapshot(state, self.p._current_run, self.lives_left)
 
-    def _lose_life(self, failure: _SectionFailed, state: bytes | memoryview | None) -> bool:
-        """Count a life; ``True`` if the attempt should be retried from ``state``."""
+    def _lose_life(self) -> bool:
+        """Count a life; ``True`` if the failed attempt should be retried (with the object's current
+        state: what the failed attempt changed stays, as the seed and 0.4 promise)."""
         self.lives_left -= 1
-        if self.lives_left > 0 and state is not None:
-            restore_state(self.p, state)
-            _reconnect(self.p)
-            return True
-        return False
+        return self.lives_left > 0
 
     def run(self) -> Any:
         p = self.p
@@ -227,29 +229,29 @@ class _Engine:
         # --- the run loop -------------------------------------------------------------------------
         while True:
             runs = p.process_config.runs
-            if (runs is not None and p._sk_current_run >= runs) or self._stopping():
+            if (runs is not None and p._current_run >= runs) or self._stopping():
                 break
-            state = self._snapshot()
-            self.hooks.run_started(p._sk_current_run)
+            self._snapshot()
+            self.hooks.run_started(p._current_run)
             try:
                 started = time.perf_counter()
                 self._call("prerun")
                 self._call("run")
                 self._call("postrun")
                 p.timers.record("full_run", time.perf_counter() - started)
-                p._sk_current_run += 1
+                p._current_run += 1
             except _SectionFailed as failure:
-                if self._lose_life(failure, state):
+                if self._lose_life():
                     continue
                 return self.fail(failure.error)
         # --- finish: __onfinish__ then __result__ ------------------------------------------------
         while True:
-            state = self._snapshot()
+            self._snapshot()
             try:
                 self._call("onfinish")
                 return self._call("result")
             except _SectionFailed as failure:
-                if self._lose_life(failure, state):
+                if self._lose_life():
                     continue
                 return self.fail(failure.error)
 
@@ -281,15 +283,15 @@ def run_lifecycle(
       ``join_in`` elapsed (or the wall-clock ``deadline``, ``time.time()`` based, passed), or
       ``hooks.should_stop()``; then ``__onfinish__`` and ``__result__`` (whose value is returned).
     - An exception in a section costs a life (``lives_left``, default ``process_config.lives``): with
-      lives left the attempt restarts from the object's state at the start of that run (or of the
-      finish phase). With none left, ``__error__`` runs with ``process.error`` set: the section error is
+      lives left the failed run (or the finish phase) is tried again with the object's current state
+      (what the failed attempt changed stays; ``current_run`` stays). With none left, ``__error__`` runs with ``process.error`` set: the section error is
       a ``PreRunError``/``RunError``/... carrying ``current_run``, ``original_error`` and the formatted
       traceback. If ``__error__`` returns an exception it is raised, otherwise returned; if
       ``__error__`` itself raises, ``ErrorHandlerError`` is raised.
     - ``@autoreconnect`` classes get ``cucumber.reconnect_all`` before the first ``__prerun__``.
     - Without a host runtime (``process._sk_rt`` is ``None``) a :class:`LocalRuntime` is attached:
       ``listen()`` returns ``None`` at once and ``tell()`` keeps the data in ``process._sk_rt.told``.
-    - Section timings go to ``process.timers``. Timeouts are *announced* through ``hooks.enter``;
+    - Section timings go to ``process.timers`` (a section that raised records no time). Timeouts are *announced* through ``hooks.enter``;
       enforcing them (killing the process) is the host's job (build the error with
       :func:`timeout_error`).
     """

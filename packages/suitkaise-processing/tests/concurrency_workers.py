@@ -32,6 +32,20 @@ def hold_until_killed(lock: Any, holding: Event, never: Event) -> None:
     never.wait(60)
 
 
+def hold_then_release(lock: Any, holding: Event, go: Event) -> None:
+    """Take ``lock``, say so, wait for ``go``; exit 0 if ``release()`` then says the lock was lost."""
+    from suitkaise_processing.concurrency import LockNotHeldError
+
+    lock.acquire()
+    holding.set()
+    go.wait(60)
+    try:
+        lock.release()
+    except LockNotHeldError:
+        raise SystemExit(0) from None
+    raise SystemExit(1)
+
+
 def hold_read_until_killed(rw: ReadWriteLock, holding: Event, never: Event) -> None:
     rw.acquire_read()
     holding.set()

@@ -437,3 +437,17 @@ def exit_at_3000(x: int) -> int:
     if x == 3000:
         os._exit(9)
     return x * 2
+
+
+def send_garbage_frame(_: object) -> None:
+    """Write a frame header announcing 2**62 bytes on the worker's own result connection (as a
+    corrupted worker would), then wait to be replaced."""
+    import gc
+    import struct
+
+    from suitkaise_processing._private.pool._worker import _Sender
+
+    (sender,) = [o for o in gc.get_objects() if isinstance(o, _Sender)]
+    with sender.lock:
+        os.write(sender.conn.fileno(), struct.pack("!i", -1) + struct.pack("!Q", 2**62))
+        threading.Event().wait()

@@ -471,3 +471,12 @@ def test_a_crash_inside_a_large_batch_of_trivial_items_fails_only_that_item() ->
             engine.finish(job)
     assert isinstance(seen.pop(3000), WorkerDiedError)
     assert seen == {x: x * 2 for x in range(n) if x != 3000}
+
+
+def test_a_worker_sending_a_malformed_frame_is_replaced(pool: Pool) -> None:
+    before = set(pool._engine.worker_pids())
+    with pytest.raises(PoolError, match=r"malformed message.*more than the limit"):
+        pool.map(w.send_garbage_frame, [1])
+    assert len(pool._engine.worker_pids()) == 2
+    assert set(pool._engine.worker_pids()) != before
+    assert pool.map(w.double, range(10)) == [2 * i for i in range(10)]

@@ -685,8 +685,13 @@ class Engine:
                     self._on_message(from_conn, wire.read_frame(obj.fileno()))
                 except (EOFError, OSError):
                     dead.append(from_conn)
-                except MessageError:  # the stream is out of step: replace the worker
-                    self._kill(from_conn, None)
+                except MessageError as exc:  # the stream is out of step: replace the worker
+                    self._kill(
+                        from_conn,
+                        PoolError(
+                            f"a worker sent a malformed message ({exc}); the pool replaced it"
+                        ),
+                    )
                     dead.append(from_conn)
             elif obj == self._wake_r:
                 try:

@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import math
 import os
-import sqlite3
 from typing import Any
 
 import pytest
 
 from suitkaise import timing
 from suitkaise.processing import (
-    Pipe,
     Pool,
-    ProcessError,
     ProcessTimeoutError,
-    Share,
     Skprocess,
-    autoreconnect,
 )
-from suitkaise.timing import Sktimer
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -395,3 +390,235 @@ def test_background_execution_with_future() -> None:
     assert len(result) == 5
     assert result[0] == {"number": 123456789, "factors": [3, 3, 3607, 3803]}
     assert result[2]["factors"] == [1000000007]
+
+
+# ================================================================ Pool
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def test_basic_map() -> None:
+    pool = Pool(workers=4)
+    items = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert pool.map(square, items) == [1, 4, 9, 16, 25, 36, 49, 64, 81, 100]
+    pool.close()
+
+
+def process_data(data: str) -> dict[str, str]:
+    normalized = data.strip().lower()
+    data_hash = hashlib.md5(normalized.encode()).hexdigest()
+    return {"original": data, "normalized": normalized, "hash": data_hash[:8]}
+
+
+def test_pool_as_context_manager() -> None:
+    with Pool(workers=4) as pool:
+        items = ["  Apple  ", "BANANA", "Cherry", "  DATE", "elderberry"]
+        results = pool.map(process_data, items)
+        lines = [f"{r['original']:>12} -> {r['normalized']:<12} ({r['hash']})" for r in results]
+    assert [r["normalized"] for r in results] == ["apple", "banana", "cherry", "date", "elderberry"]
+    assert len(lines) == 5
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def multiply(x: int, y: int, z: int) -> int:
+    return x * y * z
+
+
+def test_star_for_tuple_unpacking() -> None:
+    with Pool(workers=4) as pool:
+        assert pool.star().map(add, [(1, 2), (3, 4), (5, 6), (7, 8)]) == [3, 7, 11, 15]
+        assert pool.star().map(multiply, [(1, 2, 3), (4, 5, 6), (7, 8, 9)]) == [6, 120, 504]
+
+
+def variable_work(item: int) -> dict[str, Any]:
+    iterations = (item % 10 + 1) * 500
+    data = str(item).encode()
+    for _ in range(iterations):
+        data = hashlib.sha256(data).digest()
+    return {"item": item, "iterations": iterations, "hash": hashlib.sha256(data).hexdigest()[:12]}
+
+
+def test_unordered_map_and_unordered_imap() -> None:
+    with Pool(workers=4) as pool:
+        items = list(range(20))
+        results = pool.unordered_map(variable_work, items)
+        assert isinstance(results, list)
+        assert sorted(r["item"] for r in results) == items
+        streamed = list(pool.unordered_imap(variable_work, items))
+        assert sorted(r["item"] for r in streamed) == items
+    assert {r["item"]: r["hash"] for r in results} == {r["item"]: r["hash"] for r in streamed}
+
+
+def heavy_computation(item: int) -> dict[str, Any]:
+    data = str(item).encode()
+    for _ in range(1000):
+        data = hashlib.sha256(data).digest()
+    final_hash = hashlib.sha256(data).hexdigest()
+    return {
+        "input": item,
+        "hash": final_hash,
+        "derived": [final_hash[i : i + 4] for i in range(0, 64, 4)],
+    }
+
+
+def test_imap_for_memory_efficiency() -> None:
+    with Pool(workers=4) as pool:
+        processed = 0
+        inputs = []
+        for result in pool.imap(heavy_computation, range(100)):
+            processed += 1
+            inputs.append(result["input"])
+            assert len(result["derived"]) == 16
+    assert processed == 100
+    assert inputs == list(range(100))  # in order
+
+
+def slow_function(x: int) -> int:
+    def fib(n: int) -> int:
+        if n <= 1:
+            return n
+        return fib(n - 1) + fib(n - 2)
+
+    if x == 5:
+        return fib(40)
+    return fib(20 + x)
+
+
+def test_pool_with_timeout() -> None:
+    with Pool(workers=4) as pool:
+        items = [1, 2, 3, 4, 5, 6, 7, 8]
+        with pytest.raises(TimeoutError):
+            pool.map.timeout(2.0)(slow_function, items)
+        got = list(pool.imap.timeout(5.0)(slow_function, [1, 2, 3]))
+    assert got == [10946, 17711, 28657]
+
+
+def compute(x: int) -> dict[str, Any]:
+    def prime_factors(n: int) -> list[int]:
+        factors = []
+        d = 2
+        while d * d <= n:
+            while n % d == 0:
+                factors.append(d)
+                n //= d
+            d += 1
+        if n > 1:
+            factors.append(n)
+        return factors
+
+    large_num = 10**9 + x * 1000 + 7
+    return {"input": x, "number": large_num, "factors": prime_factors(large_num)}
+
+
+def test_background_execution_with_pool() -> None:
+    with Pool(workers=4) as pool:
+        future = pool.map.background()(compute, list(range(20)))
+        main_work = [len(str(math.factorial(500 + i * 100))) for i in range(3)]
+        results = future.result()
+    assert len(main_work) == 3
+    assert len(results) == 20
+    assert results[0] == {"input": 0, "number": 1000000007, "factors": [1000000007]}
+    assert all(math.prod(r["factors"]) == r["number"] for r in results)
+
+
+def cpu_work(x: int) -> dict[str, Any]:
+    data = str(x).encode()
+    for _ in range(1000):
+        data = hashlib.sha256(data).digest()
+    return {"input": x, "hash": hashlib.sha256(data).hexdigest()[:16]}
+
+
+def test_async_pool_operations() -> None:
+    async def process_batches() -> list[Any]:
+        with Pool(workers=4) as pool:
+            return list(
+                await asyncio.gather(
+                    pool.map.asynced()(cpu_work, list(range(10))),
+                    pool.map.asynced()(cpu_work, list(range(10, 20))),
+                    pool.map.asynced()(cpu_work, list(range(20, 30))),
+                )
+            )
+
+    results = asyncio.run(process_batches())
+    assert [r[0]["input"] for r in results] == [0, 10, 20]
+    assert [len(r) for r in results] == [10, 10, 10]
+
+
+class DataTransformer(Skprocess):
+    def __init__(self, input_data: dict[str, int]) -> None:
+        self.input_data = input_data
+        self.process_config.runs = 1
+        self.transformed: dict[str, Any] | None = None
+
+    def __run__(self) -> None:
+        data = self.input_data
+        data_hash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        self.transformed = {
+            "original_id": data["id"],
+            "original_value": data["value"],
+            "doubled": data["value"] * 2,
+            "squared": data["value"] ** 2,
+            "hash": data_hash[:12],
+            "processed": True,
+        }
+
+    def __result__(self) -> dict[str, Any] | None:
+        return self.transformed
+
+
+def test_using_skprocess_with_pool() -> None:
+    items = [{"id": i, "value": 10 * i} for i in range(1, 5)]
+    with Pool(workers=2) as pool:
+        results = pool.map(DataTransformer, items)
+    assert [
+        f"ID {r['original_id']}: {r['original_value']} -> doubled={r['doubled']}, squared={r['squared']}"
+        for r in results
+    ] == [
+        "ID 1: 10 -> doubled=20, squared=100",
+        "ID 2: 20 -> doubled=40, squared=400",
+        "ID 3: 30 -> doubled=60, squared=900",
+        "ID 4: 40 -> doubled=80, squared=1600",
+    ]
+
+
+def process_pair(x: int, y: int) -> dict[str, Any]:
+    n, r = max(x, y), min(x, y)
+    result = math.comb(n * 10, r * 2)
+    return {"inputs": (x, y), "comb": result, "digits": len(str(result))}
+
+
+def test_combining_star_with_modifiers() -> None:
+    pairs = [(1, 2), (3, 4), (5, 6), (7, 8)]
+    expected = [process_pair(x, y) for x, y in pairs]
+
+    async def main() -> None:
+        with Pool(workers=4) as pool:
+            assert pool.star().map.timeout(5.0)(process_pair, pairs) == expected
+            assert pool.star().map.background()(process_pair, pairs).result() == expected
+            assert await pool.star().map.asynced()(process_pair, pairs) == expected
+            assert [r["inputs"] for r in pool.star().imap(process_pair, pairs)] == pairs
+            unordered = [r["inputs"] for r in pool.star().unordered_imap(process_pair, pairs)]
+            assert sorted(unordered) == pairs
+
+    asyncio.run(main())
+
+
+def risky_function(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"Cannot process {x}")
+    return x * 2
+
+
+def test_error_handling_in_pool() -> None:
+    # Deliberate difference (docs/migrating-from-0.4.md): 0.4 wrapped a worker's exception in a plain
+    # RuntimeError (the page catches RuntimeError); this kit raises the worker's own exception, here
+    # ValueError, with its traceback. The rest of the example is unchanged.
+    with Pool(workers=4) as pool:
+        with pytest.raises(ValueError, match="Cannot process 3"):
+            pool.map(risky_function, [1, 2, 3, 4, 5])
+        assert pool.map(risky_function, [1, 2, 4, 5]) == [2, 4, 8, 10]

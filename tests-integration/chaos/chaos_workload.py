@@ -165,6 +165,7 @@ class Report:
     share_writes: int = 0
     pipe_messages: int = 0
     pipe_bytes: int = 0
+    share_ids: list[str] = field(default_factory=list)
     before: Resources | None = None
     after: Resources | None = None
     problems: list[str] = field(default_factory=list)
@@ -177,7 +178,8 @@ class Report:
             f"pool: {self.pool_calls} calls, {self.pool_items} items -> {self.pool_results} results "
             f"+ {self.pool_worker_died} WorkerDiedError",
             f"skprocess: {self.tallies} Tally processes, {self.tally_runs} runs",
-            f"share: {self.share_rounds} rounds, {self.share_writes} writes (+= and append)",
+            f"share: {self.share_rounds} rounds, {self.share_writes} writes (+= and append), "
+            f"Share ids {self.share_ids}",
             f"pipe: {self.pipe_messages} messages, {self.pipe_bytes / 1e6:.1f} MB echoed",
         ]
         if self.before and self.after:
@@ -438,6 +440,7 @@ def _measured_part(report: Report, seconds: float, *, chaos: bool) -> None:
     run = _Run(report, time.monotonic() + seconds)
     with Pool(workers=3) as pool, Share() as share:
         run.pool, run.share = pool, share
+        report.share_ids.append(share._sk_id())
         parts: list[tuple[str, Callable[[], None]]] = [
             ("pool", lambda: _pool_part(run, pool, rngs[0])),
             ("skprocess", lambda: _tally_part(run, rngs[1])),
@@ -486,9 +489,11 @@ def _leaks(report: Report) -> list[str]:
         found.append(f"OS threads {before.threads} -> {after.threads}")
     if after.rss > before.rss * (1 + RSS_GROWTH_LIMIT):
         found.append(f"RSS grew {(after.rss - before.rss) / before.rss:.1%} (limit 10%)")
-    new_shm = set(after.shm) - set(before.shm)
-    if new_shm:
-        found.append(f"/dev/shm entries left: {sorted(new_shm)}")
+    # only the entries of our own Shares: other programs on the machine may create and leak theirs
+    ours = tuple(f"{prefix}{sid}_" for sid in report.share_ids for prefix in SHM_PREFIXES)
+    left = [name for name in after.shm if name.startswith(ours)]
+    if left:
+        found.append(f"/dev/shm entries of this run's Shares left: {left}")
     new_children = set(after.children) - set(before.children)
     if new_children:
         found.append(f"child processes left: {sorted(new_children)}")

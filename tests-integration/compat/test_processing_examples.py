@@ -18,10 +18,14 @@ from typing import Any
 import pytest
 
 from suitkaise import timing
+from suitkaise.timing import Sktimer, TimeThis
 from suitkaise.processing import (
+    Pipe,
     Pool,
     ProcessTimeoutError,
+    Share,
     Skprocess,
+    autoreconnect,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -622,3 +626,231 @@ def test_error_handling_in_pool() -> None:
         with pytest.raises(ValueError, match="Cannot process 3"):
             pool.map(risky_function, [1, 2, 3, 4, 5])
         assert pool.map(risky_function, [1, 2, 4, 5]) == [2, 4, 8, 10]
+
+
+# ================================================================ Share
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def increment(self, amount: int = 1) -> None:
+        self.value += amount
+
+
+class SharedCounterProcess(Skprocess):
+    """The page's ``CounterProcess`` of the Share section (renamed: the Skprocess section has one)."""
+
+    def __init__(self, shared: Share, amount: int = 1) -> None:
+        self.shared = shared
+        self.amount = amount
+        self.process_config.runs = 10
+
+    def __postrun__(self) -> None:
+        self.shared.counter.increment(self.amount)
+
+    def __result__(self) -> str:
+        return "done"
+
+
+def test_basic_shared_counter() -> None:
+    share = Share()
+    try:
+        share.counter = Counter()
+        with Pool(workers=4) as pool:
+            assert pool.map(SharedCounterProcess, [share] * 5) == ["done"] * 5
+        assert share.counter.value == 50
+    finally:
+        share.stop()
+
+
+class TimedWorker(Skprocess):
+    def __init__(self, shared: Share, work_count: int = 5) -> None:
+        self.shared = shared
+        self.process_config.runs = work_count
+
+    def __run__(self) -> None:
+        with timing.TimeThis() as run_timer:
+            data = b"benchmark_data"
+            iterations = 500 + (self._current_run * 97 % 1500)
+            for _ in range(iterations):
+                data = hashlib.sha256(data).digest()
+        self.shared.timer.add_time(run_timer.most_recent)
+
+    def __result__(self) -> str:
+        return "done"
+
+
+def test_sharing_complex_objects_like_sktimer() -> None:
+    share = Share()
+    try:
+        share.timer = Sktimer()
+        workers = 4
+        with Pool(workers=workers) as pool:
+            pool.map(TimedWorker, [share] * workers)
+        stats = share.timer.get_stats()
+        assert stats.num_times == 20
+        assert stats.min <= stats.mean <= stats.max
+        assert stats.stdev is not None
+        assert stats.variance is not None
+    finally:
+        share.stop()
+
+
+class WorkerProcess(Skprocess):
+    def __init__(self, shared: Share) -> None:
+        self.shared = shared
+        self.process_config.runs = 10
+
+    def __postrun__(self) -> None:
+        self.shared.counter.increment(1)
+
+    def __result__(self) -> str:
+        return "done"
+
+
+def test_share_as_context_manager() -> None:
+    with Share() as share:
+        share.counter = Counter()
+        with Pool(workers=2) as pool:
+            pool.map(WorkerProcess, [share] * 3)
+        assert share.counter.value == 30
+    assert not share.is_running
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.processed = 0
+        self.errors = 0
+        self.successes = 0
+
+    def record_success(self) -> None:
+        self.processed += 1
+        self.successes += 1
+
+    def record_error(self) -> None:
+        self.processed += 1
+        self.errors += 1
+
+
+class StatsProcessor(Skprocess):
+    """The page's ``DataProcessor`` of the Share section (renamed: the Skprocess section has one)."""
+
+    def __init__(self, shared: Share, item: dict[str, Any]) -> None:
+        self.shared = shared
+        self.item = item
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        with timing.TimeThis() as run_timer:
+            try:
+                data = self.item["data"].encode()
+                if hashlib.sha256(data).digest()[0] % 5 == 0:
+                    raise RuntimeError(f"Failed processing {self.item['id']}")
+                for _ in range(1000):
+                    data = hashlib.sha256(data).digest()
+                self.shared.stats.record_success()
+            except Exception:
+                self.shared.stats.record_error()
+        self.shared.timer.add_time(run_timer.most_recent)
+
+    def __result__(self) -> int:
+        return int(self.item["id"])
+
+
+def test_multiple_shared_objects() -> None:
+    items = [{"id": i, "data": f"item_{i}"} for i in range(20)]
+    failing = sum(hashlib.sha256(i["data"].encode()).digest()[0] % 5 == 0 for i in items)
+    with Share() as share:
+        share.stats = Stats()
+        share.timer = timing.Sktimer()
+        with Pool(workers=4) as pool:
+            assert pool.star().map(StatsProcessor, [(share, item) for item in items]) == list(
+                range(20)
+            )
+        assert share.stats.processed == 20
+        assert share.stats.errors == failing
+        assert share.stats.successes == 20 - failing
+        assert share.timer.num_times == 20
+        assert share.timer.mean is not None
+
+
+class IterativeWorker(Skprocess):
+    def __init__(self, shared: Share) -> None:
+        self.shared = shared
+        self.process_config.runs = 100
+
+    def __run__(self) -> None:
+        with TimeThis() as run_timer:
+            data = f"iteration_{self._current_run}".encode()
+            iterations = 200 + (hashlib.sha256(data).digest()[0] % 600)
+            for _ in range(iterations):
+                data = hashlib.sha256(data).digest()
+        self.shared.progress += 1
+        self.shared.timer.add_time(run_timer.most_recent)
+
+    def __result__(self) -> str:
+        return "complete"
+
+
+def test_sharing_with_single_skprocess() -> None:
+    with Share() as share:
+        share.progress = 0
+        share.timer = Sktimer()
+        process = IterativeWorker(share)
+        process.start()
+        seen = []
+        while process.is_alive:
+            seen.append(share.progress)
+            payload = b"progress"
+            for _ in range(500):
+                payload = hashlib.sha256(payload).digest()
+        process.wait()
+        assert process.result() == "complete"
+        assert seen == sorted(seen)
+        assert share.progress == 100
+        assert share.timer.num_times == 100
+        assert share.timer.total_time > 0
+
+
+def test_share_start_and_stop_control() -> None:
+    share = Share(auto_start=False)
+    try:
+        assert not share.is_running
+        with pytest.warns(RuntimeWarning, match="stopped"):  # "warning: Share is stopped"
+            share.counter = 0
+        share.start()
+        assert share.is_running
+        share.counter = 100
+        share.stop()
+        assert not share.is_running
+        share.start()
+        assert share.counter == 100
+    finally:
+        share.stop()
+
+
+class Incrementer(Skprocess):
+    def __init__(self, shared: Share) -> None:
+        self.shared = shared
+        self.process_config.runs = 10
+
+    def __postrun__(self) -> None:
+        self.shared.count += 1
+
+    def __result__(self) -> str:
+        return "done"
+
+
+def test_clearing_share_state() -> None:
+    with Share() as share:
+        share.count = 0
+        with Pool(workers=2) as pool:
+            pool.map(Incrementer, [share] * 2)
+        assert share.count == 20
+        share.clear()
+        share.count = 0
+        with Pool(workers=2) as pool:
+            pool.map(Incrementer, [share] * 3)
+        assert share.count == 30

@@ -26,9 +26,10 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
-from typing import Any, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
-from suitkaise_processing._private.skprocess.base import Skprocess
+if TYPE_CHECKING:
+    from suitkaise_processing._private.skprocess.base import Skprocess
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import sys
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -29,7 +30,6 @@ from suitkaise_processing._private.pool._results import (
     collect,
     in_background,
 )
-from suitkaise_processing._private.skprocess.base import Skprocess
 
 
 def _cpu_count() -> int:
@@ -42,7 +42,9 @@ def _cpu_count() -> int:
 
 
 def _is_skprocess_class(fn: object) -> bool:
-    return isinstance(fn, type) and issubclass(fn, Skprocess)
+    # an Skprocess subclass exists only once its module was imported: no import needed to rule it out
+    base = sys.modules.get("suitkaise_processing._private.skprocess.base")
+    return base is not None and isinstance(fn, type) and issubclass(fn, base.Skprocess)
 
 
 class PoolCall:

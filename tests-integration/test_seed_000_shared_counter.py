@@ -100,10 +100,14 @@ def _join_all(procs: list[Any]) -> None:
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("method", [None, "spawn"], ids=["default", "spawn"])
+@pytest.mark.parametrize(
+    "method", [None, "spawn", "forkserver", "fork"], ids=["default", "spawn", "forkserver", "fork"]
+)
 def test_quick_start_prints_final_counter_value_15(
     tmp_path: Path, run_id: str, method: str | None
 ) -> None:
+    if method in ("fork", "forkserver") and sys.platform == "darwin":
+        pytest.skip("macOS runs spawn")
     script = QUICK_START.replace('run_id = "my_app"', f'run_id = "{run_id}"')
     if method is not None:
         script = script.replace(
@@ -126,6 +130,17 @@ def test_quick_start_prints_final_counter_value_15(
     assert len(seen) == 15
     assert max(seen) == 15
     assert proc.stderr == ""  # no resource_tracker warning: nothing leaked
+
+
+def test_quick_start_text_matches_the_seed() -> None:
+    """The script above is the seed's Quick Start with only the kit import path changed."""
+    seed = Path("/work/shared/seeds/000_73bb6d886ea0825e.txt")
+    if not seed.is_file():
+        pytest.skip("the seed documents are not on this machine")
+    as_published = QUICK_START.replace(
+        "from suitkaise.shared_counter import", "from shared_counter import"
+    )
+    assert as_published.strip() in seed.read_text()
 
 
 @pytest.mark.timeout(120)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from shared_counter import SharedMemoryCounter
@@ -89,29 +88,3 @@ def increment_forever(name: str, run_id: str, started: Any) -> None:
     started.set()
     while True:
         counter.increment()
-
-
-def quick_start_worker(counter_name: str, run_id: str, increments: int) -> None:
-    """The seed README's worker, with a shorter sleep."""
-    counter = SharedMemoryCounter(name=counter_name, create=False, run_id=run_id)
-    for _ in range(increments):
-        counter.value += 1
-        print(f"Worker incremented counter to {counter.value}")
-        time.sleep(0.01)
-    counter.close()
-
-
-def take_slot(name: str, run_id: str, rounds: int, start: Any) -> None:
-    """Seed use case 3 as written: take a slot when one looks free, give it back when done."""
-    slots_counter = (
-        SharedMemoryCounter("slots", create=False, run_id=run_id) if name == "slots" else None
-    )
-    assert slots_counter is not None
-    if not start.wait(START_TIMEOUT):
-        raise RuntimeError("start event never set")
-    for _ in range(rounds):
-        if slots_counter.value > 0:
-            slots_counter.value -= 1
-            # Do work...
-            slots_counter.value += 1  # Release slot when done
-    slots_counter.close()

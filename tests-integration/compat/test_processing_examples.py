@@ -13,12 +13,13 @@ import hashlib
 import json
 import math
 import os
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from suitkaise import timing
-from suitkaise.timing import Sktimer, TimeThis
 from suitkaise.processing import (
     Pipe,
     Pool,
@@ -27,6 +28,7 @@ from suitkaise.processing import (
     Skprocess,
     autoreconnect,
 )
+from suitkaise.timing import Sktimer, TimeThis
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -854,3 +856,282 @@ def test_clearing_share_state() -> None:
         with Pool(workers=2) as pool:
             pool.map(Incrementer, [share] * 3)
         assert share.count == 30
+
+
+# ================================================================ Pipe
+
+
+class PipeWorker(Skprocess):
+    def __init__(self, pipe_point: Pipe.Point) -> None:
+        self.pipe = pipe_point
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        command = self.pipe.recv()
+        print(f"[Child] Received: {command}")
+        result = command["value"] * 2
+        self.pipe.send({"result": result, "status": "ok"})
+
+    def __result__(self) -> str:
+        return "pipe_complete"
+
+
+def test_basic_pipe_communication() -> None:
+    anchor, point = Pipe.pair()
+    process = PipeWorker(point)
+    process.start()
+    point.close()
+    anchor.send({"action": "compute", "value": 21})
+    assert anchor.recv() == {"result": 42, "status": "ok"}
+    process.wait()
+    assert process.result() == "pipe_complete"
+    anchor.close()
+
+
+class DataReceiver(Skprocess):
+    def __init__(self, pipe_point: Pipe.Point) -> None:
+        self.pipe = pipe_point
+        self.process_config.runs = 1
+        self.received_data: list[Any] = []
+
+    def __run__(self) -> None:
+        while True:
+            data = self.pipe.recv()
+            if data is None:
+                break
+            self.received_data.append(data)
+
+    def __result__(self) -> list[Any]:
+        return self.received_data
+
+
+def test_one_way_pipe() -> None:
+    anchor, point = Pipe.pair(one_way=True)
+    process = DataReceiver(point)
+    process.start()
+    point.close()
+    for i in range(5):
+        anchor.send({"id": i, "value": i * 10})
+    anchor.send(None)
+    process.wait()
+    assert process.result() == [{"id": i, "value": i * 10} for i in range(5)]
+    anchor.close()
+
+
+class DualPipeWorker(Skprocess):
+    def __init__(self, cmd_pipe: Pipe.Point, data_pipe: Pipe.Point) -> None:
+        self.cmd_pipe = cmd_pipe
+        self.data_pipe = data_pipe
+        self.process_config.runs = None
+
+    def __run__(self) -> None:
+        try:
+            cmd = self.cmd_pipe.recv()
+            if cmd["action"] == "process":
+                data = self.data_pipe.recv()
+                self.cmd_pipe.send({"status": "done", "result": sum(data)})
+            elif cmd["action"] == "stop":
+                self.stop()
+        except Exception as e:
+            self.cmd_pipe.send({"status": "error", "error": str(e)})
+
+    def __result__(self) -> str:
+        return "worker_stopped"
+
+
+def test_multiple_pipes_and_stop_from_the_child() -> None:
+    cmd_anchor, cmd_point = Pipe.pair()
+    data_anchor, data_point = Pipe.pair()
+    process = DualPipeWorker(cmd_point, data_point)
+    process.start()
+    cmd_point.close()
+    data_point.close()
+    cmd_anchor.send({"action": "process"})
+    data_anchor.send([1, 2, 3, 4, 5])
+    assert cmd_anchor.recv() == {"status": "done", "result": 15}
+    cmd_anchor.send({"action": "stop"})
+    assert process.wait(timeout=60)
+    assert process.result() == "worker_stopped"
+    cmd_anchor.close()
+    data_anchor.close()
+
+
+# ================================================================ tell() and listen()
+
+
+class CommandableProcess(Skprocess):
+    def __init__(self) -> None:
+        self.process_config.runs = None
+        self.multiplier = 1
+        self.results: list[dict[str, int]] = []
+
+    def __prerun__(self) -> None:
+        command = self.listen(timeout=0.1)
+        if command is not None:
+            if command.get("action") == "set_multiplier":
+                self.multiplier = command["value"]
+            elif command.get("action") == "stop":
+                self.stop()
+
+    def __run__(self) -> None:
+        data = f"run_{self._current_run}_mult_{self.multiplier}".encode()
+        for _ in range(100 * self.multiplier):
+            data = hashlib.sha256(data).digest()
+        value = int.from_bytes(data[:4], "big") % 1000
+        self.results.append({"run": self._current_run, "value": value, "mult": self.multiplier})
+        if self._current_run % 5 == 0:
+            self.tell({"progress": self._current_run, "latest": value})
+
+    def __result__(self) -> list[dict[str, int]]:
+        return self.results
+
+
+def test_tell_and_listen_basic_usage() -> None:
+    process = CommandableProcess()
+    process.start()
+    data = b"parent_work"
+    for _ in range(1500):
+        data = hashlib.sha256(data).digest()
+    process.tell({"action": "set_multiplier", "value": 10})
+    first = process.listen(timeout=60)  # run 0 always reports
+    assert first is not None
+    assert first["progress"] == 0
+    messages = [first]
+    for _ in range(20):
+        msg = process.listen(timeout=0.1)
+        if msg is not None:
+            messages.append(msg)
+    process.tell({"action": "stop"})
+    process.wait()
+    while True:
+        msg = process.listen(timeout=0.1)
+        if msg is None:
+            break
+        messages.append(msg)
+    results = process.result()
+    assert [r["run"] for r in results] == list(range(len(results)))
+    assert results[-1]["mult"] == 10  # the command reached the child
+    assert [m["progress"] for m in messages] == [r["run"] for r in results if r["run"] % 5 == 0]
+
+
+class AsyncWorker(Skprocess):
+    def __init__(self, data_items: list[str]) -> None:
+        self.data_items = data_items
+        self.process_config.runs = len(data_items)
+        self.results: list[str] = []
+
+    def __run__(self) -> None:
+        item = self.data_items[self._current_run]
+        hash_result = hashlib.sha256(item.encode()).hexdigest()
+        self.results.append(hash_result[:16])
+        if self._current_run % 5 == 0:
+            self.tell({"run": self._current_run, "status": "working", "last_hash": hash_result[:8]})
+
+    def __result__(self) -> list[str]:
+        return self.results
+
+
+def test_tell_and_listen_async_usage() -> None:
+    async def monitor_process() -> tuple[list[Any], list[str]]:
+        data = [f"async_data_item_{i}" for i in range(20)]
+        process = AsyncWorker(data)
+        process.start()
+        seen = []
+        while process.is_alive:
+            msg = await process.listen.asynced()(timeout=0.2)
+            if msg:
+                seen.append(msg)
+        await process.wait.asynced()()
+        return seen, process.result()
+
+    seen, result = asyncio.run(monitor_process())
+    assert len(result) == 20
+    assert all(m["status"] == "working" for m in seen)
+    assert {m["run"] for m in seen} <= {0, 5, 10, 15}
+
+
+# ================================================================ autoreconnect
+
+
+@autoreconnect(start_threads=False, **{"psycopg2.Connection": {"*": "secret"}})
+class DatabaseWorker(Skprocess):
+    def __init__(self, db_connection: Any, query: str) -> None:
+        self.db = db_connection
+        self.query = query
+        self.process_config.runs = 1
+        self.results: list[Any] | None = None
+
+    def __run__(self) -> None:
+        cursor = self.db.cursor()
+        cursor.execute(self.query)
+        self.results = cursor.fetchall()
+        cursor.close()
+
+    def __result__(self) -> list[Any] | None:
+        return self.results
+
+
+def test_basic_autoreconnect_with_pool(tmp_path: Path) -> None:
+    # The page's usage is "conceptual" (psycopg2 and a server); a sqlite file database takes the same
+    # Reconnector path: serialized without the connection, reconnected in each child.
+    db = sqlite3.connect(tmp_path / "app.db")
+    db.execute("create table users (name text)")
+    db.execute("create table orders (id integer)")
+    db.executemany("insert into users values (?)", [("ann",), ("bob",)])
+    db.executemany("insert into orders values (?)", [(1,), (2,), (3,)])
+    db.commit()
+    try:
+        with Pool(workers=2) as pool:
+            queries = [
+                (db, "SELECT * FROM users LIMIT 10"),
+                (db, "SELECT * FROM orders LIMIT 10"),
+            ]
+            results = pool.star().map(DatabaseWorker, queries)
+        assert results == [[("ann",), ("bob",)], [(1,), (2,), (3,)]]
+    finally:
+        db.close()
+
+
+@autoreconnect(
+    start_threads=False,
+    **{
+        "psycopg2.Connection": {"*": "default_pass", "analytics_db": "analytics_pass"},
+        "redis.Redis": {"*": "redis_secret"},
+        "pymongo.MongoClient": {"*": "mongo_pass"},
+    },
+)
+class MultiDbWorker(Skprocess):
+    def __init__(self, main_db: Any, analytics_db: Any, cache: Any, mongo: Any) -> None:
+        self.main_db = main_db
+        self.analytics_db = analytics_db
+        self.cache = cache
+        self.mongo = mongo
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        self.seen = (
+            self.main_db.execute("q1"),
+            self.analytics_db.execute("q2"),
+            self.cache.get("key"),
+        )
+
+    def __result__(self) -> str:
+        return "done"
+
+
+def test_autoreconnect_with_multiple_connection_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    fakes = Path(__file__).parent.parent / "kit_fake_drivers"  # fake psycopg2/redis clients
+    monkeypatch.syspath_prepend(str(fakes))
+    try:
+        import psycopg2
+        import redis
+
+        main = psycopg2.connect(dbname="main", password="x")
+        analytics = psycopg2.connect(dbname="analytics", password="y")
+        cache = redis.Redis(host="cache.local", port=6379, password="z")
+        assert MultiDbWorker(main, analytics, cache, None).run() == "done"
+    finally:
+        for name in ("psycopg2", "redis"):
+            sys.modules.pop(name, None)

@@ -1135,3 +1135,245 @@ def test_autoreconnect_with_multiple_connection_types(monkeypatch: pytest.Monkey
     finally:
         for name in ("psycopg2", "redis"):
             sys.modules.pop(name, None)
+
+
+# ================================================================ Full-on distributed task queue
+
+
+class TaskStats:
+    def __init__(self) -> None:
+        self.total_tasks = 0
+        self.completed = 0
+        self.failed = 0
+        self.retried = 0
+
+    def record_complete(self) -> None:
+        self.completed += 1
+        self.total_tasks += 1
+
+    def record_fail(self) -> None:
+        self.failed += 1
+        self.total_tasks += 1
+
+    def record_retry(self) -> None:
+        self.retried += 1
+
+
+class TaskWorker(Skprocess):
+    def __init__(self, shared: Share, task: dict[str, Any]) -> None:
+        self.shared = shared
+        self.task = task
+        self.process_config.runs = 1
+        self.process_config.lives = 3
+        self.process_config.timeouts.run = 5.0
+        self.result_data: dict[str, Any] | None = None
+        self.attempts = 0
+
+    def __prerun__(self) -> None:
+        self.attempts += 1
+        if self.attempts > 1:
+            self.shared.stats.record_retry()
+
+    def __run__(self) -> None:
+        start = timing.time()
+        try:
+            iterations = 500 + (self.task["id"] * 37 % 1500)
+            data = self.task["data"].encode()
+            for _ in range(iterations):
+                data = hashlib.sha256(data).digest()
+            checksum = hashlib.sha256(self.task["data"].encode()).digest()
+            if checksum[0] % 10 == 0:
+                raise RuntimeError(f"Task {self.task['id']} failed (content check)")
+            self.result_data = {
+                "task_id": self.task["id"],
+                "input": self.task["data"],
+                "output": hashlib.sha256(data).hexdigest()[:32],
+                "iterations": iterations,
+                "attempts": self.attempts,
+                "status": "success",
+            }
+            self.shared.stats.record_complete()
+        finally:
+            self.shared.timer.add_time(timing.elapsed(start))
+
+    def __error__(self) -> dict[str, Any]:
+        self.shared.stats.record_fail()
+        return {
+            "task_id": self.task["id"],
+            "input": self.task["data"],
+            "output": None,
+            "attempts": self.attempts,
+            "status": "failed",
+            "error": str(self.error),
+        }
+
+    def __result__(self) -> dict[str, Any] | None:
+        return self.result_data
+
+
+def run_task_queue(tasks: list[dict[str, Any]], workers: int = 4) -> dict[str, Any]:
+    with Share() as share:
+        share.stats = TaskStats()
+        share.timer = Sktimer()
+        with Pool(workers=workers) as pool:
+            results = pool.star().map(TaskWorker, [(share, task) for task in tasks])
+        stats = {
+            "total_tasks": share.stats.total_tasks,
+            "completed": share.stats.completed,
+            "failed": share.stats.failed,
+            "retried": share.stats.retried,
+            "timing": {
+                "total": share.timer.total_time,
+                "mean": share.timer.mean,
+                "min": share.timer.min,
+                "max": share.timer.max,
+                "p95": share.timer.percentile(95),
+                "count": share.timer.num_times,
+            },
+        }
+    return {"results": results, "stats": stats}
+
+
+def test_full_distributed_task_queue() -> None:
+    tasks = [{"id": i, "data": f"task_data_{i}"} for i in range(50)]
+    failing = {t["id"] for t in tasks if hashlib.sha256(t["data"].encode()).digest()[0] % 10 == 0}
+    assert failing  # the page's data has content failures
+    output = run_task_queue(tasks, workers=4)
+    stats = output["stats"]
+    assert stats["total_tasks"] == 50
+    assert stats["failed"] == len(failing)
+    assert stats["completed"] == 50 - len(failing)
+    assert stats["retried"] == 2 * len(failing)  # 3 lives: two retries of each failing task
+    assert stats["timing"]["count"] == 50 + 2 * len(
+        failing
+    )  # the finally block times every attempt
+    for r in output["results"]:
+        if r["task_id"] in failing:
+            assert (r["status"], r["attempts"]) == ("failed", 3)
+        else:
+            assert (r["status"], r["attempts"]) == ("success", 1)
+
+
+# ================================================================ Full-on data streaming pipeline
+
+
+class Results:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.count = 0
+
+    def add(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
+        self.count += 1
+
+
+class DataPipelineWorker(Skprocess):
+    def __init__(self, shared: Share, worker_id: int) -> None:
+        self.shared = shared
+        self.worker_id = worker_id
+        self.process_config.runs = None
+        self.processed = 0
+
+    def __prerun__(self) -> None:
+        msg = self.listen(timeout=0.1)
+        self._pending_data = None
+        if msg is not None:
+            if msg.get("action") == "stop":
+                self.stop()
+            elif msg.get("action") == "data":
+                self._pending_data = msg["payload"]
+
+    def __run__(self) -> None:
+        if self._pending_data is None:
+            return
+        with TimeThis() as run_timer:
+            data = self._pending_data
+            if isinstance(data, str):
+                data_bytes = data.encode()
+                for _ in range(500):
+                    data_bytes = hashlib.sha256(data_bytes).digest()
+                output: Any = hashlib.sha256(data_bytes).hexdigest()[:16]
+            else:
+                output = data * 2
+            result = {
+                "worker": self.worker_id,
+                "input": data,
+                "output": output,
+                "timestamp": timing.time(),
+            }
+        self.shared.results.add(result)
+        self.shared.timer.add_time(run_timer.most_recent)
+        self.processed += 1
+        self._pending_data = None
+
+    def __postrun__(self) -> None:
+        if self.processed > 0 and self.processed % 10 == 0:
+            self.tell({"worker": self.worker_id, "processed": self.processed, "status": "running"})
+
+    def __onfinish__(self) -> None:
+        self.tell({"worker": self.worker_id, "processed": self.processed, "status": "finished"})
+
+    def __result__(self) -> dict[str, int]:
+        return {"worker_id": self.worker_id, "total_processed": self.processed}
+
+
+def run_pipeline(data_stream: Any, num_workers: int = 2, timeout: float = 5.0) -> dict[str, Any]:
+    with Share() as share:
+        share.results = Results()
+        share.timer = Sktimer()
+        workers = []
+        for i in range(num_workers):
+            worker = DataPipelineWorker(share, worker_id=i)
+            worker.start()
+            workers.append(worker)
+        start_time = timing.time()
+        worker_idx = 0
+        for item in data_stream:
+            if timing.elapsed(start_time) > timeout:
+                break
+            checksum = hashlib.sha256(str(item).encode()).hexdigest()[:8]
+            workers[worker_idx].tell({"action": "data", "payload": item, "checksum": checksum})
+            worker_idx = (worker_idx + 1) % num_workers
+        for worker in workers:
+            worker.tell({"action": "stop"})
+        statuses = []
+        for worker in workers:
+            while True:
+                msg = worker.listen(timeout=0.5)
+                if msg is None:
+                    break
+                statuses.append(msg)
+        for worker in workers:
+            worker.wait()
+        worker_results = [worker.result() for worker in workers]
+        return {
+            "results": share.results.items,
+            "count": share.results.count,
+            "worker_stats": worker_results,
+            "timing": {
+                "total": share.timer.total_time,
+                "mean": share.timer.mean if share.timer.num_times > 0 else 0,
+            },
+            "statuses": statuses,
+        }
+
+
+def test_full_data_streaming_pipeline() -> None:
+    def generate_data(n: int) -> Any:
+        for i in range(n):
+            yield f"item_{i}"
+
+    output = run_pipeline(generate_data(100), num_workers=3, timeout=10.0)
+    assert output["count"] == 100
+    assert sorted(r["input"] for r in output["results"]) == sorted(f"item_{i}" for i in range(100))
+    assert [ws["total_processed"] for ws in output["worker_stats"]] == [34, 33, 33]
+    # The page collects status messages with 0.5 s gaps, so how many arrive depends on the machine's
+    # speed; each one that does is a true report of its worker.
+    final = {ws["worker_id"]: ws["total_processed"] for ws in output["worker_stats"]}
+    for status in output["statuses"]:
+        if status["status"] == "finished":
+            assert status["processed"] == final[status["worker"]]
+        else:
+            assert status["status"] == "running"
+            assert status["processed"] % 10 == 0
+    assert output["timing"]["mean"] > 0

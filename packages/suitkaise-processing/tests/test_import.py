@@ -1,4 +1,11 @@
-"""The distribution imports and exposes its version."""
+"""The distribution imports, exposes its version, and loads each tool only when it is used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
 
 import suitkaise_processing
 
@@ -6,3 +13,54 @@ import suitkaise_processing
 def test_version_is_exposed() -> None:
     assert isinstance(suitkaise_processing.__version__, str)
     assert suitkaise_processing.__version__.count(".") >= 2
+
+
+def test_every_public_name_resolves() -> None:
+    for name in suitkaise_processing.__all__:
+        assert getattr(suitkaise_processing, name) is not None, name
+    assert set(suitkaise_processing.__all__) <= set(dir(suitkaise_processing))
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = suitkaise_processing.Nope  # type: ignore[attr-defined]
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return set(out.split())
+
+
+@pytest.mark.timeout(60)
+def test_importing_the_package_loads_no_tool() -> None:
+    loaded = _modules_after("import suitkaise_processing")
+    heavy = {
+        "asyncio",
+        "cucumber",
+        "suitkaise_processing._private.pool.pool",
+        "suitkaise_processing._private.share.share",
+        "suitkaise_processing._private.pipe",
+        "suitkaise_processing._private.skprocess.base",
+    }
+    assert not heavy & loaded
+
+
+@pytest.mark.timeout(60)
+def test_importing_pool_loads_no_other_tool_and_no_asyncio() -> None:
+    # Pool workers import the user's main module again, so whatever `Pool` pulls in costs memory
+    # in every worker too.
+    loaded = _modules_after("from suitkaise_processing import Pool")
+    unwanted = {
+        "asyncio",
+        "suitkaise_processing._private.share.share",
+        "suitkaise_processing._private.pipe",
+        "suitkaise_processing._private.skprocess.base",
+    }
+    assert not unwanted & loaded

@@ -2,10 +2,19 @@
 
 Import from here (``from suitkaise_processing import Pool``) or, with the full kit installed,
 from ``suitkaise.processing``.
+
+The four tools are imported on first use (PEP 562 ``__getattr__``): a program that uses only
+``Pool`` never loads the Share or Pipe machinery, and neither do the processes it starts (they
+import the main module again under spawn and forkserver).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from suitkaise_processing.__about__ import __version__
-from suitkaise_processing._private.autoreconnect import autoreconnect
+from suitkaise_processing._private.context import get_start_method, set_start_method
 from suitkaise_processing._private.errors import (
     ErrorHandlerError,
     OnFinishError,
@@ -21,12 +30,42 @@ from suitkaise_processing._private.errors import (
     ShareError,
     WorkerDiedError,
 )
-from suitkaise_processing._private.pipe import Pipe
-from suitkaise_processing._private.pool import Pool, PoolTimeoutError
-from suitkaise_processing._private.share import Share
-from suitkaise_processing._private.skprocess.base import Skprocess
-from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
-from suitkaise_processing._private.timers import ProcessTimers
+
+if TYPE_CHECKING:
+    from suitkaise_processing._private.autoreconnect import autoreconnect
+    from suitkaise_processing._private.pipe import Pipe
+    from suitkaise_processing._private.pool import Pool, PoolTimeoutError
+    from suitkaise_processing._private.share import Share
+    from suitkaise_processing._private.skprocess.base import Skprocess
+    from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
+    from suitkaise_processing._private.timers import ProcessTimers
+
+# public name -> the module that defines it, imported when the name is first looked up
+_LAZY = {
+    "Skprocess": "suitkaise_processing._private.skprocess.base",
+    "ProcessConfig": "suitkaise_processing._private.skprocess.config",
+    "Timeouts": "suitkaise_processing._private.skprocess.config",
+    "ProcessTimers": "suitkaise_processing._private.timers",
+    "Pipe": "suitkaise_processing._private.pipe",
+    "Share": "suitkaise_processing._private.share",
+    "autoreconnect": "suitkaise_processing._private.autoreconnect",
+    "Pool": "suitkaise_processing._private.pool",
+    "PoolTimeoutError": "suitkaise_processing._private.pool",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",
@@ -38,6 +77,9 @@ __all__ = [
     "Pipe",
     "Share",
     "autoreconnect",
+    # start method of every process the package starts
+    "set_start_method",
+    "get_start_method",
     # errors
     "ProcessError",
     "PreRunError",

@@ -18,6 +18,18 @@ _VALID = ("fork", "forkserver", "spawn")
 _lock = threading.Lock()
 _chosen: str | None = None
 
+#: Imported once by the fork server, so every child forked from it starts with them: the main
+#: module (as multiprocessing's own default does; spawned children import it again each), cucumber
+#: (functions of ``__main__`` travel by value) and the code our children run. Only these: each child
+#: holds in memory whatever the fork server imported (the Share and Pipe machinery, asyncio, the
+#: parent side of Pool stay out).
+_FORKSERVER_PRELOAD = [
+    "__main__",
+    "cucumber",
+    "suitkaise_processing._private.pool._worker",
+    "suitkaise_processing._private.skprocess.child",
+]
+
 
 def _default_method() -> str:
     env = os.environ.get("SUITKAISE_START_METHOD", "").strip()
@@ -56,6 +68,5 @@ def get_context() -> multiprocessing.context.BaseContext:
     method = get_start_method()
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        # Children of the fork server start with our package already imported.
-        ctx.set_forkserver_preload(["suitkaise_processing", "cucumber"])
+        ctx.set_forkserver_preload(_FORKSERVER_PRELOAD)
     return ctx

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import os
 import threading
@@ -203,6 +202,8 @@ class AsyncResults(AsyncIterator[Any]):
         return self
 
     async def __anext__(self) -> Any:
+        import asyncio  # imported by the first async call: a Pool program that never awaits skips it
+
         sentinel = object()
         try:
             value = await asyncio.to_thread(next, self._it, sentinel)
@@ -214,6 +215,8 @@ class AsyncResults(AsyncIterator[Any]):
         return value
 
     async def _collect(self) -> list[Any]:
+        import asyncio
+
         try:
             return await asyncio.to_thread(list, self._it)
         except asyncio.CancelledError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import os
 import sys
@@ -197,6 +196,8 @@ def _list_method(owner: str, kind: str, star: bool, doc: str) -> Any:
         *,
         timeout: float | None = None,
     ) -> list[Any]:
+        import asyncio  # imported by the first async call: a Pool program that never awaits skips it
+
         pool = _pool_of(self)
         job = pool._submit(kind, fn_or_process, iterable, star)
         try:

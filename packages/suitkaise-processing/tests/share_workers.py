@@ -186,3 +186,42 @@ def share_inside_a_worker(n: int) -> int:
         for _ in range(n):
             share.counter += 1
         return int(share.counter)
+
+
+def increment_marking(share: Share, n: int, marks: dict[int, Any]) -> None:
+    """``share.counter += 1`` n times; sets ``marks[i]`` (an Event) after increment i."""
+    for i in range(1, n + 1):
+        share.counter += 1
+        mark = marks.get(i)
+        if mark is not None:
+            mark.set()
+
+
+def append_marking(share: Share, wid: int, n: int, marks: dict[int, Any]) -> None:
+    """``share.items.append((wid, i))`` n times; sets ``marks[i]`` after append i."""
+    for i in range(1, n + 1):
+        share.items.append((wid, i))
+        mark = marks.get(i)
+        if mark is not None:
+            mark.set()
+
+
+def increment_and_read(share: Share, go: Any, out: Any) -> None:
+    """Connects, waits for ``go``, then writes and reads (across a coordinator restart)."""
+    out.put(int(share.counter))
+    go.wait(60)
+    try:
+        share.counter += 1
+        out.put(int(share.counter))
+    except Exception as exc:
+        out.put(type(exc).__name__)
+
+
+def own_a_share(out: Any, hold: Any) -> None:
+    """Creates a Share, hands it out, and stays until killed (``hold`` is never set)."""
+    share = Share()
+    share.counter = 5
+    owner = share._sk_owner
+    assert owner is not None
+    out.put((share, owner.proc.pid))
+    hold.wait(300)

@@ -9,6 +9,13 @@ when only deltas were appended.
 Write path: announce the write (``queued += 1`` under an ``flock``, so concurrent writers never lose
 an announcement), then send the command without waiting. Commands whose result is needed wait for
 the coordinator's answer, which it sends only after the change is committed.
+
+Surviving the coordinator: every write carries this client's next sequence number and stays in
+``unacked`` until the client's ``applied`` number in the control segment (raised by the coordinator
+with each commit) covers it. When the connection breaks (noticed by a watcher thread, or by the
+access that uses it), the client waits (bounded) for the owner to start a new coordinator, says hello
+again and resends what is still unacked; the coordinator skips what it had committed. A process
+that exits waits (bounded) for its unacked writes, so a write that returned is never lost with it.
 """
 
 from __future__ import annotations
@@ -16,11 +23,15 @@ from __future__ import annotations
 import dis
 import fcntl
 import itertools
+import multiprocessing.util
 import os
+import secrets
 import select
 import sys
 import threading
 import time
+import weakref
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Client as _connect
 from multiprocessing.connection import Connection
@@ -29,15 +40,17 @@ from typing import Any
 from suitkaise_processing._private.channel import decode
 from suitkaise_processing._private.errors import ShareError
 from suitkaise_processing._private.share import segment
+from suitkaise_processing._private.share.coordinator import remove_owner_files
 from suitkaise_processing._private.share.layout import (
+    C_APPLIED,
     CONTAINER_KINDS,
     D_BASE_ID,
+    D_BASE_OFF,
     D_RETIRED,
     D_SEQ,
     D_USED,
-    DATA_HEADER,
     H_DIRVER,
-    H_PID,
+    H_OWNER_PID,
     H_STATUS,
     HEADER_WORDS,
     MAX_SLOTS,
@@ -49,18 +62,36 @@ from suitkaise_processing._private.share.layout import (
     S_SEG_GEN,
     SLOT_WORDS,
     STATUS_ERROR,
-    STATUS_RUNNING,
     STATUS_STOPPED,
+    client_word,
     control_name,
     data_name,
     slot_name_offset,
     slot_word,
 )
-from suitkaise_processing._private.share.protocol import Path, pack
+from suitkaise_processing._private.share.protocol import (
+    OP_CLEAR,
+    OP_DEL,
+    OP_HELLO,
+    OP_IOP,
+    OP_NAMES,
+    OP_PING,
+    OP_SET,
+    OP_STOP,
+    Path,
+    pack,
+)
 from suitkaise_processing._private.share.records import TornRead, parse_records
 
 _MISSING: Any = object()
 _monotonic = time.monotonic
+
+RESTART_WAIT = 60.0  # seconds an access waits for the owner to bring a dead coordinator back
+EXIT_FLUSH_WAIT = 30.0  # seconds an exiting process waits for its writes to be committed
+APPLIED_BEFORE = 2  # answer status: a resent write that a previous coordinator had committed
+_NONE_RESULT_OPS = frozenset({OP_SET, OP_DEL, OP_IOP, OP_CLEAR})
+_READ_OPS = frozenset({OP_NAMES, OP_PING, OP_STOP})  # commands that change nothing: not numbered
+_HANGUP = select.POLLHUP | getattr(select, "POLLRDHUP", 0)
 
 
 _COPY = dis.opmap.get("COPY")
@@ -142,15 +173,28 @@ class _DataMap:
         self.seg.close()
 
 
-class Client:
-    """A process's (or a stopped-then-restarted owner's) live link to one running coordinator."""
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass  # exists, owned by someone else
+    return True
 
-    def __init__(
-        self, info: ShareInfo, *, proc_alive: Any = None, connect_timeout: float = 30.0
-    ) -> None:
+
+def _flush_at_exit(ref: weakref.ReferenceType[Client]) -> None:
+    client = ref()
+    if client is not None and client.pid == os.getpid():
+        client.flush(EXIT_FLUSH_WAIT)
+
+
+class Client:
+    """A process's (or a stopped-then-restarted owner's) live link to a Share's coordinator."""
+
+    def __init__(self, info: ShareInfo, *, connect_timeout: float = RESTART_WAIT) -> None:
         self.info = info
         self.pid = os.getpid()
-        self.proc_alive = proc_alive  # owner only: callable telling whether the coordinator lives
         self.owned = False  # True for the owner's own client
         self.dead: str | None = None
         self.lock = threading.Lock()
@@ -161,6 +205,10 @@ class Client:
         self._cache: dict[int, _Cached] = {}
         self.local_kinds: dict[str, int] = {}
         self.deferred: list[BaseException] = []  # errors of writes nobody waited for
+        self.client_id = secrets.randbits(63) | 1
+        self.entry = -1
+        self._seq = 0
+        self.unacked: deque[tuple[int, bytes]] = deque()  # (seq, command) not known committed
         try:
             self.ctl = segment.Segment.attach(control_name(info.share_id))
         except FileNotFoundError:
@@ -174,47 +222,170 @@ class Client:
         except OSError:
             self._close_ctl()
             raise ShareError("this Share is not running (its lock file is gone)") from None
-        deadline = time.monotonic() + connect_timeout
+        try:
+            self.conn: Connection = self._connect(time.monotonic() + connect_timeout)
+        except BaseException:
+            self._close_ctl()
+            os.close(self.lock_fd)
+            raise
+        self._fd = self.conn.fileno()
+        self._next_check = 0.0
+        self._poller = select.poll()
+        self._poller.register(self._fd, select.POLLIN)
+        self._wake_r, self._wake_w = os.pipe()
+        threading.Thread(target=self._watch, name="sk-share-watch", daemon=True).start()
+        multiprocessing.util.Finalize(
+            self, _flush_at_exit, args=(weakref.ref(self),), exitpriority=20
+        )
+
+    # ------------------------------------------------------------------ connection
+    def _connect(self, deadline: float) -> Connection:
+        """Connect and say hello, waiting for a coordinator that is (re)starting; ``ShareError`` if
+        none can come (stopped, failed, owner gone) or none came by ``deadline``."""
         while True:
+            why = self._why_not_running()
+            if why is not None:
+                raise ShareError(why)
             try:
-                self.conn: Connection = _connect(
-                    info.address, family="AF_UNIX", authkey=info.authkey
-                )
-                break
-            except (ConnectionRefusedError, FileNotFoundError) as exc:
-                if time.monotonic() > deadline or not self._coordinator_may_live():
-                    self._close_ctl()
-                    os.close(self.lock_fd)
+                conn = _connect(self.info.address, family="AF_UNIX", authkey=self.info.authkey)
+            except (ConnectionRefusedError, FileNotFoundError, ConnectionResetError) as exc:
+                if time.monotonic() > deadline:
                     raise ShareError(
                         f"could not connect to the Share's coordinator: {exc}"
                     ) from exc
-                time.sleep(0.01)
+                time.sleep(0.005)
+                continue
             except Exception as exc:
-                self._close_ctl()
-                os.close(self.lock_fd)
                 raise ShareError(f"could not connect to the Share's coordinator: {exc}") from exc
+            try:
+                self._hello(conn, deadline)
+            except (EOFError, OSError):
+                conn.close()  # it died during the hello: wait for the next one
+                continue
+            return conn
 
-        self._fd = self.conn.fileno()
-        self._next_check = 0.0
-        self._poller: Any = None
-        if hasattr(select, "poll"):
+    def _hello(self, conn: Connection, deadline: float) -> None:
+        req = next(self._ids)
+        conn.send_bytes(pack(OP_HELLO, req, "", -1, 0, (), (self.client_id,)))
+        while True:
+            if not conn.poll(max(0.0, deadline - time.monotonic())):
+                raise ShareError("the Share's coordinator did not answer")
+            rid, ok, result = decode(conn.recv_bytes())
+            if rid == req:
+                break
+        if not ok:
+            raise result
+        self.entry = int(result[0])
+        self._prune(int(result[1]))
+
+    def _why_not_running(self) -> str | None:
+        """Why no coordinator can come back (``None``: one runs or the owner is starting one)."""
+        owner = int(self.w[H_OWNER_PID])
+        if owner and not _pid_alive(owner):
+            remove_owner_files(self.info.share_id, self.info.address)
+            return (
+                "the process that created the Share exited, so its coordinator cannot be restarted; "
+                "create the Share in a process that outlives the ones using it"
+            )
+        status = self.w[H_STATUS]
+        if status == STATUS_STOPPED:
+            return "the Share was stopped; the process that created it can start() it again"
+        if status == STATUS_ERROR:
+            return (
+                "the Share's coordinator process died and could not be restarted; its state is lost "
+                "from here on. Create a new Share"
+            )
+        return None
+
+    def _recover(self) -> None:
+        """The connection broke (lock held): reconnect to the restarted coordinator and resend."""
+        if self.dead is not None:
+            raise ShareError(self._dead_message())
+        deadline = time.monotonic() + RESTART_WAIT
+        while True:
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+            try:
+                conn = self._connect(deadline)
+            except ShareError as exc:
+                self.dead = str(exc)
+                raise
+            self.conn = conn
+            self._fd = conn.fileno()
             self._poller = select.poll()
             self._poller.register(self._fd, select.POLLIN)
-
-    def _coordinator_may_live(self) -> bool:
-        """False when the control segment says the coordinator stopped, failed or its process is gone."""
-        status = self.w[H_STATUS]
-        if status in (STATUS_STOPPED, STATUS_ERROR):
-            return False
-        pid = int(self.w[H_PID])
-        if status == STATUS_RUNNING and pid:
             try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return False
+                for _seq, data in list(self.unacked):
+                    conn.send_bytes(data)
             except OSError:
-                pass  # exists, owned by someone else
-        return True
+                continue
+            break
+        try:
+            os.write(self._wake_w, b"r")  # the watcher follows the new connection
+        except OSError:
+            pass
+
+    def _watch(self) -> None:
+        """Thread: notice a broken connection at once, so writes of an idle process are resent."""
+        try:
+            self._watch_loop()
+        finally:
+            os.close(self._wake_r)
+
+    def _gone(self) -> bool:
+        """Whether this client is closed or no coordinator can come back."""
+        return self.dead is not None
+
+    def _watch_loop(self) -> None:
+        while not self._gone():
+            conn = self.conn
+            poller = select.poll()
+            try:
+                poller.register(conn.fileno(), _HANGUP)
+            except (OSError, ValueError):
+                pass  # replaced or closed meanwhile: wait for the wake-up
+            poller.register(self._wake_r, select.POLLIN)
+            events = poller.poll()
+            if any(fd == self._wake_r for fd, _ in events):
+                if not os.read(self._wake_r, 64):
+                    return  # closed
+                continue
+            with self.lock:
+                if self._gone():
+                    return
+                if self.conn is conn:
+                    try:
+                        self._recover()
+                    except ShareError:
+                        return
+
+    def _prune(self, applied: int) -> None:
+        unacked = self.unacked
+        while unacked and unacked[0][0] <= applied:
+            unacked.popleft()
+
+    def committed(self) -> int:
+        """The highest sequence number of this client's writes that is committed."""
+        return int(self.w[client_word(self.entry, C_APPLIED)])
+
+    def flush(self, timeout: float) -> None:
+        """Wait until every write of this client is committed (restarting included), at most
+        ``timeout`` seconds; used when the process exits."""
+        deadline = time.monotonic() + timeout
+        while self.dead is None:
+            try:
+                with self.lock:
+                    if self.unacked:
+                        self._prune(self.committed())
+                    if not self.unacked or time.monotonic() > deadline:
+                        return
+                    if self._poll_now():
+                        self._take_unasked()  # reconnects and resends if the coordinator died
+            except (ShareError, ValueError, OSError):
+                return
+            time.sleep(0.0005)
 
     # ------------------------------------------------------------------ lifecycle
     def _close_ctl(self) -> None:
@@ -238,10 +409,11 @@ class Client:
                 self._close_ctl()
             except ValueError:
                 pass
-            try:
-                os.close(self.lock_fd)
-            except OSError:
-                pass
+            for fd in (self.lock_fd, self._wake_w):
+                try:
+                    os.close(fd)  # closing the wake-up pipe's write end ends the watcher
+                except OSError:
+                    pass
 
     def _fail(self, why: str) -> ShareError:
         if self.dead is None:
@@ -249,16 +421,14 @@ class Client:
         return ShareError(why)
 
     def check_alive(self) -> None:
-        """Raise ``ShareError`` if the coordinator is gone (one non-blocking poll)."""
+        """Raise ``ShareError`` if the coordinator is gone for good; reconnect if it was restarted."""
         if self.dead is not None:
             raise ShareError(self._dead_message())
         if self.lock.acquire(blocking=False):
             try:
-                # unasked messages are errors of writes nobody waited for; EOF means the coordinator died
+                # unasked messages are errors of writes nobody waited for; EOF: the coordinator died
                 if self._poll_now():
                     self._take_unasked()
-            except OSError:
-                raise self._fail(self._dead_message(eof=True)) from None
             finally:
                 self.lock.release()
         if self.deferred:
@@ -285,34 +455,27 @@ class Client:
             self.lock.release()
 
     def _poll_now(self) -> bool:
-        poller = self._poller
-        if poller is not None:
-            return bool(poller.poll(0))
-        return bool(select.select([self._fd], [], [], 0)[0])
+        return bool(self._poller.poll(0))
 
     def _take_unasked(self) -> None:
-        while self.conn.poll(0):
-            try:
+        """Read what the coordinator sent unasked (lock held); reconnect if it died."""
+        try:
+            while self.conn.poll(0):
                 data = self.conn.recv_bytes()
-            except (EOFError, OSError):
-                raise self._fail(self._dead_message(eof=True)) from None
-            rid, _ok, result = decode(data)
-            if rid == 0 and isinstance(result, BaseException):
-                self.deferred.append(result)
+                rid, _ok, result = decode(data)
+                if rid == 0 and isinstance(result, BaseException):
+                    self.deferred.append(result)
+        except (EOFError, OSError):
+            self._recover()
 
-    def _dead_message(self, *, eof: bool = False) -> str:
-        if self.dead not in (None, "closed") and not eof:
+    def _dead_message(self) -> str:
+        if self.dead not in (None, "closed"):
             return self.dead or ""
         try:
-            status = self.w[H_STATUS]
+            why = self._why_not_running()
         except ValueError:  # the mapping was already released
-            status = STATUS_ERROR
-        if status == STATUS_STOPPED:
-            return "the Share was stopped; the process that created it can start() it again"
-        return (
-            "the Share's coordinator process died (killed or crashed); its state is lost from here on. "
-            "Create a new Share (the creator can also stop() and start() it again)"
-        )
+            why = None
+        return why or "this handle of the Share was closed"
 
     # ------------------------------------------------------------------ directory
     def slot(self, name: str) -> int | None:
@@ -362,11 +525,7 @@ class Client:
                 time.sleep(0)
                 continue
             if spins % 16 == 0:
-                self.check_alive()
-                if self.proc_alive is not None and not self.proc_alive():
-                    raise self._fail(self._dead_message(eof=True))
-                if w[H_STATUS] == STATUS_ERROR:
-                    raise self._fail(self._dead_message(eof=True))
+                self.check_alive()  # reconnects and resends if the coordinator was restarted
                 if time.monotonic() - start > 300:
                     raise ShareError(
                         "waited 300 s for the coordinator to apply pending writes; it is overloaded or stuck"
@@ -466,6 +625,7 @@ class Client:
                 time.sleep(0) if attempt < 100 else time.sleep(0.0001)
                 continue
             base_id = dw[D_BASE_ID]
+            base_off = dw[D_BASE_OFF]  # before used: the coordinator stores used first
             used = dw[D_USED]
             incremental = cached is not None and cached.gen == gen and cached.base_id == base_id
             try:
@@ -473,7 +633,7 @@ class Client:
                     assert cached is not None
                     obj = parse_records(m.seg.buf, cached.offset, used, cached.obj, True)
                 else:
-                    obj = parse_records(m.seg.buf, DATA_HEADER, used, None, False)
+                    obj = parse_records(m.seg.buf, base_off, used, None, False)
             except TornRead:
                 self._cache.pop(slot, None)
                 continue
@@ -509,11 +669,16 @@ class Client:
         slot = self.slot(name)
         if slot is None:
             return False
-        data = pack(op, 0, name, slot, path, args)
         queued = slot_word(slot, S_QUEUED)
         with self.lock:
             if self.dead is not None:
                 raise ShareError(self._dead_message())
+            self._seq += 1
+            data = pack(op, 0, name, slot, self._seq, path, args)
+            unacked = self.unacked
+            if unacked:
+                self._prune(self.w[client_word(self.entry, C_APPLIED)])
+            unacked.append((self._seq, data))
             fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
             try:
                 self.w[queued] += 1
@@ -522,43 +687,68 @@ class Client:
             try:
                 self.conn.send_bytes(data)
             except OSError:
-                raise self._fail(self._dead_message(eof=True)) from None
+                self._recover()  # resends it (or raises ShareError: no coordinator can come back)
         return True
 
     def call(
         self, op: str, name: str, path: Path, args: tuple[Any, ...], timeout: float | None = None
     ) -> Any:
-        """Send a command and wait for its result (raised if the command raised)."""
+        """Send a command and wait for its result (raised if the command raised).
+
+        A write (every op but the read-only ones) is numbered and kept for resending like a
+        posted one; a restart while waiting resends it and waits for the new coordinator's answer.
+        """
         with self.lock:
             if self.dead is not None:
                 raise ShareError(self._dead_message())
             req = next(self._ids)
-            data = pack(op, req, name, -1, path, args)
+            seq = 0
+            if op in _READ_OPS:
+                data = pack(op, req, name, -1, 0, path, args)
+            else:
+                self._seq += 1
+                seq = self._seq
+                data = pack(op, req, name, -1, seq, path, args)
+                if self.unacked:
+                    self._prune(self.w[client_word(self.entry, C_APPLIED)])
+                self.unacked.append((seq, data))
             try:
                 self.conn.send_bytes(data)
             except OSError:
-                raise self._fail(self._dead_message(eof=True)) from None
+                self._recover_and_resend(seq, data)
             deadline = None if timeout is None else time.monotonic() + timeout
             while True:
                 try:
                     ready = self.conn.poll(0.25)
-                except OSError:
-                    raise self._fail(self._dead_message(eof=True)) from None
-                if ready:
-                    try:
-                        reply = self.conn.recv_bytes()
-                    except (EOFError, OSError):
-                        raise self._fail(self._dead_message(eof=True)) from None
+                    reply = self.conn.recv_bytes() if ready else None
+                except (EOFError, OSError):
+                    self._recover_and_resend(seq, data)
+                    continue
+                if reply is not None:
                     rid, ok, result = decode(reply)
                     if rid == 0 and isinstance(result, BaseException):
                         self.deferred.append(result)
                     if rid != req:
                         continue  # an error of an earlier write, or the answer to an interrupted call
                     break
-                if self.proc_alive is not None and not self.proc_alive():
-                    raise self._fail(self._dead_message(eof=True))
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"the Share's coordinator did not answer within {timeout} s")
+        if ok == APPLIED_BEFORE:
+            if op in _NONE_RESULT_OPS:
+                return None
+            raise ShareError(
+                f"the Share's coordinator was restarted after it applied this operation on share.{name} "
+                "and before it answered: the change took effect, but its result was lost"
+            )
         if not ok:
             raise result
         return result  # an error of an earlier write (self.deferred) is raised at the next access
+
+    def _recover_and_resend(self, seq: int, data: bytes) -> None:
+        """Reconnect (lock held); resend a read-only command too (writes are resent with unacked)."""
+        self._recover()
+        if not seq:
+            try:
+                self.conn.send_bytes(data)
+            except OSError:
+                self._recover_and_resend(seq, data)

@@ -28,8 +28,11 @@ from suitkaise_processing._private.channel import decode, encode
 from suitkaise_processing._private.share import segment
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
+    C_APPLIED,
+    C_ID,
     CONTROL_SIZE,
     D_BASE_ID,
+    D_BASE_OFF,
     D_RETIRED,
     D_SEQ,
     D_USED,
@@ -37,6 +40,25 @@ from suitkaise_processing._private.share.layout import (
     H_DIRVER,
     H_PID,
     H_STATUS,
+    J_CLIENT_WORDS,
+    J_CLIENTS_WORD,
+    J_CLOSED,
+    J_DATA_DONE,
+    J_NCLIENTS,
+    J_NSLOTS,
+    J_OPEN,
+    J_SLOT_WORDS,
+    J_SLOTS_WORD,
+    J_STATE,
+    JOURNAL_WORD,
+    JS_APPLIED,
+    JS_BASE_OFF,
+    JS_GEN,
+    JS_IN_USE,
+    JS_KIND,
+    JS_SLOT,
+    JS_USED,
+    MAX_CLIENTS,
     MAX_SLOTS,
     NAME_MAX,
     OP_APPEND,
@@ -44,6 +66,7 @@ from suitkaise_processing._private.share.layout import (
     OP_EXTEND,
     OP_SETITEM,
     OP_UPDATE,
+    RECORD_HEAD,
     S_APPLIED,
     S_IN_USE,
     S_KIND,
@@ -53,8 +76,10 @@ from suitkaise_processing._private.share.layout import (
     STATUS_ERROR,
     STATUS_RUNNING,
     STATUS_STOPPED,
+    client_word,
     control_name,
     data_name,
+    data_prefix,
     slot_name_offset,
     slot_word,
 )
@@ -62,6 +87,7 @@ from suitkaise_processing._private.share.protocol import (
     OP_CALL,
     OP_CLEAR,
     OP_DEL,
+    OP_HELLO,
     OP_IOP,
     OP_NAMES,
     OP_PING,
@@ -71,10 +97,11 @@ from suitkaise_processing._private.share.protocol import (
     unpack_header,
     unpack_payload,
 )
-from suitkaise_processing._private.share.records import record_size, write_record
+from suitkaise_processing._private.share.records import parse_records, record_size, write_record
 
 _FULL = None  # marker in the dirty table: rewrite the whole value
 _MAX_DELTA_LOG = 1 << 16
+_MIN_SEGMENT = 1 << 14
 _IN_PLACE_OPS = frozenset(
     {
         "iadd",
@@ -99,7 +126,7 @@ class _Stop(Exception):
 
 
 class DataWriter:
-    """The coordinator's side of one attribute's data segment."""
+    """The coordinator's side of one attribute's data segment (append-only, see :mod:`.layout`)."""
 
     def __init__(self, share_id: str, slot: int) -> None:
         self.share_id = share_id
@@ -109,23 +136,39 @@ class DataWriter:
         self.gen = 0
         self.cap = 0
         self.used = DATA_HEADER
+        self.base_off = DATA_HEADER
         self.base_len = 0
         self.log_len = 0
+        self.old: list[segment.Segment] = []  # generations replaced in the open commit
+
+    @classmethod
+    def adopt(cls, share_id: str, slot: int, gen: int) -> tuple[DataWriter, Any]:
+        """Continue generation ``gen`` that a previous coordinator wrote; return it and its value."""
+        writer = cls(share_id, slot)
+        seg = segment.Segment.attach(data_name(share_id, slot, gen))
+        words = seg.buf.cast("Q")
+        used, base_off = int(words[D_USED]), int(words[D_BASE_OFF])
+        value = parse_records(seg.buf, base_off, used, None, False)
+        (base_len,) = RECORD_HEAD.unpack_from(seg.buf, base_off)[:1]
+        writer.seg, writer.words, writer.gen, writer.cap = seg, words, gen, seg.size
+        writer.used, writer.base_off, writer.base_len = used, base_off, int(base_len)
+        writer.log_len = used - base_off - record_size(b"") - int(base_len)
+        return writer, value
 
     def write_full(self, payload: bytes | memoryview) -> bool:
-        """Write the whole value; return ``True`` if a new segment generation was created."""
-        need = DATA_HEADER + record_size(payload)
-        small = self.cap > (1 << 20) and need * 16 < self.cap
-        if self.seg is None or self.words is None or need > self.cap or small:
+        """Append the whole value; return ``True`` if a new segment generation was created."""
+        need = record_size(payload)
+        small = self.cap > (1 << 20) and (DATA_HEADER + need) * 16 < self.cap
+        if self.seg is None or self.words is None or self.used + need > self.cap or small:
             self._replace(need, payload)
             return True
         words = self.words
-        words[D_SEQ] += 1  # odd: readers retry
-        words[D_BASE_ID] += 1
-        end = write_record(self.seg.buf, DATA_HEADER, OP_BASE, payload)
-        words[D_USED] = end
-        words[D_SEQ] += 1
-        self.used = end
+        offset = self.used
+        end = write_record(self.seg.buf, offset, OP_BASE, payload)
+        words[D_USED] = end  # before base_off: a reader that sees the new base_off sees its end
+        words[D_BASE_OFF] = offset
+        words[D_SEQ] += 2
+        self.used, self.base_off = end, offset
         self.base_len = len(payload)
         self.log_len = 0
         return False
@@ -150,8 +193,8 @@ class DataWriter:
         return True
 
     def _replace(self, need: int, payload: bytes | memoryview) -> None:
-        cap = 4096
-        while cap < need * 2:
+        cap = _MIN_SEGMENT
+        while cap < (DATA_HEADER + need) * 2:
             cap *= 2
         gen = self.gen + 1
         name = data_name(self.share_id, self.slot, gen)
@@ -160,23 +203,41 @@ class DataWriter:
         words = seg.buf.cast("Q")
         end = write_record(seg.buf, DATA_HEADER, OP_BASE, payload)
         words[D_USED] = end
+        words[D_BASE_OFF] = DATA_HEADER
         words[D_BASE_ID] = 1
         words[D_SEQ] = 2
-        self.retire()
+        self.drop()
         self.seg, self.words, self.gen, self.cap = seg, words, gen, cap
-        self.used, self.base_len, self.log_len = end, len(payload), 0
+        self.used, self.base_off, self.base_len, self.log_len = end, DATA_HEADER, len(payload), 0
 
-    def retire(self) -> None:
-        """Mark the current segment stale for readers and unlink it."""
+    def drop(self) -> None:
+        """Stop writing the current generation; it is retired when the open commit closes."""
         if self.seg is None or self.words is None:
             return
-        self.words[D_RETIRED] = 1
-        self.words[D_SEQ] += 2
         self.words.release()
-        self.seg.close()
-        segment.unlink(self.seg.name)
+        self.old.append(self.seg)
         self.seg = None
         self.words = None
+
+    def retire_old(self) -> None:
+        """Mark the generations replaced by the closed commit stale for readers and unlink them."""
+        for seg in self.old:
+            _retire(seg)
+        self.old.clear()
+
+    def retire(self) -> None:
+        """Retire every generation (the Share stops)."""
+        self.drop()
+        self.retire_old()
+
+
+def _retire(seg: segment.Segment) -> None:
+    words = seg.buf.cast("Q")
+    words[D_RETIRED] = 1
+    words[D_SEQ] += 2
+    words.release()
+    seg.close()
+    segment.unlink(seg.name)
 
 
 class Core:
@@ -198,12 +259,61 @@ class Core:
         self.dirty: dict[str, list[tuple[int, bytes | memoryview]] | None] = {}
         self.counts: dict[int, int] = {}
         self.stopping = False
+        # client table (see layout): id -> entry, and the highest write sequence number applied
+        # to the mirror per entry (committed or about to be)
+        self.entries: dict[int, int] = {}
+        self.applied: dict[int, int] = {}
+        self.seqs: dict[int, int] = {}  # entry -> highest seq applied in the open batch
+        self.leaving: list[int] = []  # entries of clients that disconnected, freed after the commit
         # slots named by an earlier run of this Share (kept across stop/start)
         for slot in range(MAX_SLOTS):
             length = words[slot_word(slot, S_NAME_LEN)]
             if length:
                 off = slot_name_offset(slot)
                 self.slot_of[bytes(ctl_buf[off : off + length]).decode()] = slot
+
+    # ------------------------------------------------------------------ clients
+    def hello(self, client_id: int) -> tuple[int, int]:
+        """``(entry, committed applied seq)`` of client ``client_id`` (a new entry on first contact)."""
+        entry = self.entries.get(client_id)
+        if entry is None:
+            for candidate in range(MAX_CLIENTS):
+                if self.w[client_word(candidate, C_ID)] == 0 and candidate not in self.applied:
+                    entry = candidate
+                    break
+            else:
+                from suitkaise_processing._private.errors import ShareError
+
+                raise ShareError(
+                    f"a Share serves at most {MAX_CLIENTS} processes at once; use fewer processes "
+                    "or close the handles of processes that are done"
+                )
+            self.w[client_word(entry, C_APPLIED)] = 0
+            self.w[client_word(entry, C_ID)] = client_id
+            self.entries[client_id] = entry
+            self.applied[entry] = 0
+        return entry, int(self.w[client_word(entry, C_APPLIED)])
+
+    def leave(self, entry: int) -> None:
+        """The client of ``entry`` disconnected: free its entry once its last writes are committed."""
+        self.leaving.append(entry)
+
+    def _free_left(self) -> None:
+        for entry in self.leaving:
+            client_id = int(self.w[client_word(entry, C_ID)])
+            self.entries.pop(client_id, None)
+            self.applied.pop(entry, None)
+            self.w[client_word(entry, C_ID)] = 0
+            self.w[client_word(entry, C_APPLIED)] = 0
+        self.leaving.clear()
+
+    def fresh(self, entry: int, seq: int) -> bool:
+        """Whether write ``seq`` of client ``entry`` is new (``False``: applied before, skip it)."""
+        if seq <= self.applied.get(entry, 0):
+            return False
+        self.applied[entry] = seq
+        self.seqs[entry] = seq
+        return True
 
     # ------------------------------------------------------------------ slots
     def slot_for(self, name: str) -> int:
@@ -335,15 +445,40 @@ class Core:
 
     # ------------------------------------------------------------------ committing
     def commit(self) -> None:
+        """Publish the batch: journal, data, counters (see :mod:`.layout` for why in this order)."""
+        if not self.dirty and not self.counts and not self.seqs:
+            self._free_left()
+            return
         w = self.w
-        for name, records in self.dirty.items():
-            slot = self.slot_of[name]
+        clients_base = J_CLIENTS_WORD
+        for i, (entry, seq) in enumerate(self.seqs.items()):
+            w[clients_base + i * J_CLIENT_WORDS] = entry
+            w[clients_base + i * J_CLIENT_WORDS + 1] = seq
+        w[JOURNAL_WORD + J_NCLIENTS] = len(self.seqs)
+        w[JOURNAL_WORD + J_NSLOTS] = 0
+        w[JOURNAL_WORD + J_STATE] = J_OPEN
+        touched: list[DataWriter] = []
+        changed = {**dict.fromkeys(self.slot_of[name] for name in self.dirty), **self.counts}
+        for n, slot in enumerate(changed):
             writer = self.writers.get(slot)
             if writer is None:
                 writer = self.writers[slot] = DataWriter(self.share_id, slot)
+            base = J_SLOTS_WORD + n * J_SLOT_WORDS
+            w[base + JS_SLOT] = slot
+            w[base + JS_GEN] = w[slot_word(slot, S_SEG_GEN)]
+            w[base + JS_USED] = writer.used
+            w[base + JS_BASE_OFF] = writer.base_off
+            w[base + JS_KIND] = w[slot_word(slot, S_KIND)]
+            w[base + JS_IN_USE] = w[slot_word(slot, S_IN_USE)]
+            w[base + JS_APPLIED] = w[slot_word(slot, S_APPLIED)] + self.counts.get(slot, 0)
+            w[JOURNAL_WORD + J_NSLOTS] = n + 1  # from here on a kill rolls this slot back
+            touched.append(writer)
+        for name, records in self.dirty.items():
+            slot = self.slot_of[name]
+            writer = self.writers[slot]
             if name not in self.values:
                 w[slot_word(slot, S_IN_USE)] = 0
-                writer.retire()
+                writer.drop()
                 w[slot_word(slot, S_SEG_GEN)] = 0
                 continue
             value = self.values[name]
@@ -358,15 +493,90 @@ class Core:
                     w[slot_word(slot, S_SEG_GEN)] = writer.gen
                 w[slot_word(slot, S_KIND)] = kind_of(value)
             w[slot_word(slot, S_IN_USE)] = 1
+        w[JOURNAL_WORD + J_STATE] = J_DATA_DONE
+        _raise_counters(w)
+        w[JOURNAL_WORD + J_STATE] = J_CLOSED
         self.dirty.clear()
-        for slot, n in self.counts.items():
-            w[slot_word(slot, S_APPLIED)] += n
         self.counts.clear()
+        self.seqs.clear()
+        for writer in touched:
+            writer.retire_old()
+        self._free_left()
 
     def release(self) -> None:
         for writer in self.writers.values():
             writer.retire()
         self.writers.clear()
+
+    @classmethod
+    def recover(cls, share_id: str, words: memoryview, ctl_buf: memoryview) -> Core:
+        """The state a killed coordinator left in shared memory, its last commit repaired."""
+        repair_journal(share_id, words)
+        core = cls(share_id, words, ctl_buf)
+        for name, slot in core.slot_of.items():
+            if not words[slot_word(slot, S_IN_USE)]:
+                continue
+            writer, value = DataWriter.adopt(share_id, slot, int(words[slot_word(slot, S_SEG_GEN)]))
+            core.writers[slot] = writer
+            core.values[name] = value
+        for entry in range(MAX_CLIENTS):
+            client_id = int(words[client_word(entry, C_ID)])
+            if client_id:
+                core.entries[client_id] = entry
+                core.applied[entry] = int(words[client_word(entry, C_APPLIED)])
+        keep = {control_name(share_id)}
+        keep.update(data_name(share_id, slot, w.gen) for slot, w in core.writers.items())
+        for name in segment.list_names(data_prefix(share_id)):
+            if name not in keep:  # generations the dead coordinator had not retired yet
+                segment.unlink(name)
+        return core
+
+
+def _raise_counters(w: memoryview) -> None:
+    """Set the counters of the journal's entries to their new values (idempotent)."""
+    for i in range(w[JOURNAL_WORD + J_NSLOTS]):
+        base = J_SLOTS_WORD + i * J_SLOT_WORDS
+        w[slot_word(w[base + JS_SLOT], S_APPLIED)] = w[base + JS_APPLIED]
+    for i in range(w[JOURNAL_WORD + J_NCLIENTS]):
+        base = J_CLIENTS_WORD + i * J_CLIENT_WORDS
+        w[client_word(w[base], C_APPLIED)] = w[base + 1]
+
+
+def repair_journal(share_id: str, w: memoryview) -> None:
+    """Finish the commit a killed coordinator left: roll it back if its data was being written,
+    forward if only its counters were."""
+    state = w[JOURNAL_WORD + J_STATE]
+    if state == J_CLOSED:
+        return
+    for i in range(w[JOURNAL_WORD + J_NSLOTS]):
+        base = J_SLOTS_WORD + i * J_SLOT_WORDS
+        slot = int(w[base + JS_SLOT])
+        old_gen = int(w[base + JS_GEN])
+        gen_word = slot_word(slot, S_SEG_GEN)
+        current = int(w[gen_word])
+        if state == J_DATA_DONE:
+            if old_gen and old_gen != current:
+                segment.unlink(data_name(share_id, slot, old_gen))  # replaced by the commit
+            continue
+        if current and current != old_gen:
+            segment.unlink(data_name(share_id, slot, current))  # created by the rolled-back commit
+        if old_gen:
+            seg = segment.Segment.attach(data_name(share_id, slot, old_gen))
+            dw = seg.buf.cast("Q")
+            dw[D_SEQ] += 1  # odd: readers retry
+            dw[D_USED] = w[base + JS_USED]
+            dw[D_BASE_OFF] = w[base + JS_BASE_OFF]
+            dw[D_BASE_ID] += 1  # copies that include the rolled-back records are rebuilt
+            dw[D_RETIRED] = 0
+            dw[D_SEQ] += 1
+            dw.release()
+            seg.close()
+        w[gen_word] = old_gen
+        w[slot_word(slot, S_KIND)] = w[base + JS_KIND]
+        w[slot_word(slot, S_IN_USE)] = w[base + JS_IN_USE]
+    if state == J_DATA_DONE:
+        _raise_counters(w)
+    w[JOURNAL_WORD + J_STATE] = J_CLOSED
 
 
 def _report(what: str, exc: BaseException) -> None:
@@ -459,7 +669,15 @@ def entry() -> None:
         os.dup2(devnull, 1)  # closes our end of the answer pipe: the owner reads until EOF
         os.close(devnull)
 
-    main(config["share_id"], config["address"], config["authkey"], ready, lifeline, config["seed"])
+    main(
+        config["share_id"],
+        config["address"],
+        config["authkey"],
+        ready,
+        lifeline,
+        config["seed"],
+        recover=config["recover"],
+    )
 
 
 def main(
@@ -469,22 +687,36 @@ def main(
     ready: Any,
     lifeline: Connection,
     seed: bytes,
+    *,
+    recover: bool = False,
 ) -> None:
-    """Run the coordinator until it is stopped or its owner is gone."""
+    """Run the coordinator until it is stopped or its owner is gone.
+
+    ``recover``: a previous coordinator of this Share was killed; continue from the state it
+    committed to shared memory (``seed`` is unused) instead of starting from ``seed``.
+    """
     ctl = segment.Segment.attach(control_name(share_id))
     words = ctl.buf.cast("Q")
-    core = Core(share_id, words, ctl.buf)
+    core: Core | None = None
     listener: Listener | None = None
     try:
-        values, pending = decode(seed)
-        for name, value in values.items():
-            core.apply(OP_SET, name, (), (value,))
-        for op, name, path, args in pending:
+        if recover:
+            core = Core.recover(share_id, words, ctl.buf)
             try:
-                core.apply(op, name, path, args)
-            except Exception as exc:
-                _report(f"a change queued while stopped failed (share.{name})", exc)
-        core.commit()
+                os.unlink(address)  # the dead coordinator's socket
+            except FileNotFoundError:
+                pass
+        else:
+            core = Core(share_id, words, ctl.buf)
+            values, pending = decode(seed)
+            for name, value in values.items():
+                core.apply(OP_SET, name, (), (value,))
+            for op, name, path, args in pending:
+                try:
+                    core.apply(op, name, path, args)
+                except Exception as exc:
+                    _report(f"a change queued while stopped failed (share.{name})", exc)
+            core.commit()
         listener = Listener(
             address, family="AF_UNIX"
         )  # each connection is authenticated by _Acceptor
@@ -492,18 +724,21 @@ def main(
         words[H_PID] = os.getpid()
         words[H_STATUS] = STATUS_RUNNING
     except BaseException as exc:
-        words[H_STATUS] = STATUS_ERROR
-        core.release()
+        if not recover:
+            words[H_STATUS] = STATUS_ERROR  # (after a crash the owner decides what comes next)
+        if core is not None and not recover:
+            core.release()
         try:
             ready("error", "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         except Exception:
             pass
         raise
     ready("ready")
+    assert core is not None
     owner_gone = False
     try:
         owner_gone = _serve(core, listener, authkey, lifeline)
-        words[H_STATUS] = STATUS_STOPPED
+        words[H_STATUS] = STATUS_ERROR if owner_gone else STATUS_STOPPED
     except BaseException:
         words[H_STATUS] = STATUS_ERROR
         raise
@@ -516,11 +751,13 @@ def main(
         words.release()
         ctl.close()
         if owner_gone:
-            _remove_owner_files(share_id, address)
+            remove_owner_files(share_id, address)
 
 
-def _remove_owner_files(share_id: str, address: str) -> None:
-    """The owner died without cleaning up: remove what it created (socket folder, control segment)."""
+def remove_owner_files(share_id: str, address: str) -> None:
+    """The owner died without cleaning up: remove what it created (socket folder, control segment)
+    and what a killed coordinator left (data segments). Idempotent; run by the coordinator when it
+    sees its owner die, and by a client that finds both dead."""
     folder = os.path.dirname(address)
     for name in ("c", "lock"):
         try:
@@ -531,18 +768,21 @@ def _remove_owner_files(share_id: str, address: str) -> None:
         os.rmdir(folder)
     except OSError:
         pass
+    for name in segment.list_names(data_prefix(share_id)):
+        segment.unlink(name)
     segment.unlink(control_name(share_id))
 
 
 class _Peer:
     """A client connection and the bytes received from it that do not yet form a whole message."""
 
-    __slots__ = ("buf", "conn", "fd")
+    __slots__ = ("buf", "conn", "entry", "fd")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.fd = conn.fileno()
         self.buf = bytearray()
+        self.entry = -1  # its entry in the client table, once it said hello
 
     def messages(self) -> list[bytes] | None:
         """Read what is available (the socket is readable) and split it into messages; None at EOF."""
@@ -601,7 +841,7 @@ def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection)
                 continue
             idle_seen.clear()
             idle_since = time.monotonic()
-            replies: list[tuple[Connection, int, bool, Any]] = []
+            replies: list[tuple[Connection, int, int, Any]] = []
             for fd, _mask in events:
                 if fd == life_fd:
                     return True  # the owning process is gone: nobody can stop us properly
@@ -621,9 +861,11 @@ def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection)
                     del peers[fd]
                     _deferred_sent.pop(id(peer.conn), None)
                     peer.conn.close()
+                    if peer.entry >= 0:
+                        core.leave(peer.entry)
                     continue
                 for data in messages:
-                    _handle(core, peer.conn, data, replies)
+                    _handle(core, peer, data, replies)
                     if core.stopping:
                         break
                 if core.stopping:
@@ -640,20 +882,32 @@ def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection)
         os.close(wake_w)
 
 
+APPLIED_BEFORE = 2  # the ``ok`` of an answer to a write that a previous coordinator applied
+
+
 def _handle(
-    core: Core, conn: Connection, data: bytes, replies: list[tuple[Connection, int, bool, Any]]
+    core: Core, peer: _Peer, data: bytes, replies: list[tuple[Connection, int, int, Any]]
 ) -> None:
+    conn = peer.conn
     try:
-        op, req, name, slot, payload = unpack_header(data)
+        op, req, name, slot, seq, payload = unpack_header(data)
     except Exception as exc:  # not one of our commands at all
         _report("a command could not be decoded", exc)
         return
+    if seq and peer.entry >= 0 and not core.fresh(peer.entry, seq):
+        if req:  # resent after a restart, but committed before it: its result is gone
+            replies.append((conn, req, APPLIED_BEFORE, None))
+        return
     try:
         path, args = unpack_payload(payload)
-        result: Any = core.apply(op, name, path, args)
-        ok = True
+        if op == OP_HELLO:
+            result: Any = core.hello(int(args[0]))
+            peer.entry = result[0]
+        else:
+            result = core.apply(op, name, path, args)
+        ok = 1
     except BaseException as exc:
-        result, ok = exc, False
+        result, ok = exc, 0
         if not req:
             _defer_error(conn, replies, name, op, exc)
     if slot >= 0 and not req:
@@ -668,7 +922,7 @@ _deferred_sent: dict[int, int] = {}
 
 def _defer_error(
     conn: Connection,
-    replies: list[tuple[Connection, int, bool, Any]],
+    replies: list[tuple[Connection, int, int, Any]],
     name: str,
     op: str,
     exc: BaseException,
@@ -682,16 +936,16 @@ def _defer_error(
         _report(f"share.{name}: {op} failed (no one waits for its result)", exc)
         return
     _deferred_sent[id(conn)] = sent + 1
-    replies.append((conn, 0, False, exc))
+    replies.append((conn, 0, 0, exc))
 
 
-def _reply(conn: Connection, req: int, ok: bool, result: Any) -> None:
+def _reply(conn: Connection, req: int, ok: int, result: Any) -> None:
     try:
         data = encode((req, ok, result))
     except Exception as exc:
         from suitkaise_processing._private.errors import ShareError
 
-        data = encode((req, False, ShareError(f"the result could not be sent back: {exc}")))
+        data = encode((req, 0, ShareError(f"the result could not be sent back: {exc}")))
     try:
         conn.send_bytes(data)
     except OSError:

@@ -1,12 +1,19 @@
 """Commands a Share client sends its coordinator.
 
-A command is ``(op, req, name, slot, path, args)``. It travels as a pickled plain header
-``(op, req, name, slot, payload)`` whose ``payload`` holds ``(path, args)`` encoded with the package's
+A command is ``(op, req, name, slot, seq, path, args)``. It travels as a pickled plain header
+``(op, req, name, slot, seq, payload)`` whose ``payload`` holds ``(path, args)`` encoded with the package's
 wire format (cucumber for anything but plain data), so the coordinator can always answer or count a
 command even when its payload cannot be decoded (a class it cannot import, ...):
 
 - ``req`` is 0 for a write nobody waits for (the coordinator counts it as applied on ``slot``,
   matching the writer's ``queued`` announcement), else an id the answer ``(req, ok, result)`` carries.
+- ``seq`` numbers the writes of one client (1, 2, 3, ...; 0 for commands that change nothing). The
+  coordinator applies a write only if its ``seq`` is above the client's committed ``applied`` number
+  (see :mod:`.layout`), so a client that resends its unconfirmed writes to a restarted coordinator
+  gets each applied exactly once.
+- The first command on a connection is ``OP_HELLO`` with the client's random 64-bit id; its answer is
+  ``(entry, applied)``: the client's entry in the control segment's client table and the highest
+  sequence number of its writes that is already committed.
 - ``path`` leads from the attribute to the part the command works on: ``(("a", "x"), ("i", 3))``
   is ``share.<name>.x[3]``.
 """
@@ -28,6 +35,7 @@ OP_NAMES = "names"
 OP_CLEAR = "clear"
 OP_PING = "ping"
 OP_STOP = "stop"
+OP_HELLO = "hello"
 
 
 _SCALARS = frozenset({int, float, str, bytes, bool, type(None)})
@@ -50,19 +58,21 @@ def _scalar_only(values: Any) -> bool:
     return True
 
 
-def pack(op: str, req: int, name: str, slot: int, path: Path, args: tuple[Any, ...]) -> bytes:
+def pack(
+    op: str, req: int, name: str, slot: int, seq: int, path: Path, args: tuple[Any, ...]
+) -> bytes:
     """The bytes of one command (plain pickle for scalar arguments, the wire format otherwise)."""
     if _scalar_only(args) and all(type(key) in _SCALARS for _, key in path):
         payload = pickle.dumps((path, args), pickle.HIGHEST_PROTOCOL)  # decode() reads it as pickle
     else:
         payload = bytes(encode((path, args)))
-    return pickle.dumps((op, req, name, slot, payload), pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((op, req, name, slot, seq, payload), pickle.HIGHEST_PROTOCOL)
 
 
-def unpack_header(data: bytes) -> tuple[str, int, str, int, bytes]:
-    """``(op, req, name, slot, payload)`` of a command."""
-    op, req, name, slot, payload = pickle.loads(data)
-    return str(op), int(req), str(name), int(slot), payload
+def unpack_header(data: bytes) -> tuple[str, int, str, int, int, bytes]:
+    """``(op, req, name, slot, seq, payload)`` of a command."""
+    op, req, name, slot, seq, payload = pickle.loads(data)
+    return str(op), int(req), str(name), int(slot), int(seq), payload
 
 
 def unpack_payload(payload: bytes) -> tuple[Path, tuple[Any, ...]]:

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import weakref
 from multiprocessing import resource_tracker
 from typing import Any
@@ -24,6 +25,7 @@ from suitkaise_processing._private.share.layout import (
     CONTROL_SIZE,
     D_SEQ,
     H_MAGIC,
+    H_OWNER_PID,
     H_STATUS,
     MAGIC,
     MAX_SLOTS,
@@ -32,6 +34,7 @@ from suitkaise_processing._private.share.layout import (
     S_QUEUED,
     S_SEG_GEN,
     STATUS_ERROR,
+    STATUS_RESTARTING,
     STATUS_RUNNING,
     STATUS_STARTING,
     STATUS_STOPPED,
@@ -130,10 +133,16 @@ def _client_for(info: ShareInfo) -> Client:
         return client
 
 
+_MAX_RESTARTS = 20  # coordinator restarts within _RESTART_WINDOW seconds before the owner gives up
+_RESTART_WINDOW = 10.0
+
+
 class _Owner:
     """What only the creating process holds: the coordinator process and the saved state.
 
-    Kept apart from the ``Share`` so a finalizer can clean up without keeping the Share alive.
+    Kept apart from the ``Share`` so a finalizer can clean up without keeping the Share alive. A
+    watchdog thread waits on the coordinator process; if it dies while the Share runs, it starts a new
+    one that continues from the state in shared memory (the clients reconnect and resend).
     """
 
     def __init__(self, info: ShareInfo, tmpdir: str) -> None:
@@ -146,7 +155,11 @@ class _Owner:
         self.control: segment.Segment | None = None
         self.lifeline: Any = None
         self.running = False
+        self.stopping = False
         self.error = False
+        self.restarts: list[float] = []  # when recent restarts happened
+        self.restarted = threading.Condition(self.lock)  # notified after each restart
+        self.restart_count = 0
         # the state while stopped: changes made then apply here and reach the others at start()
         self.local = coordinator.Core(info.share_id)
 
@@ -163,54 +176,132 @@ class _Owner:
             words = self.control.buf.cast("Q")
             words[H_MAGIC] = MAGIC
             words[H_STATUS] = STATUS_STARTING
+            words[H_OWNER_PID] = os.getpid()
             words.release()
-            life_r, life_w = os.pipe()
-            # the coordinator registers its segments with our resource tracker
-            tracker_fd: int = resource_tracker.getfd()  # type: ignore[assignment]
-            config = {
-                "tracker_fd": tracker_fd,
-                "share_id": info.share_id,
-                "address": info.address,
-                "authkey": info.authkey,
-                "lifeline_fd": life_r,
-                "sys_path": [p for p in sys.path if isinstance(p, str)],
-                "seed": bytes(encode((self.local.values, []))),
-            }
             try:
-                env = dict(os.environ)
-                # the coordinator finds our packages (and the modules of stored values) where we do
-                env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)
-                proc = subprocess.Popen(
-                    [sys.executable, "-c", _ENTRY],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    pass_fds=(life_r, tracker_fd),
-                    close_fds=True,
-                    env=env,
-                )
+                status, detail = self._spawn(bytes(encode((self.local.values, []))), recover=False)
             except BaseException:
-                os.close(life_r)
-                os.close(life_w)
                 self._cleanup()
                 raise
-            os.close(life_r)
-            self.proc = proc
-            self.lifeline = life_w
-            status, detail = self._handshake(bytes(encode(config)))
             if status != "ready":
-                self._abort(join_timeout=1.0)
+                self._end_process(join_timeout=1.0)
+                self._cleanup()
                 raise ShareError(f"the Share's coordinator could not start: {detail}")
             try:
-                self.client = Client(info, proc_alive=self.proc_alive)
+                self.client = Client(info)
                 self.client.owned = True
             except BaseException:
-                self._abort()
+                self._end_process()
+                self._cleanup()
                 raise
             with _clients_lock:
                 _clients[info.share_id] = self.client
             self.local = coordinator.Core(info.share_id)
             self.running = True
+            self.stopping = False
             self.error = False
+            self.restarts = []
+            threading.Thread(
+                target=self._watch, args=(self.proc,), name="sk-share-owner", daemon=True
+            ).start()
+
+    def _spawn(self, seed: bytes, *, recover: bool) -> tuple[str, str]:
+        """Start a coordinator process; return its answer (``("ready", "")`` or an error)."""
+        info = self.info
+        life_r, life_w = os.pipe()
+        # the coordinator registers its segments with our resource tracker
+        tracker_fd: int = resource_tracker.getfd()  # type: ignore[assignment]
+        config = {
+            "tracker_fd": tracker_fd,
+            "share_id": info.share_id,
+            "address": info.address,
+            "authkey": info.authkey,
+            "lifeline_fd": life_r,
+            "sys_path": [p for p in sys.path if isinstance(p, str)],
+            "seed": seed,
+            "recover": recover,
+        }
+        try:
+            env = dict(os.environ)
+            # the coordinator finds our packages (and the modules of stored values) where we do
+            env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _ENTRY],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                pass_fds=(life_r, tracker_fd),
+                close_fds=True,
+                env=env,
+            )
+        except BaseException:
+            os.close(life_r)
+            os.close(life_w)
+            raise
+        os.close(life_r)
+        if self.lifeline is not None:
+            os.close(self.lifeline)  # (the previous, dead coordinator's)
+        self.proc = proc
+        self.lifeline = life_w
+        return self._handshake(bytes(encode(config)))
+
+    def _watch(self, proc: Any) -> None:
+        """Thread: restart the coordinator whenever it dies while the Share runs."""
+        while True:
+            proc.wait()
+            while not self.lock.acquire(timeout=0.05):
+                if self.stopping:
+                    return
+            try:
+                if self.stopping or self.proc is not proc or not self.running:
+                    return
+                if not self._restart():
+                    return
+                proc = self.proc
+            finally:
+                self.lock.release()
+
+    def _mark(self, status: int) -> None:
+        control = self.control
+        if control is None:
+            return
+        try:
+            words = control.buf.cast("Q")
+        except ValueError:
+            return
+        words[H_STATUS] = status
+        words.release()
+
+    def _restart(self) -> bool:
+        """Start a coordinator that continues from shared memory (lock held); ``False``: gave up."""
+        self._mark(STATUS_RESTARTING)
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < _RESTART_WINDOW]
+        self.restarts.append(now)
+        if len(self.restarts) > _MAX_RESTARTS:
+            detail = f"it died {_MAX_RESTARTS} times within {_RESTART_WINDOW:.0f} s"
+        else:
+            try:
+                status, detail = self._spawn(b"", recover=True)
+            except Exception as exc:
+                status, detail = "error", str(exc)
+            if status == "ready":
+                self.restart_count += 1
+                self.restarted.notify_all()
+                return True
+            self._end_process(join_timeout=1.0)
+        self.error = True
+        self._mark(STATUS_ERROR)
+        print(
+            f"suitkaise Share: the coordinator died and could not be restarted: {detail}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+
+    def wait_restarted(self, count: int, timeout: float) -> bool:
+        """Wait until the coordinator was restarted ``count`` times in all (for tests and tools)."""
+        with self.restarted:
+            return self.restarted.wait_for(lambda: self.restart_count >= count, timeout)
 
     def _handshake(self, config: bytes) -> tuple[str, str]:
         proc = self.proc
@@ -250,25 +341,29 @@ class _Owner:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float) -> bool:
+        self.stopping = True  # before the lock: the watchdog must not restart what we stop
         with self.lock:
             if not self.running:
                 return True
             clean = True
+            values: dict[str, Any] | None = None
             client = self.client
+            # from here on no process reconnects; if the coordinator is dead, the call below fails
+            self._mark(STATUS_STOPPED)
             try:
                 if client is None:
                     raise ShareError("no client")
                 values = client.call(OP_STOP, "", (), (), timeout=timeout)
             except (ShareError, TimeoutError, OSError):
                 clean = False
-                if not self.proc_alive():
-                    self.error = True
+            self._end_process(join_timeout=timeout)
+            if values is None:
                 values = self._rescue()
             self.local = coordinator.Core(self.info.share_id)
             self.local.values.update(values)
-            self._abort(join_timeout=timeout)
             if self.proc is not None and self.proc.returncode not in (0, None):
                 clean = False
+            self._cleanup()
             self.proc = None
             return clean
 
@@ -277,6 +372,10 @@ class _Owner:
         values: dict[str, Any] = {}
         client = self.client
         if client is None or client.dead == "closed":
+            return values
+        try:
+            coordinator.repair_journal(self.info.share_id, client.w)  # a commit it left half done
+        except Exception:
             return values
         for name in _all_names(client):
             slot = client.slot(name)
@@ -288,7 +387,7 @@ class _Owner:
                 continue
         return values
 
-    def _abort(self, join_timeout: float = 5.0) -> None:
+    def _end_process(self, join_timeout: float = 5.0) -> None:
         proc = self.proc
         if proc is not None:
             try:
@@ -296,7 +395,6 @@ class _Owner:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5.0)
-        self._cleanup()
 
     def _cleanup(self) -> None:
         """Free everything: connection, segments, socket, lock file. Safe to call twice."""
@@ -333,9 +431,26 @@ class _Owner:
         """Last-resort cleanup when the Share is garbage collected or the interpreter exits."""
         if os.getpid() != self.pid:
             return
-        with self.lock:
-            if self.running:
-                self.stop(timeout=2.0)
+        if self.running:
+            self.stop(timeout=2.0)
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _warn_stopped() -> None:
+    """A change while stopped works on the owner's copy; say so, as suitkaise 0.4 did."""
+    level = 2
+    frame = sys._getframe(1)
+    while frame.f_back is not None and os.path.dirname(frame.f_code.co_filename) == _HERE:
+        frame = frame.f_back
+        level += 1  # the warning points at the user's line, not at ours
+    warnings.warn(
+        "the Share is stopped: this change is kept in this process (the Share's creator) and "
+        "reaches the other processes at share.start()",
+        RuntimeWarning,
+        stacklevel=level,
+    )
 
 
 def _local_result(result: Any) -> Any:
@@ -408,6 +523,7 @@ class _Router:
     def _sk_post(self, op: str, name: str, path: Path, args: tuple[Any, ...]) -> None:
         stopped = self._sk_stopped()
         if stopped is not None:
+            _warn_stopped()
             stopped.local.apply(op, name, path, args)
             return
         client = self._sk_client()
@@ -418,6 +534,7 @@ class _Router:
     def _sk_call(self, op: str, name: str, path: Path, args: tuple[Any, ...]) -> Any:
         stopped = self._sk_stopped()
         if stopped is not None:
+            _warn_stopped()
             return _local_result(stopped.local.apply(op, name, path, args))
         client = self._sk_client()
         client.check_alive()
@@ -456,7 +573,8 @@ class _Router:
 class Share:
     """Attributes shared by every process that holds this object; updates are never lost.
 
-    ``Share()`` starts a coordinator process. Assign attributes as on any object
+    ``Share()`` starts a coordinator process (``Share(auto_start=False)``: at ``start()`` or at the
+    start of a ``with`` block; until then the owner works on its own copy). Assign attributes as on any object
     (``share.counter = 0``), pass the Share to ``Skprocess``es, ``Pool`` functions or threads, and use the
     attributes normally: ``share.counter += 1``, ``share.items.append(x)``, ``share.d[k] += 1``,
     ``share.timer.add_time(t)`` and method calls are applied atomically, in order, by the coordinator;
@@ -467,7 +585,7 @@ class Share:
     _sk_owner: _Owner | None
     _sk_router: _Router
 
-    def __init__(self) -> None:
+    def __init__(self, *, auto_start: bool = True) -> None:
         share_id = secrets.token_hex(4)
         tmpdir = os.path.join(tempfile.gettempdir(), f"sk_share_{share_id}")
         info = ShareInfo(
@@ -481,7 +599,8 @@ class Share:
         object.__setattr__(self, "_sk_owner", owner)
         object.__setattr__(self, "_sk_router", _Router(info, owner))
         weakref.finalize(self, owner.finalize)
-        owner.start()
+        if auto_start:
+            owner.start()
 
     def _sk_id(self) -> str:
         return self._sk_info.share_id
@@ -539,6 +658,7 @@ class Share:
         check_supported(name, value)
         stopped = self._sk_router._sk_stopped()
         if stopped is not None:
+            _warn_stopped()
             stopped.local.apply(OP_SET, name, (), (value,))
             return
         client = self._sk_router._sk_client()
@@ -623,7 +743,7 @@ class Share:
 
     @property
     def is_running(self) -> bool:
-        """Whether the coordinator is running."""
+        """Whether the coordinator is running (``False`` for a moment while a dead one is replaced)."""
         owner = self._sk_router._sk_own()
         if owner is not None:
             return (
@@ -641,11 +761,12 @@ class Share:
 
     @property
     def has_error(self) -> bool:
-        """Whether the coordinator died or failed (accesses raise ``ShareError``)."""
+        """Whether the coordinator died and could not be restarted (accesses raise ``ShareError``).
+
+        A coordinator that dies while its owner lives is replaced, and that is no error.
+        """
         owner = self._sk_router._sk_own()
         if owner is not None:
-            if owner.running and not owner.proc_alive():
-                owner.error = True
             client = owner.client
             if client is not None and client.dead not in (None, "closed"):
                 owner.error = True

@@ -1,4 +1,4 @@
-"""Share faults: a killed coordinator, a dead owner, misuse from other processes."""
+"""Share faults: a killed coordinator (replaced by its owner), a dead owner, misuse from other processes."""
 
 from __future__ import annotations
 
@@ -35,56 +35,53 @@ def _kill_coordinator(share: Share) -> None:
     owner.proc.wait(30)
 
 
-def test_killed_coordinator_makes_every_access_raise_share_error() -> None:
+def test_killed_coordinator_is_replaced_and_every_access_keeps_working() -> None:
     share = Share()
     share.counter = 1
     share.items = [1, 2]
     share_id = share._sk_id()
     _kill_coordinator(share)
-    started = time.monotonic()
-    with pytest.raises(ShareError, match="coordinator"):
-        share.counter  # noqa: B018
-    with pytest.raises(ShareError):
-        share.counter += 1
-    with pytest.raises(ShareError):
-        share.items.append(3)
-    with pytest.raises(ShareError):
-        share.items.pop()
-    with pytest.raises(ShareError):
-        share.other = 1
-    assert time.monotonic() - started < 60  # promptly: nothing waited for a timeout
-    assert share.has_error is True
-    assert share.is_running is False
-    assert share.stop() is False  # still returns
+    assert share.counter == 1  # committed before the kill
+    share.counter += 1
+    share.items.append(3)
+    assert share.items.pop() == 3  # waits for the new coordinator
+    share.other = 1
+    assert share.counter == 2
+    assert share.items == [1, 2]
+    assert share.other == 1
+    owner = share._sk_owner
+    assert owner is not None
+    assert owner.restart_count == 1
+    assert share.has_error is False
+    assert share.is_running is True
+    assert share.stop() is True
     assert _our_segments(share_id) == []
     assert not os.path.exists(os.path.dirname(share._sk_info.address))
 
 
-def test_killed_coordinator_with_writes_in_flight_does_not_hang() -> None:
+def test_killed_coordinator_with_writes_in_flight_loses_none() -> None:
     share = Share()
-    share.counter = 0
-    for _ in range(200):
-        share.counter += 1  # sent without waiting
-    _kill_coordinator(share)
-
-    def keep_incrementing() -> None:
+    try:
+        share.counter = 0
+        for _ in range(200):
+            share.counter += 1  # sent without waiting
+        _kill_coordinator(share)
         for _ in range(1000):
             share.counter += 1
-
-    with pytest.raises(ShareError):
-        keep_incrementing()
-    assert share.stop() is False
+        assert share.counter == 1200
+    finally:
+        share.stop()
     assert _our_segments(share._sk_id()) == []
 
 
-def test_restart_after_a_crash_keeps_the_last_committed_state() -> None:
+def test_stop_right_after_a_crash_keeps_the_last_committed_state() -> None:
     share = Share()
     share.counter = 41
     share.items = [1, 2, 3]
     assert share.counter == 41  # committed
     _kill_coordinator(share)
-    assert share.stop() is False
-    assert share.has_error
+    share.stop()  # True if the replacement was up already, False if it stopped a dead one
+    assert not share.is_running
     share.start()
     try:
         assert not share.has_error
@@ -96,7 +93,7 @@ def test_restart_after_a_crash_keeps_the_last_committed_state() -> None:
         share.stop()
 
 
-def test_child_processes_get_share_error_when_the_coordinator_dies() -> None:
+def test_child_processes_keep_working_when_the_coordinator_dies() -> None:
     share = Share()
     share.counter = 0
     ctx = get_context()
@@ -108,7 +105,8 @@ def test_child_processes_get_share_error_when_the_coordinator_dies() -> None:
         assert out.get(timeout=120) == "connected"
         _kill_coordinator(share)
         go.set()
-        assert out.get(timeout=120) == "ShareError"
+        assert out.get(timeout=120) == "no error"
+        assert share.counter == 1
     except queue.Empty:
         pytest.fail("the child did not report")
     finally:
@@ -296,7 +294,7 @@ def test_values_the_coordinator_cannot_rebuild_fail_clearly_and_nothing_hangs() 
         assert not share.has_error
 
 
-def test_new_processes_get_share_error_at_once_when_the_coordinator_is_dead() -> None:
+def test_new_processes_connect_while_the_coordinator_is_being_replaced() -> None:
     from suitkaise_processing import Pool
 
     share = Share()
@@ -304,7 +302,10 @@ def test_new_processes_get_share_error_at_once_when_the_coordinator_is_dead() ->
         share.counter = 0
         share.seen = []
         _kill_coordinator(share)
-        with Pool(workers=2) as pool, pytest.raises(ShareError):
-            pool.map(w.pool_increment, [share] * 2)  # fresh workers: they connect after the death
+        with Pool(workers=2) as pool:
+            pool.map(
+                w.pool_increment, [share] * 2
+            )  # fresh workers: they connect during the restart
+        assert share.counter == 2
     finally:
         share.stop()

@@ -144,7 +144,7 @@ def test_process_timeout_error_properties(capsys: pytest.CaptureFixture[str]) ->
         process.result()
     except ProcessTimeoutError as e:
         print(f"Timeout in {e.section} after {e.timeout}s on run {e.current_run}")
-    assert capsys.readouterr().out == "Timeout in run after 1.0s on run 2\n"
+    assert capsys.readouterr().out == "Timeout in __run__ after 1.0s on run 2\n"
 
 
 class Slow(Skprocess):

@@ -300,7 +300,7 @@ def test_a_section_timeout_raises_process_timeout_error() -> None:
     process.process_config.timeouts.run = 1.0
     with pytest.raises(ProcessTimeoutError) as info:
         process.run()
-    assert info.value.section == "run"
+    assert info.value.section == "__run__"
     assert info.value.timeout == 1.0
     assert info.value.current_run == 0
 

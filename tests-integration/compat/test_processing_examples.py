@@ -278,11 +278,6 @@ class SectionOfTimeout(Skprocess):
         return (self.error.section, self.error.timeout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ProcessTimeoutError.section is 'run' in this kit; the 0.4 page prints "
-    "'Timeout in __run__ after 2.0s' (section '__run__'). Skprocess is helper C's: listed for the lead.",
-)
 def test_timeout_section_is_named_like_the_method() -> None:
     assert SectionOfTimeout().run() == ("__run__", 0.5)
 

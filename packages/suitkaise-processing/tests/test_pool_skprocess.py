@@ -63,7 +63,7 @@ def test_section_timeout_kills_and_replaces_the_worker(pool: Pool) -> None:
     assert next(results) == 0
     with pytest.raises(ProcessTimeoutError) as info:
         next(results)
-    assert info.value.section == "run"
+    assert info.value.section == "__run__"
     assert info.value.timeout == pytest.approx(1.0)
     assert time.monotonic() - started < 60
     assert pool.map(w.ProcessItem, range(4)) == [0, 1, 4, 9]

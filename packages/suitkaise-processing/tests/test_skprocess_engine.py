@@ -152,7 +152,7 @@ def test_tell_and_listen_without_a_host() -> None:
 def test_timeout_error_helper() -> None:
     err = timeout_error("run", 2.5, 3)
     assert isinstance(err, ProcessError)
-    assert (err.section, err.timeout, err.current_run) == ("run", 2.5, 3)
+    assert (err.section, err.timeout, err.current_run) == ("__run__", 2.5, 3)
 
 
 class Unserializable(Skprocess):

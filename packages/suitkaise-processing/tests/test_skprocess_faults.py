@@ -132,7 +132,7 @@ def test_timeout_in_each_section(section: str, run: int) -> None:
     with pytest.raises(ProcessTimeoutError) as info:
         process.result()
     err = info.value
-    assert err.section == section
+    assert err.section == f"__{section}__"  # the method name, as in 0.4
     assert err.timeout == 0.5
     assert err.current_run == run
     assert f"__{section}__" in str(err)
@@ -172,7 +172,7 @@ class TimesOutOnRun3(Skprocess):
 
 @pytest.mark.timeout(60)
 def test_error_handler_after_a_timeout_sees_the_state_at_the_start_of_that_run() -> None:
-    assert TimesOutOnRun3().run() == {"section": "run", "run": 3, "done": 3}
+    assert TimesOutOnRun3().run() == {"section": "__run__", "run": 3, "done": 3}
 
 
 # --- no orphans --------------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_section_timeouts_during_finalizer_work_stay_clean(unraisable: list[Any]
             gc.collect()  # the parent collects while it decodes the child's messages
         assert process.wait(60)
         # __error__ saw the state at the start of run 3: three full rounds, nothing unraisable
-        assert process.result() == ("ProcessTimeoutError", "run", 3, [])
+        assert process.result() == ("ProcessTimeoutError", "__run__", 3, [])
         assert told >= 3 * 20
     gc.collect()
     assert unraisable == []

@@ -88,7 +88,8 @@ class ErrorHandlerError(ProcessError):
 class ProcessTimeoutError(ProcessError):
     """A lifecycle section ran longer than its timeout; the child was stopped.
 
-    ``section`` names the lifecycle method (``"run"``, ``"prerun"``, ...), ``timeout`` is the limit in seconds.
+    ``section`` names the lifecycle method as suitkaise 0.4 did (``"__run__"``, ``"__prerun__"``, ...;
+    the constructor takes either spelling), ``timeout`` is the limit in seconds.
     """
 
     def __init__(
@@ -101,15 +102,16 @@ class ProcessTimeoutError(ProcessError):
         original_error: BaseException | None = None,
         remote_traceback: str | None = None,
     ) -> None:
+        name = section.strip("_")
         super().__init__(
             message
-            or f"__{section}__ timed out after {timeout}s on run {current_run}; "
-            f"raise process_config.timeouts.{section} or make the section faster",
+            or f"__{name}__ timed out after {timeout}s on run {current_run}; "
+            f"raise process_config.timeouts.{name} or make the section faster",
             current_run=current_run,
             original_error=original_error,
             remote_traceback=remote_traceback,
         )
-        self.section = section
+        self.section = f"__{name}__" if name else ""
         self.timeout = timeout
 
 

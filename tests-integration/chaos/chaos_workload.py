@@ -508,6 +508,7 @@ def run(seconds: float, seed: int, *, kill_coordinator: bool = True) -> Report:
     if warm_up.problems:
         report.problems += [f"warm-up: {p}" for p in warm_up.problems]
         return report
+    report.share_ids += warm_up.share_ids
     report.before = Resources.take()
     _measured_part(report, seconds, chaos=True)
     for kind in ("pool", "skprocess") + (("share",) if kill_coordinator else ()):

@@ -25,7 +25,8 @@ def test_demo_runs_and_every_check_holds() -> None:
         "2. Skprocess",
         "3. A Pipe",
         "4. cucumber",
-        "5. Timers",
+        "5. A LocalLock and a LocalSemaphore",
+        "6. Timers",
         "median",
     ):
         assert marker in out.stdout

@@ -6,7 +6,9 @@
 3. A ``Pipe`` exchange with an ``Skprocess``.
 4. cucumber carrying a ``threading.Lock`` and a sqlite ``:memory:`` connection into a child process
    (``@autoreconnect`` brings the database back with its rows).
-5. A summary table of the ``Sktimer`` statistics of every step.
+5. A ``LocalLock`` and a ``LocalSemaphore`` coordinating ``Pool`` workers: whole lines in one file
+   under the lock, at most 2 workers at once in a section under the semaphore, with their ``LockStats``.
+6. A summary table of the ``Sktimer`` statistics of every step.
 
 It checks its own results and exits non-zero if any is wrong.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +27,7 @@ from cucumber import deserialize, serialize
 from shared_counter import SharedMemoryCounter
 from sktiming import Sktimer, TimeThis
 from suitkaise_processing import Pipe, Pool, Share, Skprocess, autoreconnect
+from suitkaise_processing.concurrency import LocalLock, LocalSemaphore, LockStats
 
 WORKERS = 2
 PRIME_LIMIT = 60_000
@@ -107,6 +111,44 @@ class LedgerProcess(Skprocess):
 
     def __result__(self) -> tuple[int, int]:
         return (self.rows, self.total)
+
+
+# --- 5. a lock and a semaphore coordinating Pool workers ----------------------------------------
+LOCK_ITEMS = 12
+
+
+def make_locked_worker(
+    lock: LocalLock, sem: LocalSemaphore, state_path: str, log_path: str
+) -> Callable[[int], tuple[int, LockStats, LockStats]]:
+    """A closure over a lock and a semaphore (both travel by name into the workers)."""
+
+    def bump(delta: int) -> None:  # [inside the section, peak] in one small file, under the lock
+        with lock:
+            with open(state_path) as f:
+                inside, peak = (int(x) for x in f.read().split())
+            inside += delta
+            with open(state_path, "w") as f:
+                f.write(f"{inside} {max(peak, inside)}")
+
+    def work(item: int) -> tuple[int, LockStats, LockStats]:
+        with sem:  # at most 2 workers in here at once, whatever the pool size
+            bump(+1)
+            sum(i * i for i in range(150_000))  # the "slow section" (about 10 ms)
+            bump(-1)
+        with lock:  # one writer at a time: every line stays whole
+            with open(log_path, "a") as f:
+                f.write(f"item {item} from worker {os.getpid()}\n")
+        return os.getpid(), lock.stats, sem.stats  # this worker's totals so far
+
+    return work
+
+
+def _sum_stats(all_stats: list[LockStats]) -> str:
+    n = sum(s.acquisitions for s in all_stats)
+    contended = sum(s.contended for s in all_stats)
+    waited = sum(s.total_wait for s in all_stats)
+    longest = max((s.max_wait for s in all_stats), default=0.0)
+    return f"{n} acquisitions, {contended} waited, {waited * 1000:.2f} ms waiting in all, longest {longest * 1000:.2f} ms"
 
 
 def _table(timers: dict[str, Sktimer]) -> str:
@@ -197,10 +239,38 @@ def run_demo() -> int:
             twin["lock"].acquire(timeout=1) and twin["square"](12) == 144,
             "a lock and a lambda survive a round trip",
         )
+
+        _say("5. A LocalLock and a LocalSemaphore(2) coordinate 3 Pool workers")
+        with tempfile.TemporaryDirectory(prefix="sk-demo-") as tmp:
+            state_path, log_path = os.path.join(tmp, "state"), os.path.join(tmp, "log")
+            with open(state_path, "w") as f:
+                f.write("0 0")
+            lock = LocalLock(f"demo-lock-{run_id}")
+            sem = LocalSemaphore(2, name=f"demo-sem-{run_id}")
+            with Pool(workers=3) as lock_pool, TimeThis() as t:
+                stats = lock_pool.map(
+                    make_locked_worker(lock, sem, state_path, log_path), range(LOCK_ITEMS)
+                )
+            timers["5. pool map (lock + semaphore)"] = t
+            with open(state_path) as f:
+                inside, peak = (int(x) for x in f.read().split())
+            with open(log_path) as f:
+                lines = f.read().splitlines()
+        check(
+            sorted(int(line.split()[1]) for line in lines) == list(range(LOCK_ITEMS)),
+            f"{len(lines)} whole lines written under the lock (expected {LOCK_ITEMS})",
+        )
+        check(
+            1 <= peak <= 2 and inside == 0,
+            f"peak of {peak} worker(s) at once under the semaphore (cap 2)",
+        )
+        last = {pid: (lock_stats, sem_stats) for pid, lock_stats, sem_stats in stats}
+        _say(f"  lock:      {_sum_stats([s[0] for s in last.values()])}")
+        _say(f"  semaphore: {_sum_stats([s[1] for s in last.values()])}")
     finally:
         counter.unlink()
 
-    _say("\n5. Timers")
+    _say("\n6. Timers")
     _say(_table(timers))
     if failures:
         _say(f"\n{len(failures)} check(s) failed: {failures}")

@@ -4,7 +4,12 @@ At run time ``map``/``unordered_map`` are ``sk_modifiers`` modifiable methods an
 ``imap``/``unordered_imap`` :class:`~.pool.PoolCall` descriptors; these protocols tell type checkers
 what each call, and each modifier chain on it, returns: ``pool.map(sq, [1, 2])`` is ``list[int]``,
 ``pool.map.background()(sq, [1, 2])`` a ``Future[list[int]]``, ``pool.imap(sq, [1, 2])`` a
-``Results[int]`` (an iterator with ``close()``), ...
+:class:`Results` of ``int``, ...
+
+A method's signature is written once, as a plain function (:func:`map_signature`, ...), and captured
+with its type variables by :class:`Call` (a ``ParamSpec``); the modifiers derive the other shapes
+from it. An ``Skprocess`` class as the function gives what its ``__result__()`` returns, which no
+signature can see: an ``Any`` per item (the first overload of ``__call__``).
 
 Why two modifier mechanisms: ``map``/``unordered_map`` return a list, so ``.retry()`` (run the call
 again) and ``.rate_limit()`` (space calls out) mean what they mean for any function, and they use the
@@ -16,7 +21,6 @@ the next result rather than the call; so they keep their own small chain (``.tim
 
 from __future__ import annotations
 
-import concurrent.futures
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -26,17 +30,19 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from suitkaise_processing._private.skprocess.base import Skprocess
 
+P = ParamSpec("P")
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
 R_co = TypeVar("R_co", covariant=True)
 C_co = TypeVar("C_co", covariant=True)
-
-_Errors = type[BaseException] | tuple[type[BaseException], ...]
 
 
 class Method(Protocol[C_co]):
@@ -46,182 +52,6 @@ class Method(Protocol[C_co]):
     def __get__(self, obj: None, owner: type | None = None) -> Any: ...
     @overload
     def __get__(self, obj: object, owner: type | None = None) -> C_co: ...
-
-
-# --- map / unordered_map ---------------------------------------------------------------------------
-class MapCall(Protocol):
-    """``pool.map`` / ``pool.unordered_map``: a list of results."""
-
-    @overload
-    def __call__(
-        self,
-        fn_or_process: type[Skprocess],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]: ...
-    @overload
-    def __call__(
-        self,
-        fn_or_process: Callable[[T], R],
-        iterable: Iterable[T],
-        *,
-        timeout: float | None = None,
-    ) -> list[R]: ...
-    def timeout(self, seconds: float) -> MapCall: ...
-    def retry(
-        self,
-        times: int = 3,
-        delay: float = 1.0,
-        backoff_factor: float = 1.0,
-        exceptions: _Errors = ...,
-    ) -> MapCall: ...
-    def rate_limit(self, per_second: float) -> MapCall: ...
-    def background(self) -> BackgroundMapCall: ...
-    def asynced(self) -> AsyncMapCall: ...
-
-
-class BackgroundMapCall(Protocol):
-    """``pool.map.background()``: a ``Future`` of the list."""
-
-    @overload
-    def __call__(
-        self,
-        fn_or_process: type[Skprocess],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[list[Any]]: ...
-    @overload
-    def __call__(
-        self,
-        fn_or_process: Callable[[T], R],
-        iterable: Iterable[T],
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[list[R]]: ...
-    def timeout(self, seconds: float) -> BackgroundMapCall: ...
-    def retry(
-        self,
-        times: int = 3,
-        delay: float = 1.0,
-        backoff_factor: float = 1.0,
-        exceptions: _Errors = ...,
-    ) -> BackgroundMapCall: ...
-    def rate_limit(self, per_second: float) -> BackgroundMapCall: ...
-
-
-class AsyncMapCall(Protocol):
-    """``pool.map.asynced()``: await it for the list."""
-
-    @overload
-    def __call__(
-        self,
-        fn_or_process: type[Skprocess],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> Coroutine[Any, Any, list[Any]]: ...
-    @overload
-    def __call__(
-        self,
-        fn_or_process: Callable[[T], R],
-        iterable: Iterable[T],
-        *,
-        timeout: float | None = None,
-    ) -> Coroutine[Any, Any, list[R]]: ...
-    def timeout(self, seconds: float) -> AsyncMapCall: ...
-    def retry(
-        self,
-        times: int = 3,
-        delay: float = 1.0,
-        backoff_factor: float = 1.0,
-        exceptions: _Errors = ...,
-    ) -> AsyncMapCall: ...
-    def rate_limit(self, per_second: float) -> AsyncMapCall: ...
-
-
-class StarMapCall(Protocol):
-    """``pool.star().map`` / ``.unordered_map``: ``fn(*item)`` for every item; a list."""
-
-    @overload
-    def __call__(
-        self,
-        fn_or_process: type[Skprocess],
-        iterable: Iterable[Iterable[Any]],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]: ...
-    @overload
-    def __call__(
-        self,
-        fn_or_process: Callable[..., R],
-        iterable: Iterable[Iterable[Any]],
-        *,
-        timeout: float | None = None,
-    ) -> list[R]: ...
-    def timeout(self, seconds: float) -> StarMapCall: ...
-    def retry(
-        self,
-        times: int = 3,
-        delay: float = 1.0,
-        backoff_factor: float = 1.0,
-        exceptions: _Errors = ...,
-    ) -> StarMapCall: ...
-    def rate_limit(self, per_second: float) -> StarMapCall: ...
-    def background(self) -> BackgroundStarMapCall: ...
-    def asynced(self) -> AsyncStarMapCall: ...
-
-
-class BackgroundStarMapCall(Protocol):
-    """``pool.star().map.background()``: a ``Future`` of the list."""
-
-    def __call__(
-        self,
-        fn_or_process: Callable[..., R],
-        iterable: Iterable[Iterable[Any]],
-        *,
-        timeout: float | None = None,
-    ) -> concurrent.futures.Future[list[R]]: ...
-    def timeout(self, seconds: float) -> BackgroundStarMapCall: ...
-    def retry(
-        self,
-        times: int = 3,
-        delay: float = 1.0,
-        backoff_factor: float = 1.0,
-        exceptions: _Errors = ...,
-    ) -> BackgroundStarMapCall: ...
-    def rate_limit(self, per_second: float) -> BackgroundStarMapCall: ...
-
-
-class AsyncStarMapCall(Protocol):
-    """``pool.star().map.asynced()``: await it for the list."""
-
-    def __call__(
-        self,
-        fn_or_process: Callable[..., R],
-        iterable: Iterable[Iterable[Any]],
-        *,
-        timeout: float | None = None,
-    ) -> Coroutine[Any, Any, list[R]]: ...
-    def timeout(self, seconds: float) -> AsyncStarMapCall: ...
-    def retry(
-        self,
-        times: int = 3,
-        delay: float = 1.0,
-        backoff_factor: float = 1.0,
-        exceptions: _Errors = ...,
-    ) -> AsyncStarMapCall: ...
-    def rate_limit(self, per_second: float) -> AsyncStarMapCall: ...
-
-
-# --- imap / unordered_imap -------------------------------------------------------------------------
-class ResultStream(Protocol[R]):
-    """``pool.imap.asynced()(...)``: ``await`` it for the list, or ``async for`` over the results."""
-
-    def __await__(self) -> Generator[Any, Any, list[R]]: ...
-    def __aiter__(self) -> AsyncIterator[R]: ...
-    def __anext__(self) -> Awaitable[R]: ...
 
 
 class Results(Iterator[R_co], Protocol[R_co]):
@@ -234,60 +64,83 @@ class Results(Iterator[R_co], Protocol[R_co]):
         """Stop now from any thread: the workers running its items are stopped and replaced."""
 
 
-class IMapCall(Protocol):
-    """``pool.imap`` / ``pool.unordered_imap``: an iterator of results."""
+class ResultStream(Protocol[R]):
+    """``pool.imap.asynced()(...)``: ``await`` it for the list, or ``async for`` over the results."""
+
+    def __await__(self) -> Generator[Any, Any, list[R]]: ...
+    def __aiter__(self) -> AsyncIterator[R]: ...
+    def __anext__(self) -> Awaitable[R]: ...
+
+
+class Call(Protocol[P, R, S]):
+    """``pool.map`` and its modified calls: called with a function it returns ``R``, with an
+    ``Skprocess`` class ``S``."""
 
     @overload
-    def __call__(self, fn_or_process: type[Skprocess], iterable: Iterable[Any]) -> Results[Any]: ...
+    def __call__(
+        self,
+        fn_or_process: type[Skprocess],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> S: ...
     @overload
-    def __call__(self, fn_or_process: Callable[[T], R], iterable: Iterable[T]) -> Results[R]: ...
-    def timeout(self, seconds: float) -> IMapCall: ...
-    def background(self) -> BackgroundIMapCall: ...
-    def asynced(self) -> AsyncIMapCall: ...
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+    def timeout(self, seconds: float) -> Call[P, R, S]: ...
+    def retry(
+        self,
+        times: int = 3,
+        delay: float = 1.0,
+        backoff_factor: float = 1.0,
+        exceptions: type[BaseException] | tuple[type[BaseException], ...] = ...,
+    ) -> Call[P, R, S]: ...
+    def rate_limit(self, per_second: float) -> Call[P, R, S]: ...
+    def background(self) -> Call[P, Future[R], Future[S]]: ...
+    def asynced(self) -> Call[P, Coroutine[Any, Any, R], Coroutine[Any, Any, S]]: ...
 
 
-class BackgroundIMapCall(Protocol):
-    """``pool.imap.background()``: a ``Future`` of the list of results."""
+class StreamCall(Protocol[P, R, S]):
+    """``pool.imap`` and its modified calls, the same way (``.timeout()`` is their only modifier
+    after ``.background()`` or ``.asynced()``)."""
 
-    def __call__(
-        self, fn_or_process: Callable[[T], R], iterable: Iterable[T]
-    ) -> concurrent.futures.Future[list[R]]: ...
-    def timeout(self, seconds: float) -> BackgroundIMapCall: ...
-
-
-class AsyncIMapCall(Protocol):
-    """``pool.imap.asynced()``: awaitable, and async-iterable."""
-
-    def __call__(
-        self, fn_or_process: Callable[[T], R], iterable: Iterable[T]
-    ) -> ResultStream[R]: ...
-    def timeout(self, seconds: float) -> AsyncIMapCall: ...
+    @overload
+    def __call__(self, fn_or_process: type[Skprocess], iterable: Iterable[Any]) -> S: ...
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+    def timeout(self, seconds: float) -> StreamCall[P, R, S]: ...
 
 
-class StarIMapCall(Protocol):
-    """``pool.star().imap`` / ``.unordered_imap``: ``fn(*item)``; an iterator of results."""
+class IterCall(StreamCall[P, Results[R], Results[Any]], Protocol[P, R]):
+    """``pool.imap``: ``Results[R]``, where ``R`` is the result of one item."""
 
-    def __call__(
-        self, fn_or_process: Callable[..., R], iterable: Iterable[Iterable[Any]]
-    ) -> Results[R]: ...
-    def timeout(self, seconds: float) -> StarIMapCall: ...
-    def background(self) -> BackgroundStarIMapCall: ...
-    def asynced(self) -> AsyncStarIMapCall: ...
+    def timeout(self, seconds: float) -> IterCall[P, R]: ...
+    def background(self) -> StreamCall[P, Future[list[R]], Future[list[Any]]]: ...
+    def asynced(self) -> StreamCall[P, ResultStream[R], ResultStream[Any]]: ...
 
 
-class BackgroundStarIMapCall(Protocol):
-    """``pool.star().imap.background()``: a ``Future`` of the list of results."""
+# --- the signatures, each written once: they return the result of one item ------------------------
+def map_signature(
+    fn_or_process: Callable[[T], R], iterable: Iterable[T], *, timeout: float | None = None
+) -> R:
+    """``pool.map(fn, items)`` (a list of these), also ``unordered_map``."""
+    raise NotImplementedError
 
-    def __call__(
-        self, fn_or_process: Callable[..., R], iterable: Iterable[Iterable[Any]]
-    ) -> concurrent.futures.Future[list[R]]: ...
-    def timeout(self, seconds: float) -> BackgroundStarIMapCall: ...
+
+def star_map_signature(
+    fn_or_process: Callable[..., R],
+    iterable: Iterable[Iterable[Any]],
+    *,
+    timeout: float | None = None,
+) -> R:
+    """``pool.star().map(fn, items)``: ``fn(*item)`` for every item."""
+    raise NotImplementedError
 
 
-class AsyncStarIMapCall(Protocol):
-    """``pool.star().imap.asynced()``: awaitable, and async-iterable."""
+def imap_signature(fn_or_process: Callable[[T], R], iterable: Iterable[T]) -> R:
+    """``pool.imap(fn, items)``, also ``unordered_imap``."""
+    raise NotImplementedError
 
-    def __call__(
-        self, fn_or_process: Callable[..., R], iterable: Iterable[Iterable[Any]]
-    ) -> ResultStream[R]: ...
-    def timeout(self, seconds: float) -> AsyncStarIMapCall: ...
+
+def star_imap_signature(fn_or_process: Callable[..., R], iterable: Iterable[Iterable[Any]]) -> R:
+    """``pool.star().imap(fn, items)``."""
+    raise NotImplementedError

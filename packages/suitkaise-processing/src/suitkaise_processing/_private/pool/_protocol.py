@@ -261,28 +261,15 @@ def plan_recovery(
 
 
 # --- re-sent Skprocess items ---------------------------------------------------------------------
-class Resume:
+class Resume(NamedTuple):
     """An ``Skprocess`` item sent again after its worker was killed (section timeout, crash).
 
     ``state`` is its last snapshot (``None``: start from ``item`` again); with ``error`` set, its lives
     are out and only ``__error__`` runs.
     """
 
-    __slots__ = ("error", "item", "lives_left", "star", "state")
-
-    def __init__(
-        self,
-        item: Any,
-        star: bool,
-        state: bytes | None,
-        lives_left: int,
-        error: BaseException | None,
-    ) -> None:
-        self.item = item
-        self.star = star
-        self.state = state
-        self.lives_left = lives_left
-        self.error = error
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Resume, (self.item, self.star, self.state, self.lives_left, self.error))
+    item: Any
+    star: bool
+    state: bytes | None
+    lives_left: int
+    error: BaseException | None

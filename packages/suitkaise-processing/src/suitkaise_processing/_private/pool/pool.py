@@ -7,17 +7,19 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from sk_modifiers import modifiable
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError
 from suitkaise_processing._private.pool._calls import (
-    IMapCall,
-    MapCall,
+    Call,
+    IterCall,
     Method,
-    StarIMapCall,
-    StarMapCall,
+    imap_signature,
+    map_signature,
+    star_imap_signature,
+    star_map_signature,
 )
 from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
@@ -29,6 +31,12 @@ from suitkaise_processing._private.pool._results import (
     collect,
     in_background,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_Fn = Callable[..., Any]
+_Items = Iterable[Any]
+_Args = tuple[_Fn, _Items, "float | None"]
 
 
 def _cpu_count() -> int:
@@ -144,7 +152,6 @@ class _CallDescriptor:
         self._name = name
 
     def __get__(self, obj: object, owner: type | None = None) -> Any:
-        # typed by the class attribute's annotation (``Method[IMapCall]``, ...)
         if isinstance(obj, (Pool, StarPool)):
             return PoolCall(_pool_of(obj), self._kind, self._star)
         return self
@@ -174,9 +181,24 @@ def _pool_of(owner: Pool | StarPool) -> Pool:
     return owner._pool if isinstance(owner, StarPool) else owner
 
 
-def _list_method(owner: str, kind: str, star: bool, doc: str) -> Any:
+def _iter_method(
+    kind: str, star: bool, doc: str, signature: Callable[P, R]
+) -> Method[IterCall[P, R]]:
+    """``imap``/``unordered_imap`` of ``Pool`` or of ``StarPool``, typed like ``signature``."""
+    return cast("Method[IterCall[P, R]]", _CallDescriptor(kind, star, doc))
+
+
+def _call_args(fn_or_process: _Fn, iterable: _Items, *, timeout: float | None = None) -> _Args:
+    """The arguments of a ``map`` call, as the native async and background forms receive them."""
+    return fn_or_process, iterable, timeout
+
+
+def _list_method(
+    owner: str, kind: str, star: bool, doc: str, signature: Callable[P, R]
+) -> Method[Call[P, list[R], list[Any]]]:
     """``map``/``unordered_map`` of ``Pool`` or of ``StarPool`` (``star=True``), from one definition:
-    the blocking call, and the native forms ``.asynced()`` and ``.background()`` use."""
+    the blocking call, and the native forms ``.asynced()`` and ``.background()`` use; typed like
+    ``signature`` (:mod:`._calls`)."""
 
     def call(
         self: Pool | StarPool,
@@ -189,16 +211,12 @@ def _list_method(owner: str, kind: str, star: bool, doc: str) -> Any:
         job = pool._submit(kind, fn_or_process, iterable, star)
         return collect(pool._engine, job, timeout, f"pool.{kind}")
 
-    async def call_async(
-        self: Pool | StarPool,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> list[Any]:
+    # the native forms sk_modifiers calls with the same arguments as ``call``
+    async def call_async(self: Pool | StarPool, *args: Any, **kwargs: Any) -> list[Any]:
         import asyncio  # imported by the first async call: a Pool program that never awaits skips it
 
         pool = _pool_of(self)
+        fn_or_process, iterable, timeout = _call_args(*args, **kwargs)
         job = pool._submit(kind, fn_or_process, iterable, star)
         try:
             return await asyncio.to_thread(collect, pool._engine, job, timeout, f"pool.{kind}")
@@ -207,15 +225,12 @@ def _list_method(owner: str, kind: str, star: bool, doc: str) -> Any:
             raise
 
     def call_background(
-        self: Pool | StarPool,
-        fn_or_process: Callable[..., Any],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
+        self: Pool | StarPool, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[list[Any]]:
         # submitted in the caller's thread (so a close() that follows lets the call finish),
         # collected in a background thread
         engine = _pool_of(self)._engine
+        fn_or_process, iterable, timeout = _call_args(*args, **kwargs)
         job = _pool_of(self)._submit(kind, fn_or_process, iterable, star)
         return in_background(
             lambda: collect(engine, job, timeout, f"pool.{kind}"),
@@ -229,7 +244,7 @@ def _list_method(owner: str, kind: str, star: bool, doc: str) -> Any:
     method = modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")(call)
     method.native_async(call_async)
     method.native_background(call_background)
-    return method
+    return cast("Method[Call[P, list[R], list[Any]]]", method)
 
 
 class Pool:
@@ -249,12 +264,10 @@ class Pool:
     ``terminate()`` (stop now).
     """
 
-    map: Method[MapCall] = _list_method("Pool", "map", False, _MAP_DOC)
-    unordered_map: Method[MapCall] = _list_method(
-        "Pool", "unordered_map", False, _UNORDERED_MAP_DOC
-    )
-    imap: Method[IMapCall] = _CallDescriptor("imap", False, _IMAP_DOC)
-    unordered_imap: Method[IMapCall] = _CallDescriptor("unordered_imap", False, _UNORDERED_IMAP_DOC)
+    map = _list_method("Pool", "map", False, _MAP_DOC, map_signature)
+    unordered_map = _list_method("Pool", "unordered_map", False, _UNORDERED_MAP_DOC, map_signature)
+    imap = _iter_method("imap", False, _IMAP_DOC, imap_signature)
+    unordered_imap = _iter_method("unordered_imap", False, _UNORDERED_IMAP_DOC, imap_signature)
 
     def __init__(
         self,
@@ -390,14 +403,16 @@ class Pool:
 class StarPool:
     """``pool.star()``: the same methods and modifiers, each item unpacked as arguments (``fn(*item)``)."""
 
-    map: Method[StarMapCall] = _list_method("StarPool", "map", True, _STAR_DOC.format(kind="map"))
-    unordered_map: Method[StarMapCall] = _list_method(
-        "StarPool", "unordered_map", True, _STAR_DOC.format(kind="unordered_map")
+    map = _list_method("StarPool", "map", True, _STAR_DOC.format(kind="map"), star_map_signature)
+    unordered_map = _list_method(
+        "StarPool",
+        "unordered_map",
+        True,
+        _STAR_DOC.format(kind="unordered_map"),
+        star_map_signature,
     )
-    imap: Method[StarIMapCall] = _CallDescriptor("imap", True, _IMAP_DOC)
-    unordered_imap: Method[StarIMapCall] = _CallDescriptor(
-        "unordered_imap", True, _UNORDERED_IMAP_DOC
-    )
+    imap = _iter_method("imap", True, _IMAP_DOC, star_imap_signature)
+    unordered_imap = _iter_method("unordered_imap", True, _UNORDERED_IMAP_DOC, star_imap_signature)
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool

@@ -39,6 +39,22 @@ if TYPE_CHECKING:
     from suitkaise_processing._private.skprocess.base import Skprocess
     from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
     from suitkaise_processing._private.timers import ProcessTimers
+    from suitkaise_processing.concurrency import (
+        BaseLock,
+        BaseSemaphore,
+        HeldLocks,
+        LocalLock,
+        LocalSemaphore,
+        LockBackendError,
+        LockError,
+        LockManager,
+        LockNotHeldError,
+        LockStats,
+        LockTimeoutError,
+        ReadWriteLock,
+        RedisLock,
+        RedisSemaphore,
+    )
 
 # public name -> the module that defines it, imported when the name is first looked up
 _LAZY = {
@@ -51,6 +67,21 @@ _LAZY = {
     "autoreconnect": "suitkaise_processing._private.autoreconnect",
     "Pool": "suitkaise_processing._private.pool",
     "PoolTimeoutError": "suitkaise_processing._private.pool",
+    # locks and semaphores across processes (suitkaise_processing.concurrency)
+    "BaseLock": "suitkaise_processing.concurrency",
+    "LocalLock": "suitkaise_processing.concurrency",
+    "RedisLock": "suitkaise_processing.concurrency",
+    "ReadWriteLock": "suitkaise_processing.concurrency",
+    "BaseSemaphore": "suitkaise_processing.concurrency",
+    "LocalSemaphore": "suitkaise_processing.concurrency",
+    "RedisSemaphore": "suitkaise_processing.concurrency",
+    "LockManager": "suitkaise_processing.concurrency",
+    "HeldLocks": "suitkaise_processing.concurrency",
+    "LockStats": "suitkaise_processing.concurrency",
+    "LockError": "suitkaise_processing.concurrency",
+    "LockTimeoutError": "suitkaise_processing.concurrency",
+    "LockNotHeldError": "suitkaise_processing.concurrency",
+    "LockBackendError": "suitkaise_processing.concurrency",
 }
 
 
@@ -97,4 +128,19 @@ __all__ = [
     # Pool
     "Pool",
     "PoolTimeoutError",
+    # locks and semaphores (suitkaise_processing.concurrency)
+    "BaseLock",
+    "LocalLock",
+    "RedisLock",
+    "ReadWriteLock",
+    "BaseSemaphore",
+    "LocalSemaphore",
+    "RedisSemaphore",
+    "LockManager",
+    "HeldLocks",
+    "LockStats",
+    "LockError",
+    "LockTimeoutError",
+    "LockNotHeldError",
+    "LockBackendError",
 ]

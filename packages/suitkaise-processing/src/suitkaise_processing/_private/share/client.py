@@ -302,6 +302,13 @@ class Client:
         if self.dead is not None:
             raise ShareError(self._dead_message())
         deadline = time.monotonic() + RESTART_WAIT
+        try:
+            while self.conn.poll(0):  # errors of earlier writes the dead coordinator had sent
+                rid, _ok, result = decode(self.conn.recv_bytes())
+                if rid == 0 and isinstance(result, BaseException):
+                    self.deferred.append(result)
+        except (EOFError, OSError):
+            pass
         while True:
             try:
                 self.conn.close()

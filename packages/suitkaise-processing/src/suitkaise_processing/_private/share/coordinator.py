@@ -101,7 +101,7 @@ from suitkaise_processing._private.share.records import parse_records, record_si
 
 _FULL = None  # marker in the dirty table: rewrite the whole value
 _MAX_DELTA_LOG = 1 << 16
-_MIN_SEGMENT = 1 << 14
+_MIN_SEGMENT = 1 << 12
 _IN_PLACE_OPS = frozenset(
     {
         "iadd",
@@ -159,15 +159,29 @@ class DataWriter:
         """Append the whole value; return ``True`` if a new segment generation was created."""
         need = record_size(payload)
         small = self.cap > (1 << 20) and (DATA_HEADER + need) * 16 < self.cap
-        if self.seg is None or self.words is None or self.used + need > self.cap or small:
+        if self.seg is None or self.words is None or small:
             self._replace(need, payload)
             return True
         words = self.words
-        offset = self.used
-        end = write_record(self.seg.buf, offset, OP_BASE, payload)
-        words[D_USED] = end  # before base_off: a reader that sees the new base_off sees its end
-        words[D_BASE_OFF] = offset
-        words[D_SEQ] += 2
+        if self.used + need <= self.cap:
+            offset = self.used  # after everything: the committed records stay intact
+            end = write_record(self.seg.buf, offset, OP_BASE, payload)
+            words[D_USED] = end  # before base_off: a reader that sees the new base_off sees its end
+            words[D_BASE_OFF] = offset
+            words[D_SEQ] += 2
+        elif DATA_HEADER + need <= self.base_off:
+            # wrap around: the space before the current full value is free (it stays intact, so
+            # a rollback can still return to it)
+            offset = DATA_HEADER
+            words[D_SEQ] += 1  # odd: readers retry
+            end = write_record(self.seg.buf, offset, OP_BASE, payload)
+            words[D_USED] = end
+            words[D_BASE_OFF] = offset
+            words[D_BASE_ID] += 1  # copies built from later offsets are rebuilt
+            words[D_SEQ] += 1
+        else:
+            self._replace(need, payload)
+            return True
         self.used, self.base_off = end, offset
         self.base_len = len(payload)
         self.log_len = 0
@@ -194,7 +208,7 @@ class DataWriter:
 
     def _replace(self, need: int, payload: bytes | memoryview) -> None:
         cap = _MIN_SEGMENT
-        while cap < (DATA_HEADER + need) * 2:
+        while cap < DATA_HEADER + need * 2:  # room for a second full value: write_full alternates
             cap *= 2
         gen = self.gen + 1
         name = data_name(self.share_id, self.slot, gen)

@@ -78,9 +78,11 @@ class FailsTwice(Skprocess):
         self.process_config.runs = 2
         self.process_config.lives = 3
         self.attempts: list[int] = []  # kept across retries: it counts the failed attempts too
+        self.lives_seen: list[int] = []
 
     def __run__(self) -> None:
         self.attempts.append(self._current_run)
+        self.lives_seen.append(self.process_config.lives)
         if self._current_run == 1 and len(self.attempts) < 4:
             raise ValueError("not yet")
 
@@ -94,6 +96,7 @@ def test_lives_retry_the_failed_run_with_the_current_state() -> None:
     # run 1 fails twice and is tried again each time, keeping what the failed attempts changed
     assert run_lifecycle(process, hooks=hooks) == [0, 1, 1, 1]
     assert process.current_run == 2
+    assert process.lives_seen == [3, 3, 2, 1]  # process_config.lives counts down (as in 0.4)
     # a restart point at the start of each run and of each retry (for a host whose process dies)
     assert hooks.snapshots == [(0, 3), (1, 3), (1, 2), (1, 1), (2, 1)]
     # the failed attempts recorded no time; the successful ones did

@@ -166,6 +166,8 @@ class _Engine:
             process._sk_rt = self.local
         config = process.process_config
         self.lives_left = config.lives if lives_left is None else lives_left
+        if self.lives_left >= 1:  # the process sees the lives it has left (0.4 counts them down)
+            config.lives = self.lives_left
         # Restart points: what a host restarts from when the process dies without a current state
         # (SIGKILL, segfault, a timed-out section). With one life they serve only a user __error__,
         # which then sees the state at the start of the run that was cut short.
@@ -221,7 +223,10 @@ class _Engine:
         """Count a life; ``True`` if the failed attempt should be retried (with the object's current
         state: what the failed attempt changed stays, as the seed and 0.4 promise)."""
         self.lives_left -= 1
-        return self.lives_left > 0
+        if self.lives_left < 1:
+            return False
+        self.p.process_config.lives = self.lives_left
+        return True
 
     def run(self) -> Any:
         p = self.p

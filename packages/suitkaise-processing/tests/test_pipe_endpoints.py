@@ -9,7 +9,7 @@ import pytest
 
 import cucumber
 from suitkaise_processing import Pipe, PipeEndpointError, ProcessError, Skprocess
-from suitkaise_processing._private.channel import decode, encode
+from suitkaise_processing._private.wire import decode, encode
 
 
 def test_pair_round_trip_in_one_process() -> None:

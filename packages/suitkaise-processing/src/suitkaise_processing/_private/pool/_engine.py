@@ -8,8 +8,9 @@ knows which chunks a worker holds; together with the shared slot a worker writes
 item, a dead worker costs only the item it was running (which fails with ``WorkerDiedError`` unless an
 ``Skprocess`` item has lives left); the items after it run again on another worker, and so do items
 that had finished but whose results had not yet been sent back. Large sub-batches of items shorter
-than ``MARK_MIN_SECONDS`` run unmarked (see ``_worker``): a death inside one runs each of that
-sub-batch's items again alone, so an item that crashes its worker still fails by itself.
+than ``MARK_MIN_SECONDS`` run unmarked (see ``_protocol``): a death inside one runs each of that
+sub-batch's items again alone, so an item that crashes its worker still fails by itself. What a dead
+worker's chunk runs again is decided by ``_protocol.plan_recovery`` (a pure function).
 """
 
 from __future__ import annotations

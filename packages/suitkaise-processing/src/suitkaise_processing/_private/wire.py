@@ -23,8 +23,8 @@ Frames
     the body in pieces, so memory grows only with the bytes that really arrived: a corrupted or
     hostile header costs a :class:`~._private.errors.MessageError`, never a huge allocation.
 
-Errors
-    An exception raised in another process travels as :func:`pack_error` ``(blob, traceback_text)``:
+Errors and log records
+    A log record travels as :func:`pack_log_record` (plain data). An exception raised in another process travels as :func:`pack_error` ``(blob, traceback_text)``:
     the exception itself (encoded, or ``b""`` when it cannot be), and its formatted traceback, which
     :func:`unpack_error` attaches as a :class:`RemoteTraceback` ``__cause__`` (or as
     ``remote_traceback`` of a :class:`~._private.errors.ProcessError`).
@@ -33,6 +33,7 @@ Errors
 from __future__ import annotations
 
 import io
+import logging
 import os
 import pickle
 import signal
@@ -303,6 +304,23 @@ def unpack_error(
         return exc
     exc.__cause__ = RemoteTraceback(tb)
     return exc
+
+
+def pack_log_record(record: logging.LogRecord) -> dict[str, Any]:
+    """A log record as plain data for another process (``logging.makeLogRecord`` rebuilds it): the
+    message formatted, the exception as text, every other value that is not a plain scalar as its
+    ``repr``."""
+    data = dict(record.__dict__)
+    data["msg"] = record.getMessage()
+    data["args"] = None
+    if record.exc_info:
+        data["exc_text"] = logging.Formatter().formatException(record.exc_info)
+    data["exc_info"] = None
+    data.pop("message", None)
+    return {
+        k: (v if v is None or isinstance(v, (str, int, float, bool)) else repr(v))
+        for k, v in data.items()
+    }
 
 
 def describe_exit(code: int | None) -> str:

@@ -67,21 +67,7 @@ class _ForwardHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            data = dict(record.__dict__)
-            data["msg"] = record.getMessage()
-            data["args"] = None
-            if record.exc_info:
-                data["exc_text"] = logging.Formatter().formatException(record.exc_info)
-            data["exc_info"] = None
-            data.pop("message", None)
-            try:
-                wire.dumps(data)
-            except Exception:
-                data = {
-                    k: (v if isinstance(v, (str, int, float, type(None))) else repr(v))
-                    for k, v in data.items()
-                }
-            self._send((int(Tag.LOG), data))
+            self._send((int(Tag.LOG), wire.pack_log_record(record)))
         except Exception:  # pragma: no cover - logging must never break the item
             self.handleError(record)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing as mp
 import os
 import pickle
 import signal
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -281,3 +284,38 @@ def _child_tries(lock: LocalLock) -> None:
         os._exit(3)
     lock.release()
     os._exit(0)
+
+
+@pytest.mark.timeout(90)
+def test_files_of_a_killed_process_are_swept_by_the_next_process() -> None:
+    holding, never = CTX.Event(), CTX.Event()
+    child = CTX.Process(
+        target=workers.hold_until_killed, args=(LocalLock("t-sweep-only-child"), holding, never)
+    )
+    child.start()
+    assert holding.wait(30)
+    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    child.join(10)
+    # the parent dropped its object after pickling it; the killed child could not clean up
+    key = hashlib.sha256(b"t-sweep-only-child").hexdigest()[:40]
+    assert any(key in name for name in os.listdir(lock_dir()))
+    code = (
+        "import os\n"
+        "from suitkaise_processing.concurrency import LocalLock\n"
+        "from suitkaise_processing._private.concurrency.files import lock_dir\n"
+        "LocalLock('t-sweep-other')\n"
+        "print(' '.join(os.listdir(lock_dir())))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert not any(key in name for name in out.stdout.split())  # swept by the new process
+
+
+def test_a_lock_directory_that_is_not_private_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "suitkaise-locks").mkdir(mode=0o755)
+    os.chmod(tmp_path / "suitkaise-locks", 0o755)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    with pytest.raises(LockError, match="mode 0700"):
+        lock_dir()

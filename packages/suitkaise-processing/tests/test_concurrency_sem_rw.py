@@ -224,3 +224,44 @@ def test_a_dead_reader_does_not_block_writers() -> None:
         rw.release_write()
     finally:
         child.join(10)
+
+
+def test_semaphore_opened_again_with_a_larger_cap_in_the_same_process() -> None:
+    small = LocalSemaphore(1, name="t-sem-grow")
+    small.acquire()
+    large = LocalSemaphore(2, name="t-sem-grow")
+    assert large.acquire(blocking=False)  # the second slot
+    assert not large.acquire(blocking=False)
+    large.release()
+    small.release()
+
+
+@pytest.mark.timeout(60)
+def test_rw_locked_sees_a_writer_in_another_process() -> None:
+    rw = ReadWriteLock("t-rw-locked")
+    holding, never = CTX.Event(), CTX.Event()
+    child = CTX.Process(target=workers.hold_until_killed, args=(_Writer(rw), holding, never))
+    child.start()
+    try:
+        assert holding.wait(30)
+        assert rw.locked()
+        assert not rw.acquire_read(timeout=0.05)
+        os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        assert rw.acquire_read(timeout=10)
+        rw.release_read()
+        assert not rw.locked()
+    finally:
+        child.join(10)
+
+
+class _Writer:
+    """A ReadWriteLock's write side as a lock (acquire/release), for the generic holder worker."""
+
+    def __init__(self, rw: ReadWriteLock) -> None:
+        self.rw = rw
+
+    def acquire(self) -> bool:
+        return self.rw.acquire_write()
+
+    def release(self) -> None:
+        self.rw.release_write()

@@ -7,8 +7,10 @@ import os
 import pickle
 import stat
 import threading
+import warnings
 from collections.abc import Iterator
 from multiprocessing import shared_memory
+from pathlib import Path
 
 import pytest
 
@@ -287,9 +289,14 @@ def test_stop_keeps_values_and_start_applies_changes_made_while_stopped(share: S
     assert not share.is_running
     assert not share.has_error
     assert share.stop() is True  # idempotent
-    share.counter += 1  # queued
-    share.items.append(2)  # queued
-    share.extra = "x"  # queued
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        share.counter += 1  # queued
+        share.items.append(2)  # queued
+        share.extra = "x"  # queued
+    assert [w.category for w in warned] == [RuntimeWarning] * 3
+    assert all("stopped" in str(w.message) for w in warned)
+    assert {Path(w.filename).name for w in warned} == {"test_share_basic.py"}  # the user's lines
     assert share.counter == 2  # the owner sees its changes at once; the others at start()
     share.start()
     assert share.is_running
@@ -307,7 +314,8 @@ def test_calls_with_results_work_while_stopped_and_others_see_them_after_start(
     share.items = [1, 2, 3]
     other = pickle.loads(pickle.dumps(share))  # stands for another process's handle
     share.stop()
-    assert share.items.pop() == 3
+    with pytest.warns(RuntimeWarning, match="stopped"):
+        assert share.items.pop() == 3
     with pytest.raises(ShareError, match="stopped"):
         other.items  # noqa: B018
     share.start()
@@ -322,6 +330,41 @@ def test_clear_removes_everything(share: Share) -> None:
     assert not hasattr(share, "b")
     share.a = 2
     assert share.a == 2
+
+
+def test_auto_start_false_starts_at_start_or_at_the_with_block() -> None:
+    share = Share(auto_start=False)
+    try:
+        assert not share.is_running
+        assert not share.has_error
+        with pytest.warns(RuntimeWarning, match=r"stopped.*share\.start\(\)"):
+            share.counter = 0  # kept in the owner until start()
+        assert share.counter == 0
+        ghost = pickle.loads(pickle.dumps(share))  # another process's handle: nothing runs yet
+        with pytest.raises(ShareError, match="not running"):
+            ghost.counter  # noqa: B018
+        share.start()
+        assert share.is_running
+        share.counter = 100
+        assert ghost.counter == 100
+        share.stop()
+        assert not share.is_running
+        share.start()
+        assert share.counter == 100
+    finally:
+        share.stop()
+    with Share(auto_start=False) as other:
+        assert other.is_running  # the with block starts it
+        other.items = [1]
+        other.items.append(2)
+        assert other.items == [1, 2]
+    assert not other.is_running
+    assert other.items == [1, 2]  # kept by the owner after the block
+
+
+def test_auto_start_is_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        Share(False)  # type: ignore[call-arg]
 
 
 def test_context_manager_stops() -> None:

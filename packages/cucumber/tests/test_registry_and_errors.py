@@ -122,7 +122,7 @@ def test_verbose_prints_the_walk(capsys: pytest.CaptureFixture[str]) -> None:
     assert "dict['lock']: _thread.lock -> threading.Lock" in err
     assert "dict['n']: builtins.list (2 items)" in err
     cucumber.deserialize(data, verbose=True)
-    assert "cucumber deserialize: format v1" in capsys.readouterr().err
+    assert "cucumber deserialize: format v2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

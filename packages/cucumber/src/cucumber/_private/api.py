@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import struct
 import sys
 import threading
+import zlib
 from typing import Any
 
-from cucumber._private import header
-from cucumber._private.errors import CucumberError, DeserializationError, SerializationError
+from cucumber._private import header, safeload
+from cucumber._private.errors import DeserializationError, SerializationError
 from cucumber._private.pickler import PROTOCOL, CucumberPickler, forget_by_reference
 from cucumber._private.walk import describe_handler, locate_failure, print_walk
 
@@ -52,8 +54,12 @@ class _PicklerSlot:
 
 
 _c_dump = pickle.Pickler.dump  # skips cloudpickle's Python-level dump() wrapper
-_PREFIX = header.MAGIC + bytes([header.FORMAT_VERSION])
-_pack_length = header.pack_length
+_pack_header = header.pack
+_FRAME = pickle.FRAME[0]
+#: The C pickler writes an object's bytes outside its frames from this size on (FRAME_SIZE_TARGET).
+_LARGE = 1 << 16
+_LENGTH4 = (ord("B"), ord("X"))  # BINBYTES, BINUNICODE: opcode + 4-byte length
+_LENGTH8 = (pickle.BINBYTES8[0], pickle.BINUNICODE8[0], pickle.BYTEARRAY8[0])
 # One shared pickler, taken with a non-blocking lock; a nested or concurrent call makes its own.
 _shared_lock = threading.Lock()
 _shared: list[_PicklerSlot] = [_PicklerSlot()]
@@ -72,24 +78,77 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
+def _nbytes(chunk: Any) -> int:
+    return len(chunk) if isinstance(chunk, (bytes, bytearray)) else memoryview(chunk).nbytes
+
+
+def _announces(previous: bytes, size: int) -> bool:
+    """Whether the pickler chunk ``previous`` ends with the opcode and length of a ``size``-byte object."""
+    if size < _LARGE:
+        return False
+    if len(previous) >= 5 and previous[-5] in _LENGTH4:
+        return int.from_bytes(previous[-4:], "little") == size
+    if len(previous) >= 9 and previous[-9] in _LENGTH8:
+        return int.from_bytes(previous[-8:], "little") == size
+    return False
+
+
+def _unframed(chunk: bytes, start: int, pieces: list[Any]) -> int:
+    """Append the pieces of a pickler chunk without its FRAME opcodes; return their total length."""
+    view = memoryview(chunk)
+    total = 0
+    if start:
+        pieces.append(view[:start])
+        total = start
+    end = len(chunk)
+    while start < end and chunk[start] == _FRAME:
+        body = start + 9
+        start = body + int.from_bytes(chunk[start + 1 : body], "little")
+        pieces.append(view[body:start])
+        total += start - body
+    if start < end:
+        pieces.append(view[start:])
+        total += end - start
+    return total
+
+
+def _assemble(chunks: list[Any]) -> bytes:
+    """The format 2 payload for the pickler's chunks (``chunks[0]`` is the header's slot)."""
+    pieces: list[Any] = []
+    checked: list[Any] = []
+    extents: list[tuple[int, int]] = []
+    length = 0
+    previous: Any = None  # the last pickler chunk, when the chunk after it may be a large object
+    for index in range(1, len(chunks)):
+        chunk = chunks[index]
+        if previous is not None and _announces(previous, size := _nbytes(chunk)):
+            # A large object's bytes as the pickler wrote them: data, never opcodes.
+            extents.append((length, size))
+            pieces.append(chunk)
+            length += size
+            previous = None
+            continue
+        first = len(pieces)
+        length += _unframed(chunk, 2 if index == 1 else 0, pieces)
+        checked.extend(pieces[first:])
+        previous = chunk
+    pieces[0:0] = (_pack_header(length, extents, checked),)
+    return b"".join(pieces)
+
+
 def _dump(slot: _PicklerSlot, obj: Any) -> bytes:
     chunks = slot.chunks
     pickler = slot.pickler
     try:
         _c_dump(pickler, obj)
-        if len(chunks) == 2 and type(chunks[1]) is bytes:
-            size = len(chunks[1])
-        else:
-            size = 0
-            for chunk in chunks[1:]:
-                # Large buffers arrive as they are: bytes, bytearray or a PickleBuffer (protocol 5).
-                size += (
-                    len(chunk)
-                    if isinstance(chunk, (bytes, bytearray))
-                    else memoryview(chunk).nbytes
-                )
-        chunks[0] = _PREFIX + _pack_length(size)
-        return b"".join(chunks)
+        if len(chunks) == 2:  # the common case: one chunk, at most one frame
+            chunk = chunks[1]
+            if chunk[2] == _FRAME:
+                view = memoryview(chunk)
+                pieces = (view[:2], view[11:])
+                return b"".join((_pack_header(len(chunk) - 9, [], pieces), *pieces))
+            return b"".join((_pack_header(len(chunk), [], (chunk,)), chunk))
+        return _assemble(chunks)
     finally:
         del chunks[1:]
         pickler.clear_memo()
@@ -167,9 +226,11 @@ def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
         raise _serialize_error(obj, exc, debug) from exc
 
 
-_loads = pickle.loads
-_unpack_length = header.LENGTH_STRUCT.unpack_from
-_HEADER_SIZE = header.HEADER_SIZE
+_PREFIX = header.PREFIX
+_FIXED_SIZE = header.FIXED_SIZE
+_unpack_fixed = struct.Struct("<QII").unpack_from
+_crc32 = zlib.crc32
+_load = safeload.load
 
 
 class _TracingUnpickler(pickle.Unpickler):
@@ -182,69 +243,73 @@ class _TracingUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _as_view(data: Any) -> memoryview:
+def _as_bytes(data: Any) -> bytes:
+    if type(data) is bytes:
+        return data
     try:
         view = memoryview(data)
     except TypeError:
         raise DeserializationError(
             f"expected bytes, bytearray or memoryview, got {type(data).__name__}"
         ) from None
-    if view.ndim != 1 or view.format not in ("B", "b", "c"):
-        try:
-            view = view.cast("B")
-        except TypeError:
-            raise DeserializationError("expected a contiguous bytes-like object") from None
-    return view
+    if not view.c_contiguous:
+        raise DeserializationError("expected a contiguous bytes-like object")
+    return view.tobytes()
+
+
+def _load_checked(data: bytes, debug: bool, verbose: bool) -> Any:
+    checked = header.check_header(data)
+    if verbose:
+        sys.stderr.write(
+            f"cucumber deserialize: format v{checked.version}, "
+            f"{len(data) - checked.start} payload bytes\n"
+        )
+    tracer: _TracingUnpickler | None = None
+    try:
+        if checked.version == 1:
+            # Format 1 streams hold frames; the pure-Python unpickler reads them with bounded memory.
+            return safeload.load_python(memoryview(data)[checked.start :])
+        if debug:
+            tracer = _TracingUnpickler(safeload.guarded_file(data, checked.start))
+            return tracer.load()
+        return _load(data, checked.start)
+    except DeserializationError:
+        raise
+    except Exception as exc:
+        last = getattr(exc, "last_global", "") or (tracer.last_global if tracer else "")
+        where = f" (last global looked up: {last})" if debug and last else ""
+        raise DeserializationError(f"cannot deserialize: {_one_line(exc)}{where}") from exc
 
 
 def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any:
     """Turn bytes made by :func:`serialize` back into an object.
 
     Empty, truncated, corrupt or foreign input raises :class:`DeserializationError` with a
-    one-line reason. Like ``pickle``, loading runs code named in the data: use it only for
-    data from processes you trust. ``debug=True`` adds the last global looked up to error
-    messages; ``verbose=True`` prints the header and a walk over the result to stderr.
+    one-line reason, and no input makes loading allocate more than about 64 MB beyond its own size.
+    Like ``pickle``, loading runs code named in the data: use it only for data from processes you
+    trust. ``debug=True`` adds the last global looked up to error messages; ``verbose=True`` prints
+    the header and a walk over the result to stderr.
     """
-    # The fast path for well-formed bytes; anything unusual takes the checked path below.
+    # The fast path for well-formed bytes without large buffers; anything else takes the checked path.
     if (
         type(data) is bytes
         and not (debug or verbose)
         and data[:5] == _PREFIX
-        and len(data) >= _HEADER_SIZE
-        and _unpack_length(data, 5)[0] == len(data) - _HEADER_SIZE
+        and len(data) >= _FIXED_SIZE
     ):
-        try:
-            return _loads(memoryview(data)[_HEADER_SIZE:])
-        except Exception as exc:
-            raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
-    view = _as_view(data)
-    payload = header.check_header(view)
-    if verbose:
-        sys.stderr.write(
-            f"cucumber deserialize: format v{header.FORMAT_VERSION}, {len(payload)} payload bytes\n"
-        )
-    try:
-        if debug:
-            unpickler = _TracingUnpickler(io.BytesIO(payload))
+        length, crc, count = _unpack_fixed(data, 5)
+        if (
+            count == 0
+            and length == len(data) - _FIXED_SIZE
+            and _crc32(memoryview(data)[17:], _crc32(data[:13])) == crc
+        ):
             try:
-                result = unpickler.load()
-            except CucumberError:
+                return _load(data, _FIXED_SIZE)
+            except DeserializationError:
                 raise
             except Exception as exc:
-                where = (
-                    f" (last global looked up: {unpickler.last_global})"
-                    if unpickler.last_global
-                    else ""
-                )
-                raise DeserializationError(f"cannot deserialize: {_one_line(exc)}{where}") from exc
-        else:
-            result = pickle.loads(payload)
-    except DeserializationError:
-        raise
-    except CucumberError as exc:
-        raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
-    except Exception as exc:
-        raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
+                raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
+    result = _load_checked(_as_bytes(data), debug, verbose)
     if verbose:
         print_walk(result, title="deserialize")
     return result

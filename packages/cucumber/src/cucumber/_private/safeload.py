@@ -1,0 +1,266 @@
+"""Loading pickle streams with bounded memory and time, whatever the bytes say.
+
+CPython's C unpickler (3.10 to 3.13) has one opcode whose cost is not bounded by the input: a memo store
+(``LONG_BINPUT`` ``r`` + 4-byte index, ``PUT`` ``p`` + decimal line) resizes the memo table to twice the
+index and zero-fills it, so ``r`` + ``0x3fffffff`` costs 16 GB and 24 s. cucumber's pickler never writes
+these opcodes (it memoizes with ``MEMOIZE``), so a payload that holds one is damaged or crafted.
+
+A *hazard candidate* is a byte that would be such a store with an index of at least :data:`MEMO_LIMIT`
+(64 MB of memo table) if the unpickler read it as an opcode: ``r`` followed by 4 bytes >= the limit, or
+``p`` followed by a line that parses as an integer with 7 or more digits (and see the lengths below).
+Finding candidates takes ``bytes.find`` and a check of the bytes after each hit; knowing whether a
+candidate *is* an opcode takes a parse.
+
+- :func:`load` with no candidate in the stream: the C unpickler reads it from memory (no store can be big).
+- Otherwise the C unpickler reads through :class:`_GuardedFile`, which hands out the stream in segments
+  that end right after each candidate (or after ``FRAME`` bytes, see below). When the unpickler comes back
+  for more exactly there, the next request says what the candidate was: a 4-byte read after ``r`` (or a
+  line after ``p``) means the unpickler executed the store, and :class:`DeserializationError` is raised
+  before the index is handed over; anything else means the byte was data. Everything between candidates
+  is parsed at C speed; large arguments are read straight from the stream (never scanned).
+  ``FRAME`` makes the unpickler take a whole frame at once (out of reach of the segments), so a guarded
+  stream may not hold frames: cucumber format 2 writes none, and an executed ``FRAME`` is refused.
+- :func:`load_python` (format 1 payloads, which carry frames): the pure-Python unpickler, whose memo is a
+  dict and whose reads are bounded by the input; its one allocation ahead of a read (``BYTEARRAY8``) is
+  checked against the bytes left, and memo stores are refused. About ten times slower than the C
+  unpickler.
+
+The C unpickler also allocates the argument of ``BINBYTES``, ``BINBYTES8`` and ``BYTEARRAY8`` before
+reading it (address space only, but a ``MemoryError`` where it is capped): such an opcode whose length is
+more than the bytes after it is a candidate too, refused when it runs.
+
+What the bytes *call* is outside this module: like pickle, a payload names functions that run while it
+loads, so data must come from trusted peers (the checksum in the header catches accidental damage).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import re
+import struct
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from cucumber._private.errors import DeserializationError
+
+__all__ = ["MEMO_LIMIT", "guarded_file", "has_hazard", "load", "load_python"]
+
+#: The smallest memo index treated as a hazard: 2**22 slots are 64 MB of memo table.
+MEMO_LIMIT = 1 << 22
+
+# r + 4-byte little-endian index >= 2**22 (byte 3 >= 0x40, or byte 4 non-zero).
+_LONG_BINPUT = rb"r[\x00-\xff]{2}(?:[\x40-\xff][\x00-\xff]|[\x00-\x3f][\x01-\xff])"
+# p + a line that int() (PyLong_FromString, base 10) reads as 7+ digits; the C string ends at NUL.
+_PUT = rb"p[ \t\v\f\r]*[+-]?[0-9](?:_?[0-9]){6,}[ \t\v\f\r]*[\n\x00]"
+_LONG_BINPUT_MATCH = re.compile(_LONG_BINPUT).match
+_PUT_MATCH = re.compile(_PUT).match
+
+_LONG_BINPUT_OP = 0x72
+_PUT_OP = 0x70
+_FRAME_OP = 0x95
+# Opcodes that allocate their argument before reading it, by the width of their length field.
+_LENGTH_WIDTH = {pickle.BINBYTES[0]: 4, pickle.BINBYTES8[0]: 8, pickle.BYTEARRAY8[0]: 8}
+#: How far one segment reaches when no candidate comes first.
+_WINDOW = 1 << 16
+
+
+def _too_long(width: int) -> Callable[[bytes, int], bool]:
+    # An allocating opcode at i whose ``width``-byte length is more than the bytes after it.
+    def check(data: bytes, i: int) -> bool:
+        body = i + 1 + width
+        return int.from_bytes(data[i + 1 : body], "little") > len(data) - body
+
+    return check
+
+
+# (byte, test) for every opcode that could blow up: the test says whether its argument would.
+_CHECKS: tuple[tuple[bytes, Callable[[bytes, int], Any]], ...] = (
+    (b"r", _LONG_BINPUT_MATCH),
+    (b"p", _PUT_MATCH),
+    (pickle.BINBYTES, _too_long(4)),
+    (pickle.BINBYTES8, _too_long(8)),
+    (pickle.BYTEARRAY8, _too_long(8)),
+)
+
+
+def _next_candidate(data: bytes, pos: int, end: int) -> int:
+    """The offset of the first hazard candidate in ``data[pos:end]``, or ``end``.
+
+    ``bytes.find`` (memchr) finds each opcode byte; its test checks the bytes after it.
+    """
+    for byte, test in _CHECKS:
+        i = data.find(byte, pos, end)
+        while i >= 0:
+            if test(data, i):
+                end = i
+                break
+            i = data.find(byte, i + 1, end)
+    return end
+
+
+def has_hazard(data: bytes, start: int = 0) -> bool:
+    """Whether ``data[start:]`` holds a byte that would be an oversized memo store if read as an opcode."""
+    return _next_candidate(data, start, len(data)) < len(data)
+
+
+class _GuardedFile:
+    """The file the C unpickler reads a guarded stream from (``peek``/``read``/``readinto``/``readline``).
+
+    ``peek`` returns the next segment; the unpickler consumes it and reports what it used with
+    ``read(consumed)`` before the next ``peek``. At the end of a segment that ends in a candidate, ``peek``
+    returns nothing, so the unpickler states its next request (``read(n)``, ``readline()`` or ``readinto``)
+    and the request tells whether the candidate byte ran as an opcode.
+    """
+
+    __slots__ = ("_data", "_pos", "_size", "_stop", "_view")
+
+    def __init__(self, data: bytes, start: int) -> None:
+        self._data = data
+        self._view = memoryview(data)
+        self._size = len(data)
+        self._pos = start
+        self._stop = -1  # the offset just after a candidate byte, where the next request is judged
+
+    def peek(self, _n: int = 0) -> memoryview:
+        pos = self._pos
+        if pos == self._stop:
+            return self._view[pos:pos]
+        end = min(pos + _WINDOW, self._size)
+        frame = self._data.find(b"\x95", pos, end)
+        if frame >= 0:
+            end = frame + 1
+        candidate = _next_candidate(self._data, pos, end)
+        if candidate < end:
+            end = self._stop = candidate + 1
+        elif frame >= 0:
+            self._stop = end
+        return self._view[pos:end]
+
+    def _judge(self, request: int) -> None:
+        # The unpickler consumed the stream up to and including the candidate byte and now asks for
+        # ``request`` bytes (-1: a line). A candidate byte that ended an argument is followed by an
+        # opcode (a 1-byte request); one that ran as an opcode asks for its own argument.
+        self._stop = -1
+        pos = self._pos
+        op = self._data[pos - 1]
+        if op == _LONG_BINPUT_OP and request == 4:
+            (index,) = struct.unpack_from("<I", self._data, pos)
+            raise DeserializationError(
+                f"corrupt input: a LONG_BINPUT opcode at byte {pos - 1} names memo index {index}, "
+                f"which would make the unpickler allocate {16 * index // 2**20} MB (cucumber never writes "
+                "this opcode); the data is damaged or was not made by cucumber.serialize"
+            )
+        if op == _PUT_OP and request == -1:
+            raise DeserializationError(
+                f"corrupt input: a PUT opcode at byte {pos - 1} names a memo index >= {MEMO_LIMIT} "
+                "(cucumber never writes this opcode); the data is damaged or was not made by "
+                "cucumber.serialize"
+            )
+        if op == _FRAME_OP and request == 8:
+            raise DeserializationError(
+                f"corrupt input: a FRAME opcode at byte {pos - 1} (cucumber format 2 writes none); "
+                "the data is damaged or was not made by cucumber.serialize"
+            )
+        width = _LENGTH_WIDTH.get(op)
+        if width == request:
+            size = int.from_bytes(self._data[pos : pos + request], "little")
+            raise DeserializationError(
+                f"input is truncated or corrupt: an opcode at byte {pos - 1} announces {size} bytes, "
+                f"{self._size - pos - request} are left"
+            )
+
+    def read(self, n: int = -1) -> memoryview:
+        pos = self._pos
+        if pos == self._stop:
+            self._judge(n)
+        end = self._size if n < 0 else min(pos + n, self._size)
+        self._pos = end
+        return self._view[pos:end]
+
+    def readinto(self, buffer: Any) -> int:
+        target = memoryview(buffer).cast("B")
+        pos = self._pos
+        if pos == self._stop:
+            # readinto only continues the body of a bytes/bytearray whose start was in the segment:
+            # the candidate byte was data (an opcode's own arguments are read with read/readline).
+            self._stop = -1
+        count = min(len(target), self._size - pos)
+        target[:count] = self._view[pos : pos + count]
+        self._pos = pos + count
+        return count
+
+    def readline(self, _size: int = -1) -> memoryview:
+        pos = self._pos
+        if pos == self._stop:
+            self._judge(-1)
+        newline = self._data.find(b"\n", pos)
+        end = self._size if newline < 0 else newline + 1
+        self._pos = end
+        return self._view[pos:end]
+
+
+def load(data: bytes, start: int) -> Any:
+    """Unpickle the stream at ``data[start:]`` (no ``FRAME`` opcodes) with the C unpickler, memo bounded.
+
+    A stream without candidates is loaded from memory; any other through :func:`guarded_file`.
+    """
+    if not has_hazard(data, start):
+        return pickle.loads(memoryview(data)[start:])
+    return pickle.Unpickler(_GuardedFile(data, start)).load()  # type: ignore[arg-type]
+
+
+def guarded_file(data: bytes, start: int) -> Any:
+    """A file for :class:`pickle.Unpickler` (or a subclass) that loads ``data[start:]`` guarded."""
+    return _GuardedFile(data, start)
+
+
+class _BoundedPythonUnpickler(pickle._Unpickler):
+    """The pure-Python unpickler with ``BYTEARRAY8`` checked against the stream size before allocating."""
+
+    dispatch: ClassVar[dict[int, Any]] = dict(pickle._Unpickler.dispatch)
+    last_global: str = ""
+
+    def __init__(self, stream: memoryview) -> None:
+        super().__init__(io.BytesIO(stream))
+        self._length = len(stream)
+
+    def find_class(self, module: str, name: str) -> Any:
+        self.last_global = f"{module}.{name}"
+        return super().find_class(module, name)
+
+    def _load_bytearray8(self) -> None:
+        (size,) = struct.unpack("<Q", self.read(8))  # type: ignore[attr-defined]
+        if size > self._length:
+            raise DeserializationError(
+                f"input is truncated or corrupt: a BYTEARRAY8 opcode announces {size} bytes in a "
+                f"{self._length}-byte stream"
+            )
+        data = bytearray(size)
+        self.readinto(data)  # type: ignore[attr-defined]
+        self.append(data)  # type: ignore[attr-defined]
+
+    dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
+
+    def _refuse_memo_store(self) -> None:
+        raise DeserializationError(
+            "corrupt input: a PUT/BINPUT/LONG_BINPUT opcode (cucumber never writes one); "
+            "the data is damaged or was not made by cucumber.serialize"
+        )
+
+    for _op in (pickle.PUT, pickle.BINPUT, pickle.LONG_BINPUT):
+        dispatch[_op[0]] = _refuse_memo_store
+    del _op
+
+
+def load_python(stream: memoryview) -> Any:
+    """Unpickle ``stream`` with the pure-Python unpickler (bounded memory, for format 1 payloads).
+
+    An exception raised while loading carries the last global looked up as ``last_global``.
+    """
+    unpickler = _BoundedPythonUnpickler(stream)
+    try:
+        return unpickler.load()
+    except Exception as exc:
+        exc.last_global = unpickler.last_global  # type: ignore[attr-defined]
+        raise

@@ -16,6 +16,7 @@ for another while a writer waits deadlocks, as with most read-write locks.
 from __future__ import annotations
 
 import asyncio
+import collections
 import fcntl
 import secrets
 import threading
@@ -28,6 +29,7 @@ from typing import Any
 from suitkaise_processing._private.concurrency.base import ASYNC_MAX_POLL, deadline_of
 from suitkaise_processing._private.concurrency.errors import LockNotHeldError, LockTimeoutError
 from suitkaise_processing._private.concurrency.files import (
+    LOCK_EX_NB,
     LOCK_SH_NB,
     Node,
     attach,
@@ -50,7 +52,8 @@ class _RWState:
         self.writer = False  # this process's writer holds, or is taking, REGION exclusive
         self.waiting_writers = 0
         self.busy = False  # the first reader is taking the file lock
-        self.read_since: list[float] = []
+        self.sleepers = 0  # threads in cond.wait(): notify only when there are some
+        self.read_since: collections.deque[float] = collections.deque()
         self.write_since = 0.0
 
 
@@ -58,12 +61,20 @@ def _take_file(
     node: Node[_RWState], exclusive: bool, deadline: float | None, blocking: bool
 ) -> bool:
     """Take this process's file lock (readers: shared, writer: exclusive) through the gate."""
-    node.open()
+    if node.presence < 0:
+        node.open()  # after a fork
     gate, region = node.fds[GATE], node.fds[REGION]
-    if not flock_wait(gate, fcntl.LOCK_EX, deadline, blocking):
-        return False
+    op = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     try:
-        return flock_wait(region, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, blocking)
+        fcntl.flock(gate, LOCK_EX_NB)
+    except BlockingIOError:
+        if not flock_wait(gate, fcntl.LOCK_EX, deadline, blocking):
+            return False
+    try:
+        fcntl.flock(region, op | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return flock_wait(region, op, deadline, blocking)
     finally:
         fcntl.flock(gate, fcntl.LOCK_UN)
 
@@ -100,11 +111,11 @@ class ReadWriteLock:
     # --- readers -------------------------------------------------------------------------------
     def acquire_read(self, blocking: bool = True, timeout: float | None = None) -> bool:
         start = _now()
-        deadline = deadline_of(blocking, timeout)
+        deadline = None if timeout is None else deadline_of(blocking, timeout)
         st = self._node.state
         with st.cond:
             while st.writer or st.waiting_writers or st.busy:
-                if not blocking or not _wait(st.cond, deadline):
+                if not blocking or not _wait(st, deadline):
                     return self._gave_up(blocking)
             if st.readers:
                 st.readers += 1
@@ -118,7 +129,8 @@ class ReadWriteLock:
                 st.busy = False
                 if got:
                     st.readers = 1
-                st.cond.notify_all()
+                if st.sleepers:
+                    st.cond.notify_all()
         return self._took_read(start) if got else self._gave_up(blocking)
 
     def release_read(self) -> None:
@@ -130,21 +142,22 @@ class ReadWriteLock:
                 )
             st.readers -= 1
             if st.read_since:
-                self._stats.held(_now() - st.read_since.pop(0))
+                self._stats.held(_now() - st.read_since.popleft())
             if not st.readers:
                 fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
-                st.cond.notify_all()
+                if st.sleepers:
+                    st.cond.notify_all()
 
     # --- writers -------------------------------------------------------------------------------
     def acquire_write(self, blocking: bool = True, timeout: float | None = None) -> bool:
         start = _now()
-        deadline = deadline_of(blocking, timeout)
+        deadline = None if timeout is None else deadline_of(blocking, timeout)
         st = self._node.state
         with st.cond:
             st.waiting_writers += 1
             try:
                 while st.writer or st.readers or st.busy:
-                    if not blocking or not _wait(st.cond, deadline):
+                    if not blocking or not _wait(st, deadline):
                         st.cond.notify_all()  # readers held back by this writer may go
                         return self._gave_up(blocking)
             finally:
@@ -178,7 +191,8 @@ class ReadWriteLock:
             self._stats.held(_now() - st.write_since)
             fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
             st.writer = False
-            st.cond.notify_all()
+            if st.sleepers:
+                st.cond.notify_all()
 
     def locked(self) -> bool:
         """Whether a writer holds it (here or in another process)."""
@@ -267,15 +281,19 @@ class ReadWriteLock:
         )
 
 
-def _wait(cond: threading.Condition, deadline: float | None) -> bool:
-    """Wait on ``cond`` (held) until notified or ``deadline``; ``False`` once the deadline has passed."""
+def _wait(st: _RWState, deadline: float | None) -> bool:
+    """Wait on ``st.cond`` (held) until notified or ``deadline``; ``False`` once it has passed."""
     if deadline is None:
-        cond.wait()
-        return True
-    left = deadline - _now()
-    if left <= 0:
-        return False
-    cond.wait(left)
+        left = None
+    else:
+        left = deadline - _now()
+        if left <= 0:
+            return False
+    st.sleepers += 1
+    try:
+        st.cond.wait(left)
+    finally:
+        st.sleepers -= 1
     return True
 
 

@@ -264,6 +264,8 @@ def test_sigkilled_holder_never_leaves_the_lock_held() -> None:
 
 
 @pytest.mark.timeout(60)
+# the test process has helper threads (pytest-timeout, earlier tests): this child only takes a lock
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_starts_with_the_lock_free_of_the_parents_hold() -> None:
     lock = LocalLock("t-fork")
     fork = mp.get_context("fork")

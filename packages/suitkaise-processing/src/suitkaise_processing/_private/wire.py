@@ -51,7 +51,7 @@ _PICKLE_PROTO_OPCODE = 0x80
 #: the largest frame body accepted (bytes); larger lengths are corruption
 FRAME_LIMIT = 1 << 40
 #: a frame body is read (and its memory grown) this many bytes at a time, at least
-_READ_PIECE = 1 << 20
+_READ_PIECE = 4 << 20
 _SIZE = struct.Struct("!i")
 _BIG_SIZE = struct.Struct("!Q")
 
@@ -187,12 +187,13 @@ def _read_exact(fd: int, size: int, what: str) -> bytes:
     return data
 
 
-def read_frame(fd: int, limit: int = FRAME_LIMIT) -> bytes | bytearray:
+def read_frame(fd: int, limit: int = FRAME_LIMIT) -> bytes:
     """Read one frame's body from the blocking descriptor ``fd``.
 
     ``EOFError`` when the peer closed between frames; :class:`MessageError` when the length is
     negative, above ``limit``, or more than what arrives before the peer closes. The body is read in
-    pieces, so the memory held never exceeds about twice what really arrived.
+    pieces (4 MiB, then at most as much as already arrived), so the memory held stays within
+    twice what really arrived plus 4 MiB.
     """
     (size,) = _SIZE.unpack(_read_exact(fd, 4, "length"))
     if size < 0:
@@ -206,23 +207,22 @@ def read_frame(fd: int, limit: int = FRAME_LIMIT) -> bytes | bytearray:
             f"a frame announced {size} bytes, more than the limit of {limit}; "
             "the connection is out of step or the peer is not a suitkaise process"
         )
-    if size <= _READ_PIECE:
-        data = os.read(fd, size)
-        if len(data) == size:
-            return data
-        buf = bytearray(data)
-    else:
-        buf = bytearray()
-    while len(buf) < size:
-        # read at most as much as already arrived (and at least a piece): allocation follows the data
-        piece = os.read(fd, min(size - len(buf), max(_READ_PIECE, len(buf))))
+    data = os.read(fd, min(size, _READ_PIECE))
+    if len(data) == size:
+        return data
+    pieces = [data]
+    received = len(data)
+    while received < size:
+        # ask for at most as much as already arrived (and at least a piece): memory follows the data
+        piece = os.read(fd, min(size - received, max(_READ_PIECE, received)))
         if not piece:
             raise MessageError(
-                f"a frame announced {size} bytes but the connection closed after {len(buf)}; "
+                f"a frame announced {size} bytes but the connection closed after {received}; "
                 "the peer died while sending, or the frame header is corrupt"
             )
-        buf += piece
-    return buf
+        pieces.append(piece)
+        received += len(piece)
+    return b"".join(pieces)
 
 
 def split_header(data: bytes | bytearray | memoryview) -> tuple[int, int]:

@@ -18,13 +18,13 @@ _VALID = ("fork", "forkserver", "spawn")
 _lock = threading.Lock()
 _chosen: str | None = None
 
-#: Imported once by the fork server, so every child forked from it starts with them: the main
-#: module (as multiprocessing's own default does; spawned children import it again each), cucumber
+#: Imported once by the fork server, so every child forked from it starts with them: cucumber
 #: (functions of ``__main__`` travel by value) and the code our children run. Only these: each child
-#: holds in memory whatever the fork server imported (the Share and Pipe machinery, asyncio, the
-#: parent side of Pool stay out).
+#: holds in memory whatever the fork server imported, and imports the main module itself (the Share
+#: and Pipe machinery, asyncio, the parent side of Pool load there only when the program uses them).
+#: (``"__main__"``, multiprocessing's default, is left out: its fork server never receives the main
+#: path, CPython 3.10-3.13, so it would preload nothing.)
 _FORKSERVER_PRELOAD = [
-    "__main__",
     "cucumber",
     "suitkaise_processing._private.pool._worker",
     "suitkaise_processing._private.skprocess.child",

@@ -248,7 +248,9 @@ class Client:
                 raise ShareError(why)
             try:
                 conn = _connect(self.info.address, family="AF_UNIX", authkey=self.info.authkey)
-            except (ConnectionRefusedError, FileNotFoundError, ConnectionResetError) as exc:
+            except (ConnectionError, EOFError, FileNotFoundError) as exc:
+                # refused or missing while it restarts; reset, broken pipe or EOF when it dies
+                # during the authentication: wait for the next one (until the deadline)
                 if time.monotonic() > deadline:
                     raise ShareError(
                         f"could not connect to the Share's coordinator: {exc}"

@@ -361,6 +361,7 @@ def _pipe_part(run: _Run, rng: random.Random) -> None:
                 report.pipe_bytes += len(message[1])
             sent += len(burst)
             report.pipe_messages = sent
+            run.stop.wait(0.01)  # pacing: leave the CPU to the other parts between bursts
     finally:
         anchor.send(None)
         with contextlib.suppress(ProcessError):

@@ -1,48 +1,15 @@
-"""More Skprocess behaviour: segfaults with lives, stop() from inside, live current_run, endpoints
-moved through another pipe, and process-level details."""
+"""A running Skprocess seen from both sides: stop() from inside, current_run while it runs, a pipe
+point moved to the child through another pipe, a class with no ``__run__``, and control methods
+called inside the child."""
 
 from __future__ import annotations
 
 import os
-import signal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from suitkaise_processing import Pipe, ProcessError, Skprocess
-
-
-class Crashes(Skprocess):
-    """Dies with SIGSEGV on run 1 the first time (a marker file remembers it across the crash)."""
-
-    def __init__(self, marker: str, lives: int) -> None:
-        self.marker = marker
-        self.process_config.runs = 3
-        self.process_config.lives = lives
-        self.done: list[int] = []
-
-    def __run__(self) -> None:
-        if self.current_run == 1 and not os.path.exists(self.marker):
-            Path(self.marker).write_text("crashed")
-            os.kill(os.getpid(), signal.SIGSEGV)
-        self.done.append(self.current_run)
-
-    def __result__(self) -> list[int]:
-        return self.done
-
-
-@pytest.mark.timeout(90)
-def test_segfault_costs_a_life_and_the_run_is_redone(tmp_path: Path) -> None:
-    assert Crashes(str(tmp_path / "m"), lives=2).run() == [0, 1, 2]
-
-
-@pytest.mark.timeout(90)
-def test_segfault_without_lives_reports_the_signal(tmp_path: Path) -> None:
-    process = Crashes(str(tmp_path / "m"), lives=1)
-    with pytest.raises(ProcessError, match="SIGSEGV") as info:
-        process.run()
-    assert info.value.current_run == 1
 
 
 class StopsItself(Skprocess):
@@ -155,39 +122,3 @@ def test_control_methods_inside_the_child_explain_themselves() -> None:
     with pytest.raises(ProcessError) as info:
         Holder().run()
     assert "parent" in str(info.value.original_error)
-
-
-class DiesThenHandles(Skprocess):
-    """Killed on run 1 with no lives left: __error__ still runs (in a fresh process) and decides."""
-
-    def __init__(self) -> None:
-        self.process_config.runs = 3
-        self.handled_in: int | None = None
-
-    def __prerun__(self) -> None:
-        self.tell((os.getpid(), self.current_run))
-
-    def __run__(self) -> None:
-        if self.current_run == 1:
-            assert self.listen(timeout=60) == "never sent"
-
-    def __error__(self) -> dict[str, Any]:
-        return {
-            "kind": type(self.error).__name__,
-            "run": self.error.current_run if isinstance(self.error, ProcessError) else None,
-            "pid": os.getpid(),
-        }
-
-
-@pytest.mark.timeout(90)
-def test_error_handler_runs_after_the_child_was_killed_without_lives() -> None:
-    process = DiesThenHandles()
-    process.start()
-    process.listen(timeout=30)
-    pid, run = process.listen(timeout=30)
-    assert run == 1
-    os.kill(pid, signal.SIGKILL)
-    out = process.result()
-    assert out["kind"] == "ProcessError"
-    assert out["run"] == 1
-    assert out["pid"] not in (pid, os.getpid())

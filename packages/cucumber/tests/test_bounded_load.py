@@ -45,12 +45,15 @@ _BOMBS = textwrap.dedent(
         "memo bomb after data": b"\\x80\\x05]\\x94(" + b"K\\x01" * 50_000 + b"er" + huge4 + b".",
     }
     for name, stream in streams.items():
-        payloads = {"format 2": format2(stream), "format 1": format1(stream)}
+        # Format 2 with a matching checksum: the guarded path (debug=True). Format 1: the default path.
+        payloads = {"format 2": (format2(stream), True), "format 1": (format1(stream), False)}
         if name == "memo LONG_BINPUT":
-            payloads["issue 11"] = b"CUKE\\x01" + struct.pack("<Q", 9) + b"\\x80\\x05Nr" + huge4 + b"."
-        for kind, payload in payloads.items():
+            payloads["issue 11"] = (
+                b"CUKE\\x01" + struct.pack("<Q", 9) + b"\\x80\\x05Nr" + huge4 + b".", False
+            )
+        for kind, (payload, debug) in payloads.items():
             try:
-                cucumber.deserialize(payload)
+                cucumber.deserialize(payload, debug=debug)
             except cucumber.DeserializationError as exc:
                 if isinstance(exc.__cause__, MemoryError):
                     sys.exit(f"{name} ({kind}): MemoryError under the cap: {exc}")
@@ -154,12 +157,12 @@ def test_format_1_refuses_memo_opcodes_cucumber_never_wrote() -> None:
         cucumber.deserialize(format1(b"\x80\x05Nq\x01."))
 
 
-def test_a_frame_in_a_guarded_format_2_stream_is_refused() -> None:
-    # A candidate anywhere sends the stream through the guarded loader, which takes no frames.
+def test_a_frame_in_a_format_2_stream_is_refused_when_guarded() -> None:
+    # The guarded loader (debug=True) takes no frames.
     body = b"C\x05r\xff\xff\xff\xff."  # SHORT_BINBYTES whose data looks like a memo store
     stream = b"\x80\x05\x95" + struct.pack("<Q", len(body)) + body
     with pytest.raises(DeserializationError, match="FRAME opcode"):
-        cucumber.deserialize(format2(stream))
+        cucumber.deserialize(format2(stream), debug=True)
 
 
 def test_an_unknown_future_version_names_the_fix() -> None:

@@ -230,7 +230,7 @@ _PREFIX = header.PREFIX
 _FIXED_SIZE = header.FIXED_SIZE
 _unpack_fixed = struct.Struct("<QII").unpack_from
 _crc32 = zlib.crc32
-_load = safeload.load
+_loads = pickle.loads
 
 
 class _TracingUnpickler(pickle.Unpickler):
@@ -267,12 +267,13 @@ def _load_checked(data: bytes, debug: bool, verbose: bool) -> Any:
     tracer: _TracingUnpickler | None = None
     try:
         if checked.version == 1:
-            # Format 1 streams hold frames; the pure-Python unpickler reads them with bounded memory.
+            # No checksum, and frames: the pure-Python unpickler reads it with bounded memory.
             return safeload.load_python(memoryview(data)[checked.start :])
         if debug:
+            # Guarded: bounded memory even when the checksum matches but the opcodes are damaged.
             tracer = _TracingUnpickler(safeload.guarded_file(data, checked.start))
             return tracer.load()
-        return _load(data, checked.start)
+        return _loads(memoryview(data)[checked.start :])
     except DeserializationError:
         raise
     except Exception as exc:
@@ -285,10 +286,13 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
     """Turn bytes made by :func:`serialize` back into an object.
 
     Empty, truncated, corrupt or foreign input raises :class:`DeserializationError` with a
-    one-line reason, and no input makes loading allocate more than about 64 MB beyond its own size.
-    Like ``pickle``, loading runs code named in the data: use it only for data from processes you
-    trust. ``debug=True`` adds the last global looked up to error messages; ``verbose=True`` prints
-    the header and a walk over the result to stderr.
+    one-line reason: the header's checksum catches damage before any pickle opcode runs. Like
+    ``pickle``, loading runs code named in the data: use it only for data from processes you trust.
+    ``debug=True`` adds the last global looked up to error messages and loads through a guarded
+    reader, so that even a payload whose checksum matches but whose opcodes are damaged cannot make
+    loading allocate more than about 64 MB beyond its size (slower: a few Python calls per byte that
+    looks like a dangerous opcode); ``verbose=True`` prints the header and a walk over the result to
+    stderr.
     """
     # The fast path for well-formed bytes without large buffers; anything else takes the checked path.
     if (
@@ -304,9 +308,7 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
             and _crc32(memoryview(data)[17:], _crc32(data[:13])) == crc
         ):
             try:
-                return _load(data, _FIXED_SIZE)
-            except DeserializationError:
-                raise
+                return _loads(memoryview(data)[_FIXED_SIZE:])
             except Exception as exc:
                 raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
     result = _load_checked(_as_bytes(data), debug, verbose)

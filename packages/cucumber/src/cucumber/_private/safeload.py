@@ -11,19 +11,21 @@ A *hazard candidate* is a byte that would be such a store with an index of at le
 Finding candidates takes ``bytes.find`` and a check of the bytes after each hit; knowing whether a
 candidate *is* an opcode takes a parse.
 
-- :func:`load` with no candidate in the stream: the C unpickler reads it from memory (no store can be big).
-- Otherwise the C unpickler reads through :class:`_GuardedFile`, which hands out the stream in segments
-  that end right after each candidate (or after ``FRAME`` bytes, see below). When the unpickler comes back
-  for more exactly there, the next request says what the candidate was: a 4-byte read after ``r`` (or a
-  line after ``p``) means the unpickler executed the store, and :class:`DeserializationError` is raised
-  before the index is handed over; anything else means the byte was data. Everything between candidates
-  is parsed at C speed; large arguments are read straight from the stream (never scanned).
-  ``FRAME`` makes the unpickler take a whole frame at once (out of reach of the segments), so a guarded
-  stream may not hold frames: cucumber format 2 writes none, and an executed ``FRAME`` is refused.
-- :func:`load_python` (format 1 payloads, which carry frames): the pure-Python unpickler, whose memo is a
-  dict and whose reads are bounded by the input; its one allocation ahead of a read (``BYTEARRAY8``) is
-  checked against the bytes left, and memo stores are refused. About ten times slower than the C
-  unpickler.
+- :func:`guarded_file`: the C unpickler reads the stream through :class:`_GuardedFile`, which hands it out
+  in segments that end right after each candidate (or after a ``FRAME`` byte, see below). When the
+  unpickler comes back for more exactly there, its next request says what the candidate was: a 4-byte
+  read after ``r`` (or a line after ``p``) means the unpickler executed the store, and
+  :class:`DeserializationError` is raised before the index is handed over; anything else means the byte
+  was data. Everything between candidates is parsed at C speed; large arguments are read straight from
+  the stream (never scanned). ``FRAME`` makes the unpickler take a whole frame at once (out of reach of the
+  segments), so a guarded stream may not hold frames: cucumber format 2 writes none, and an executed
+  ``FRAME`` is refused. Each candidate costs a few Python calls, and small integers and text are full of
+  look-alike bytes (a dict of 10k ints: 3x slower to load, 3,000 short strings: 100x), so
+  :func:`cucumber.deserialize` uses it only with ``debug=True``; its default path relies on the checksum.
+- :func:`load_python` (format 1 payloads, which carry frames and no checksum): the pure-Python unpickler,
+  whose memo is a dict and whose reads are bounded by the input; its allocations ahead of a read
+  (``BYTEARRAY8``, ``FRAME``) are checked against the stream size, and memo stores are refused. About ten
+  times slower than the C unpickler.
 
 The C unpickler also allocates the argument of ``BINBYTES``, ``BINBYTES8`` and ``BYTEARRAY8`` before
 reading it (address space only, but a ``MemoryError`` where it is capped): such an opcode whose length is
@@ -44,7 +46,7 @@ from typing import Any, ClassVar
 
 from cucumber._private.errors import DeserializationError
 
-__all__ = ["MEMO_LIMIT", "guarded_file", "has_hazard", "load", "load_python"]
+__all__ = ["MEMO_LIMIT", "guarded_file", "load_python"]
 
 #: The smallest memo index treated as a hazard: 2**22 slots are 64 MB of memo table.
 MEMO_LIMIT = 1 << 22
@@ -97,11 +99,6 @@ def _next_candidate(data: bytes, pos: int, end: int) -> int:
                 break
             i = data.find(byte, i + 1, end)
     return end
-
-
-def has_hazard(data: bytes, start: int = 0) -> bool:
-    """Whether ``data[start:]`` holds a byte that would be an oversized memo store if read as an opcode."""
-    return _next_candidate(data, start, len(data)) < len(data)
 
 
 class _GuardedFile:
@@ -198,16 +195,6 @@ class _GuardedFile:
         end = self._size if newline < 0 else newline + 1
         self._pos = end
         return self._view[pos:end]
-
-
-def load(data: bytes, start: int) -> Any:
-    """Unpickle the stream at ``data[start:]`` (no ``FRAME`` opcodes) with the C unpickler, memo bounded.
-
-    A stream without candidates is loaded from memory; any other through :func:`guarded_file`.
-    """
-    if not has_hazard(data, start):
-        return pickle.loads(memoryview(data)[start:])
-    return pickle.Unpickler(_GuardedFile(data, start)).load()  # type: ignore[arg-type]
 
 
 def guarded_file(data: bytes, start: int) -> Any:

@@ -64,11 +64,20 @@ def checksum(header_start: Any, header_rest: Any, parts: Any) -> int:
     return crc
 
 
+_LENGTH = struct.Struct("<Q")
+_CRC_COUNT = struct.Struct("<II")
+_COUNT = struct.Struct("<I")
+
+
 def pack(length: int, extents: list[tuple[int, int]], parts: Sequence[Any]) -> bytes:
     """The format 2 header for a stream of ``length`` bytes whose checksummed pieces are ``parts``."""
-    head = PREFIX + length.to_bytes(8, "little")
-    rest = len(extents).to_bytes(4, "little") + b"".join(_EXTENT.pack(*e) for e in extents)
-    return head + checksum(head, rest, parts).to_bytes(4, "little") + rest
+    head = PREFIX + _LENGTH.pack(length)
+    count = len(extents)
+    table = b"".join([_EXTENT.pack(offset, size) for offset, size in extents]) if count else b""
+    crc = zlib.crc32(table, zlib.crc32(_COUNT.pack(count), zlib.crc32(head)))
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    return head + _CRC_COUNT.pack(crc, count) + table
 
 
 class Header:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import signal
 import socket
 import threading
 import time
@@ -60,6 +61,9 @@ _SOCKET_BUFFER = 1 << 20
 _MAX_INFLIGHT = int(os.environ.get("SK_POOL_INFLIGHT", "4"))
 #: a worker that dies this many times in a row before it is ready breaks the pool
 _MAX_START_FAILURES = 3
+#: ... or this many times when SIGKILL killed it (the OOM killer, an operator: mostly not the worker's
+#: own fault, but still bounded, so a main module that always runs out of memory breaks the pool too)
+_MAX_START_KILLS = 20
 #: a cancelled call's items still to run on a worker are stopped (worker replaced) when they would take
 #: longer than this (seconds); shorter leftovers just finish and are dropped
 _WORTH_A_RESTART = 1.0
@@ -240,6 +244,7 @@ class Engine:
         self._next_job = 1
         self._next_seq = 1
         self._start_failures = 0
+        self._start_kills = 0
         self._prefetch_bytes = 1 << 16
         self._to_close: list[Connection] = []
         self._monitor: threading.Thread | None = None
@@ -333,8 +338,11 @@ class Engine:
             worker.sender = None
         self._to_close.append(worker.conn)
         if not worker.ready and worker.kill_reason is None:
-            self._start_failures += 1
-            if self._start_failures >= _MAX_START_FAILURES:
+            if exitcode == -signal.SIGKILL:
+                self._start_kills += 1
+            else:
+                self._start_failures += 1
+            if self._start_failures >= _MAX_START_FAILURES or self._start_kills >= _MAX_START_KILLS:
                 self._break(
                     PoolError(
                         f"pool workers die while starting (one {wire.describe_exit(exitcode)}); "
@@ -473,7 +481,7 @@ class Engine:
             worker.snapshot = msg[1:]
         elif tag == Tag.READY:
             worker.ready = True
-            self._start_failures = 0
+            self._start_failures = self._start_kills = 0
         elif tag == Tag.LOG:
             record = logging.makeLogRecord(msg[1])
             logging.getLogger(record.name).handle(record)

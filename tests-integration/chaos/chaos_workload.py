@@ -72,6 +72,15 @@ def pool_item(n: int) -> tuple[int, int]:
     return n, n * n
 
 
+def announce_then_block(announce: str, release: str) -> None:
+    """A Pool initializer: writes this worker's pid into the fifo ``announce``, then blocks until
+    the fifo ``release`` gets a writer (the worker is "starting" all that time)."""
+    with open(announce, "w") as fh:
+        fh.write(f"{os.getpid()}\n")
+    with open(release) as fh:
+        fh.read()
+
+
 class Tally(Skprocess):
     """``runs`` runs; run ``i`` (from 0) adds ``i + 1`` after a little work. Result: the total."""
 
@@ -166,6 +175,7 @@ class Report:
     pipe_messages: int = 0
     pipe_bytes: int = 0
     share_ids: list[str] = field(default_factory=list)
+    rss_mib: list[float] = field(default_factory=list)  # the parent's RSS every tenth of the run
     before: Resources | None = None
     after: Resources | None = None
     problems: list[str] = field(default_factory=list)
@@ -182,6 +192,11 @@ class Report:
             f"Share ids {self.share_ids}",
             f"pipe: {self.pipe_messages} messages, {self.pipe_bytes / 1e6:.1f} MB echoed",
         ]
+        if self.rss_mib:
+            lines.append(
+                f"RSS during the run: {min(self.rss_mib):.1f} to {max(self.rss_mib):.1f} MiB "
+                f"({len(self.rss_mib)} samples, last {self.rss_mib[-1]:.1f})"
+            )
         if self.before and self.after:
             b, a = self.before, self.after
             lines.append(
@@ -419,6 +434,13 @@ def _chaos(run: _Run, rng: random.Random) -> None:
                 last_coordinator_kill = time.monotonic()
 
 
+def _sampler(run: _Run, every: float) -> None:
+    """The parent's RSS every ``every`` seconds, for the report (is memory flat over a long run?)."""
+    me = psutil.Process()
+    while not run.stop.wait(every) and time.monotonic() < run.deadline:
+        run.report.rss_mib.append(round(me.memory_info().rss / 2**20, 1))
+
+
 # --- running it --------------------------------------------------------------------------------------
 
 
@@ -450,6 +472,7 @@ def _measured_part(report: Report, seconds: float, *, chaos: bool) -> None:
         ]
         if chaos:
             parts.append(("chaos", lambda: _chaos(run, rngs[4])))
+            parts.append(("sampler", lambda: _sampler(run, min(60.0, max(1.0, seconds / 10)))))
         threads = [_guarded_thread(run, name, body) for name, body in parts]
         for thread in threads:
             thread.start()

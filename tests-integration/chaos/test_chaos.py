@@ -11,11 +11,12 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import chaos_workload
 import pytest
 
-from suitkaise.processing import Share
+from suitkaise.processing import Pool, Share
 
 
 @pytest.mark.timeout(300)
@@ -58,3 +59,30 @@ def test_a_coordinator_killed_while_it_restarts_is_restarted_again() -> None:
         assert share.counter == 2
         assert share.has_error is False
         assert owner.proc is not second
+
+
+@pytest.mark.timeout(120)
+def test_pool_workers_killed_while_starting_do_not_break_the_pool(tmp_path: Path) -> None:
+    """Found by the chaos run: 3 workers SIGKILLed before they were ready broke the pool for good."""
+    announce, release = tmp_path / "announce", tmp_path / "release"
+    os.mkfifo(announce)
+    os.mkfifo(release)
+    init, args = chaos_workload.announce_then_block, (str(announce), str(release))
+    with Pool(workers=1, initializer=init, initargs=args) as pool:
+        # a waiting call makes the pool replace dead workers (it has no thread of its own)
+        future = pool.map.background()(abs, range(-5, 5))
+        for _ in range(5):  # kill each new worker inside its initializer, before it is ready
+            os.kill(_next_pid(announce), signal.SIGKILL)
+        _next_pid(announce)
+        with open(release, "w"):  # the 6th worker may finish starting
+            pass
+        assert future.result(timeout=60) == [abs(x) for x in range(-5, 5)]
+
+
+def _next_pid(fifo: Path) -> int:
+    """The pid the next starting worker writes into ``fifo`` (an open may also see a bare EOF)."""
+    while True:
+        with open(fifo) as fh:  # returns once a starting worker opened it
+            line = fh.readline()
+        if line:
+            return int(line)

@@ -176,7 +176,7 @@ class ChildHooks(LifecycleHooks):
 
     def __init__(self, runtime: ChildRuntime, progress: Any) -> None:
         self.rt = runtime
-        self.progress = progress  # shared RawArray: [current run]
+        self.progress = progress  # shared RawArray: [current run, started]
         self.announced = False
 
     def run_started(self, run: int) -> None:
@@ -225,6 +225,7 @@ def child_main(
     if death_signal:
         lifetime.set_parent_death_signal(parent_pid if start_method != "forkserver" else None)
     process, error = payload.load()
+    progress[1] = 1  # started: from here on every failure is reported through the pipe
     runtime = ChildRuntime(conn, stop_requested)
     if log_level is not None:
         forward_logs(runtime.channel, log_level)

@@ -52,7 +52,7 @@ class ParentHandle:
         self._ok = False
         self._value: Any = None
         self._current_run = process._current_run
-        self._progress: Any = None  # shared [current run], written by the child
+        self._progress: Any = None  # shared [current run, child started], written by the child
         self._lives_left = process.process_config.lives
         self._last_state: bytes | None = None
         self._transferred: list[_Endpoint] = []
@@ -91,8 +91,9 @@ class ParentHandle:
         ctx: Any = get_context()
         parent_conn, child_conn = ctx.Pipe(duplex=True)
         if self._progress is None:
-            self._progress = ctx.RawArray("q", 1)
+            self._progress = ctx.RawArray("q", 2)
         self._progress[0] = self.current_run
+        self._progress[1] = 0
         payload = Payload((obj, error))
         method = get_start_method()
         if method == "fork":
@@ -160,12 +161,7 @@ class ParentHandle:
                 _, section, timeout, run = outcome
                 error: ProcessError = timeout_error(section, timeout, run)
             else:
-                code = outcome[1]
-                error = ProcessError(
-                    f"the process {describe_exit(code)} on run {self.current_run}"
-                    + (f" during __{self._section}__" if self._section else ""),
-                    current_run=self.current_run,
-                )
+                error = self._death_error(outcome[1])
             if self._mode == "error":
                 self._finish(False, error)
                 return
@@ -181,6 +177,22 @@ class ParentHandle:
                 return
             self._mode = "error"
             self._relaunch(obj, error)
+
+    def _death_error(self, code: int | None) -> ProcessError:
+        if not self._progress[1] and code == 1:  # an exception before child_main took over
+            return ProcessError(
+                f"the process exited with code 1 before it started (run {self.current_run}): it "
+                "could not load the object or import the main module; its traceback is on stderr. "
+                "A script that starts processes needs that code under "
+                'if __name__ == "__main__": (children import the main module; suitkaise 0.4 '
+                "on Linux forked instead)",
+                current_run=self.current_run,
+            )
+        return ProcessError(
+            f"the process {describe_exit(code)} on run {self.current_run}"
+            + (f" during __{self._section}__" if self._section else ""),
+            current_run=self.current_run,
+        )
 
     def _restart_object(self) -> Skprocess:
         if self._last_state is None:

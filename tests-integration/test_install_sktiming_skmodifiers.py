@@ -197,7 +197,7 @@ def test_cucumber_carries_timers_and_modifiers_to_a_fresh_interpreter() -> None:
     assert out["double_retry"] == 10
     assert out["double_async"] == 12
     assert out["meta"] == {"reads": ["log", "n"], "writes": ["log", "n"]}
-    assert out["blocking"] == ["crunch"]
+    assert out["blocking"] == {"crunch": ["@blocking"]}
     assert out["timer_n"] == 1
     assert out["timer_running"] is True
     assert out["timed"] == 7

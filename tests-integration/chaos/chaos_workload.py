@@ -16,8 +16,8 @@ skprocess      ``Tally`` processes with lives: each run adds its number to a tot
 share          4 ``Writer`` processes per round do ``share.counter += 1`` and ``share.log.append``
                through one ``Share``: every write that returned must be there, exactly once.
 pipe           an ``Echo`` process behind a ``Pipe``: every message comes back once, in order, intact.
-chaos          a thread that SIGKILLs, at seeded random moments, a random Pool worker, the child of
-               the running ``Tally``, or the Share's coordinator (never the writers or the echo).
+chaos          a thread that SIGKILLs one random process every 0.2-1 s (seeded): a Pool worker, the
+               child of the running ``Tally``, or the Share's coordinator (never a writer or the echo).
 =============  ======================================================================================
 
 Afterwards the parent's open fds, OS threads, RSS (< 10 % growth), our ``/dev/shm`` entries and its
@@ -408,10 +408,10 @@ def _victims(run: _Run) -> dict[str, list[int]]:
 
 
 def _chaos(run: _Run, rng: random.Random) -> None:
-    """Every 0.1-0.6 s, SIGKILL one random victim (the coordinator at most once every 3 s)."""
+    """Every 0.2-1 s, SIGKILL one random victim (the coordinator at most once every 3 s)."""
     descendants_of = psutil.Process()
     last_coordinator_kill = -1e9
-    while not run.stop.wait(rng.uniform(0.1, 0.6)) and time.monotonic() < run.deadline:
+    while not run.stop.wait(rng.uniform(0.2, 1.0)) and time.monotonic() < run.deadline:
         victims = _victims(run)
         if time.monotonic() - last_coordinator_kill < 3.0:
             victims["share"] = []

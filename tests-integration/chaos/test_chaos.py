@@ -26,12 +26,13 @@ def test_mixed_workload_under_sigkills_loses_nothing_and_leaks_nothing() -> None
     report = chaos_workload.run(20.0, seed)
     print(report.summary(), flush=True)
     assert not report.problems, report.summary()
-    # the run did real work of every kind (how much depends on the machine's load), and the chaos
-    # really hit every kind of process
-    assert report.pool_results >= 200, report.summary()
-    assert report.tally_runs >= 40, report.summary()
+    # the run did real work of every kind, and the chaos really hit every kind of process (how much
+    # work depends on the machine's load: on a loaded machine a killed Pool worker takes a while to
+    # come back, and the chaos may kill its replacements while they start)
+    assert report.pool_results >= 50, report.summary()
+    assert report.tally_runs >= 20, report.summary()
     assert report.share_rounds >= 1, report.summary()
-    assert report.pipe_messages >= 80, report.summary()
+    assert report.pipe_messages >= 40, report.summary()
     assert all(report.kills.values()), report.summary()
     # an item without a result failed with its own WorkerDiedError: at most one per kill
     assert report.pool_worker_died <= report.kills["pool"], report.summary()

@@ -243,8 +243,9 @@ class _TracingUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def _as_bytes(data: Any) -> bytes:
-    if type(data) is bytes:
+def _as_buffer(data: Any) -> bytes | bytearray | memoryview:
+    """``data`` as a flat byte buffer, without copying it."""
+    if type(data) is bytes or type(data) is bytearray:
         return data
     try:
         view = memoryview(data)
@@ -254,10 +255,10 @@ def _as_bytes(data: Any) -> bytes:
         ) from None
     if not view.c_contiguous:
         raise DeserializationError("expected a contiguous bytes-like object")
-    return view.tobytes()
+    return view if view.ndim == 1 and view.format == "B" else view.cast("B")
 
 
-def _load_checked(data: bytes, debug: bool, verbose: bool) -> Any:
+def _load_checked(data: bytes | bytearray | memoryview, debug: bool, verbose: bool) -> Any:
     checked = header.check_header(data)
     if verbose:
         sys.stderr.write(
@@ -271,7 +272,8 @@ def _load_checked(data: bytes, debug: bool, verbose: bool) -> Any:
             return safeload.load_python(memoryview(data)[checked.start :])
         if debug:
             # Guarded: bounded memory even when the checksum matches but the opcodes are damaged.
-            tracer = _TracingUnpickler(safeload.guarded_file(data, checked.start))
+            searchable = data.tobytes() if isinstance(data, memoryview) else data
+            tracer = _TracingUnpickler(safeload.guarded_file(searchable, checked.start))
             return tracer.load()
         return _loads(memoryview(data)[checked.start :])
     except DeserializationError:
@@ -311,7 +313,7 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
                 return _loads(memoryview(data)[_FIXED_SIZE:])
             except Exception as exc:
                 raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
-    result = _load_checked(_as_bytes(data), debug, verbose)
+    result = _load_checked(_as_buffer(data), debug, verbose)
     if verbose:
         print_walk(result, title="deserialize")
     return result

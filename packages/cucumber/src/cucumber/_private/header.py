@@ -90,7 +90,7 @@ class Header:
         self.start = start
 
 
-def _not_cucumber(data: bytes) -> DeserializationError:
+def _not_cucumber(data: bytes | bytearray | memoryview) -> DeserializationError:
     if not data:
         return DeserializationError(
             "cannot deserialize empty input: expected bytes made by cucumber.serialize"
@@ -108,7 +108,7 @@ def _check_length(expected: int, actual: int) -> None:
         )
 
 
-def check_header(data: bytes) -> Header:
+def check_header(data: bytes | bytearray | memoryview) -> Header:
     """Validate the header of ``data`` (and, for format 2, its checksum).
 
     Raises :class:`DeserializationError` with a one-line reason when the input is not a complete,

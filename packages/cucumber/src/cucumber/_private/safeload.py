@@ -67,9 +67,9 @@ _LENGTH_WIDTH = {pickle.BINBYTES[0]: 4, pickle.BINBYTES8[0]: 8, pickle.BYTEARRAY
 _WINDOW = 1 << 16
 
 
-def _too_long(width: int) -> Callable[[bytes, int], bool]:
+def _too_long(width: int) -> Callable[[bytes | bytearray, int], bool]:
     # An allocating opcode at i whose ``width``-byte length is more than the bytes after it.
-    def check(data: bytes, i: int) -> bool:
+    def check(data: bytes | bytearray, i: int) -> bool:
         body = i + 1 + width
         return int.from_bytes(data[i + 1 : body], "little") > len(data) - body
 
@@ -77,7 +77,7 @@ def _too_long(width: int) -> Callable[[bytes, int], bool]:
 
 
 # (byte, test) for every opcode that could blow up: the test says whether its argument would.
-_CHECKS: tuple[tuple[bytes, Callable[[bytes, int], Any]], ...] = (
+_CHECKS: tuple[tuple[bytes, Callable[[bytes | bytearray, int], Any]], ...] = (
     (b"r", _LONG_BINPUT_MATCH),
     (b"p", _PUT_MATCH),
     (pickle.BINBYTES, _too_long(4)),
@@ -86,7 +86,7 @@ _CHECKS: tuple[tuple[bytes, Callable[[bytes, int], Any]], ...] = (
 )
 
 
-def _next_candidate(data: bytes, pos: int, end: int) -> int:
+def _next_candidate(data: bytes | bytearray, pos: int, end: int) -> int:
     """The offset of the first hazard candidate in ``data[pos:end]``, or ``end``.
 
     ``bytes.find`` (memchr) finds each opcode byte; its test checks the bytes after it.
@@ -112,7 +112,7 @@ class _GuardedFile:
 
     __slots__ = ("_data", "_pos", "_size", "_stop", "_view")
 
-    def __init__(self, data: bytes, start: int) -> None:
+    def __init__(self, data: bytes | bytearray, start: int) -> None:
         self._data = data
         self._view = memoryview(data)
         self._size = len(data)
@@ -197,7 +197,7 @@ class _GuardedFile:
         return self._view[pos:end]
 
 
-def guarded_file(data: bytes, start: int) -> Any:
+def guarded_file(data: bytes | bytearray, start: int) -> Any:
     """A file for :class:`pickle.Unpickler` (or a subclass) that loads ``data[start:]`` guarded."""
     return _GuardedFile(data, start)
 

@@ -20,6 +20,7 @@ from suitkaise_processing._private.pool._protocol import (
     batch_word,
     call_style,
     chunk_frame,
+    mode_word,
     plan_recovery,
     read_batch,
     read_chunk_frame,
@@ -184,3 +185,12 @@ def test_every_item_appears_exactly_once_in_a_plan() -> None:
                 elif isinstance(step, Fail):
                     covered.append(step.item)
             assert covered == list(range(3, 50)), (started, marked, steps)
+
+
+def test_mode_word_is_a_plain_int_of_the_mode_flags() -> None:
+    word = mode_word(skprocess=True, star=True)
+    assert type(word) is int  # an enum member would pickle by reference into every chunk header
+    assert word == Mode.SKPROCESS | Mode.STAR
+    assert call_style(word) == (True, True)
+    assert call_style(mode_word(skprocess=True, star=True, chunk_plain=True)) == (True, False)
+    assert call_style(mode_word(skprocess=False, star=False)) == (False, False)

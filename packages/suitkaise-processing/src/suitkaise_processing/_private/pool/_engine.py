@@ -42,14 +42,15 @@ from suitkaise_processing._private.pool._protocol import (
     MAX_BATCH,
     SLOT_WIDTH,
     STOP_FRAME,
-    Mode,
     PoolState,
     Rerun,
     Resend,
     Resume,
     Slot,
     Tag,
+    call_style,
     chunk_frame,
+    mode_word,
     plan_recovery,
     read_section,
 )
@@ -376,7 +377,7 @@ class Engine:
         for step in steps:
             if isinstance(step, Rerun):
                 again = Chunk(job, first.start + step.start, first.items[step.start : step.stop])
-                again.flags = first.flags
+                again.mode_word = first.mode_word
                 requeue.append(again)
             elif isinstance(step, Resend):
                 first.attempts += 1
@@ -400,11 +401,11 @@ class Engine:
         (from its last snapshot), or runs only its ``__error__`` when lives are out; ``None`` when the
         item simply fails with ``error`` (a plain function, or the default ``__error__``)."""
         job = chunk.job
-        if not job.mode & Mode.SKPROCESS:
+        if not job.skprocess:
             return None
 
         item = chunk.items[index - chunk.start]
-        star = bool(job.mode & Mode.STAR) and not chunk.flags & Mode.CHUNK_PLAIN
+        star = call_style(chunk.mode_word or job.mode_word)[1]
         state: bytes | None = None
         lives_left = 1
         if isinstance(item, Resume):  # killed again: keep what we knew
@@ -423,7 +424,7 @@ class Engine:
                 return None
             resume = Resume(item, star, state, 0, error)
         again = Chunk(job, index, [resume])
-        again.flags = Mode.CHUNK_PLAIN
+        again.mode_word = mode_word(skprocess=True, star=job.star, chunk_plain=True)
         return again
 
     def _death_error(self, worker: _Worker, exitcode: int | None, index: int) -> BaseException:
@@ -575,7 +576,7 @@ class Engine:
         seq = self._next_seq
         self._next_seq += 1
         frame = chunk_frame(
-            (seq, job.id, chunk.start, fn_blob, job.mode | chunk.flags, worker.forget),
+            (seq, job.id, chunk.start, fn_blob, chunk.mode_word or job.mode_word, worker.forget),
             chunk.payload or b"",
         )
         sender = worker.sender
@@ -629,7 +630,7 @@ class Engine:
             pass
 
     def _timed_items_running(self) -> bool:
-        return any(w.inflight and w.inflight[0].job.mode & Mode.SKPROCESS for w in self._live())
+        return any(w.inflight and w.inflight[0].job.skprocess for w in self._live())
 
     def _terminated(self) -> bool:
         return self.state is PoolState.TERMINATED
@@ -754,7 +755,7 @@ class Engine:
                 self._jobs.append(job)
                 if self._leader:
                     self.wake()
-                if job.mode & Mode.SKPROCESS and self._monitor is None:
+                if job.skprocess and self._monitor is None:
                     self._monitor = threading.Thread(
                         target=self._watch_deadlines, name="sk-pool-deadlines", daemon=True
                     )
@@ -768,8 +769,7 @@ class Engine:
             with self._lock:
                 self._drop_abandoned()
                 active = self.state is not PoolState.TERMINATED and (
-                    any(job.mode & Mode.SKPROCESS for job in self._jobs)
-                    or self._timed_items_running()
+                    any(job.skprocess for job in self._jobs) or self._timed_items_running()
                 )
                 if not active:
                     self._monitor = None
@@ -790,7 +790,7 @@ class Engine:
             return self._item_times.get(fn_blob)
 
     def _finish_locked(self, job: Job, *, kill: bool) -> None:
-        if job.item_time is not None and not job.mode & Mode.SKPROCESS:
+        if job.item_time is not None and not job.skprocess:
             self._item_times.pop(job.fn_blob, None)
             self._item_times[job.fn_blob] = job.item_time
             if len(self._item_times) > 128:

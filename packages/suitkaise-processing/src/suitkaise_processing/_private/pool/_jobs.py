@@ -8,12 +8,11 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from suitkaise_processing._private.errors import PoolError
 from suitkaise_processing._private.pool._progress import Progress
-from suitkaise_processing._private.pool._protocol import Mode
+from suitkaise_processing._private.pool._protocol import mode_word
 
 #: adaptive chunks (input of unknown length) aim at this much work per chunk (seconds)
 CHUNK_TARGET = 0.02
@@ -25,8 +24,7 @@ CHUNK_BYTES = 1 << 20
 CHUNK_MIN_WORK = 0.001
 
 
-@dataclass(frozen=True)
-class CallSpec:
+class CallSpec(NamedTuple):
     """What one Pool call asks for; ``Job`` adds the call's input and state."""
 
     #: ``"pool.map"``, ... (error messages, progress bar)
@@ -34,7 +32,9 @@ class CallSpec:
     #: the function or ``Skprocess`` class, and its cucumber bytes (sent once per worker)
     target: Callable[..., Any]
     fn_blob: bytes
-    mode: Mode
+    #: the function is an ``Skprocess`` class; each item is unpacked as arguments (``pool.star()``)
+    skprocess: bool
+    star: bool
     #: results in input order (``map``/``imap``) or in completion order
     ordered: bool
     #: read the input only as far as the consumer's bounded read-ahead
@@ -52,10 +52,10 @@ class Chunk:
 
     __slots__ = (
         "attempts",
-        "flags",
         "flushed",
         "items",
         "job",
+        "mode_word",
         "nbytes",
         "payload",
         "seq",
@@ -71,7 +71,8 @@ class Chunk:
         self.nbytes = 0
         self.attempts = 0
         self.flushed = 0  # items at the front whose results already came back
-        self.flags = Mode.PLAIN  # added to the job's mode in the chunk header (Mode.CHUNK_PLAIN)
+        #: sent instead of the job's mode word (:func:`~._protocol.mode_word`) when not 0
+        self.mode_word = 0
 
     def __len__(self) -> int:
         return len(self.items)
@@ -85,7 +86,9 @@ class Job:
         self.spec = spec
         self.fn_blob = spec.fn_blob
         self.target = spec.target
-        self.mode = spec.mode
+        self.skprocess = spec.skprocess
+        self.star = spec.star
+        self.mode_word = mode_word(skprocess=spec.skprocess, star=spec.star)
         self.ordered = spec.ordered
         self._seq: Sequence[Any] | None = None
         self._iter: Iterator[Any] | None = None

@@ -80,9 +80,26 @@ class Mode(enum.IntFlag):
     CHUNK_PLAIN = 16
 
 
+# the flags as plain ints: operations on ``Mode`` members run enum code, too slow per chunk
+_STAR = int(Mode.STAR)
+_SKPROCESS = int(Mode.SKPROCESS)
+_CHUNK_PLAIN = int(Mode.CHUNK_PLAIN)
+
+
+def mode_word(*, skprocess: bool, star: bool, chunk_plain: bool = False) -> int:
+    """The :class:`Mode` word of a chunk header, as a plain int (an enum member would pickle by
+    reference, and its operators run enum code)."""
+    return (
+        (_SKPROCESS if skprocess else 0)
+        | (_STAR if star else 0)
+        | (_CHUNK_PLAIN if chunk_plain else 0)
+    )
+
+
 def call_style(mode: int) -> tuple[bool, bool]:
     """``(skprocess, star)`` of a chunk's mode word."""
-    return bool(mode & Mode.SKPROCESS), bool(mode & Mode.STAR) and not mode & Mode.CHUNK_PLAIN
+    mode = int(mode)
+    return bool(mode & _SKPROCESS), bool(mode & _STAR) and not mode & _CHUNK_PLAIN
 
 
 class PoolState(str, enum.Enum):

@@ -24,7 +24,6 @@ from suitkaise_processing._private.pool._calls import (
 from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
 from suitkaise_processing._private.pool._jobs import CallSpec, Job
-from suitkaise_processing._private.pool._protocol import Mode
 from suitkaise_processing._private.pool._results import (
     AsyncResults,
     ResultIterator,
@@ -328,9 +327,6 @@ class Pool:
             raise TypeError(
                 f"pool.{kind}: the second argument must be an iterable of items, not {type(iterable).__name__}"
             )
-        mode = Mode.SKPROCESS if _is_skprocess_class(fn) else Mode.PLAIN
-        if star:
-            mode |= Mode.STAR
         try:
             fn_blob = wire.serialize(fn)
         except Exception as exc:
@@ -344,7 +340,8 @@ class Pool:
             name=f"pool.{kind}",
             target=fn,
             fn_blob=fn_blob,
-            mode=mode,
+            skprocess=_is_skprocess_class(fn),
+            star=star,
             ordered=kind in ("map", "imap"),
             lazy=kind in ("imap", "unordered_imap") if lazy is None else lazy,
             workers=self._workers,

@@ -128,6 +128,9 @@ def _test_with_coverage(python: Path, pytest_args: list[str]) -> int:
     own data file; they are combined here and each package must reach `fail_under` on its own.
     """
     env = dict(os.environ, COVERAGE_FILE=str(ROOT / ".coverage"))
+    # tools/coverage_hook/sitecustomize.py: threads started with _thread are measured too
+    hook = str(ROOT / "tools" / "coverage_hook")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (hook, env.get("PYTHONPATH", "")) if p)
     for stale in ROOT.glob(".coverage*"):
         stale.unlink()
     code = _pytest([python, "-m", "coverage", "run", "-m", "pytest", *pytest_args], env=env)

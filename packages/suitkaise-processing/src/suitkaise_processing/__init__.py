@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from suitkaise_processing._private.autoreconnect import autoreconnect
     from suitkaise_processing._private.pipe import Pipe
     from suitkaise_processing._private.pool import Pool, PoolTimeoutError
+    from suitkaise_processing._private.redis_state.counter import RedisCounter
+    from suitkaise_processing._private.redis_state.errors import CounterBackendError
     from suitkaise_processing._private.share import Share
     from suitkaise_processing._private.skprocess.base import Skprocess
     from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
@@ -67,6 +69,9 @@ _LAZY = {
     "autoreconnect": "suitkaise_processing._private.autoreconnect",
     "Pool": "suitkaise_processing._private.pool",
     "PoolTimeoutError": "suitkaise_processing._private.pool",
+    # state in a Redis server, for processes on any machine
+    "RedisCounter": "suitkaise_processing._private.redis_state.counter",
+    "CounterBackendError": "suitkaise_processing._private.redis_state.errors",
     # locks and semaphores across processes (suitkaise_processing.concurrency)
     "BaseLock": "suitkaise_processing.concurrency",
     "LocalLock": "suitkaise_processing.concurrency",
@@ -128,6 +133,9 @@ __all__ = [
     # Pool
     "Pool",
     "PoolTimeoutError",
+    # a counter in a Redis server
+    "RedisCounter",
+    "CounterBackendError",
     # locks and semaphores (suitkaise_processing.concurrency)
     "BaseLock",
     "LocalLock",

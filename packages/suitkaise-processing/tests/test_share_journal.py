@@ -124,7 +124,7 @@ def test_a_kill_while_the_counters_are_raised_rolls_the_batch_forward(
     core, entry = _first_batch(share_id, ctl, words)
     _second_batch(core, entry)
 
-    def killed(w: memoryview) -> None:
+    def killed(*args: Any) -> None:
         raise _Killed
 
     monkeypatch.setattr(coordinator, "_raise_counters", killed)

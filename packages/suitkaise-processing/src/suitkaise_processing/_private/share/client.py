@@ -207,6 +207,7 @@ class Client:
         self.deferred: list[BaseException] = []  # errors of writes nobody waited for
         self.client_id = secrets.randbits(63) | 1
         self.entry = -1
+        self._applied_word = 0  # the control segment word holding our committed seq
         self._seq = 0
         self.unacked: deque[tuple[int, bytes]] = deque()  # (seq, command) not known committed
         try:
@@ -278,6 +279,7 @@ class Client:
         if not ok:
             raise result
         self.entry = int(result[0])
+        self._applied_word = client_word(self.entry, C_APPLIED)
         self._prune(int(result[1]))
 
     def _why_not_running(self) -> str | None:
@@ -377,7 +379,7 @@ class Client:
 
     def committed(self) -> int:
         """The highest sequence number of this client's writes that is committed."""
-        return int(self.w[client_word(self.entry, C_APPLIED)])
+        return int(self.w[self._applied_word])
 
     def flush(self, timeout: float) -> None:
         """Wait until every write of this client is committed (restarting included), at most
@@ -682,12 +684,14 @@ class Client:
         with self.lock:
             if self.dead is not None:
                 raise ShareError(self._dead_message())
-            self._seq += 1
-            data = pack(op, 0, name, slot, self._seq, path, args)
+            seq = self._seq = self._seq + 1
+            data = pack(op, 0, name, slot, seq, path, args)
             unacked = self.unacked
-            if unacked:
-                self._prune(self.w[client_word(self.entry, C_APPLIED)])
-            unacked.append((self._seq, data))
+            if unacked:  # drop what is committed (inline: this is the hot path of every write)
+                applied = self.w[self._applied_word]
+                while unacked and unacked[0][0] <= applied:
+                    unacked.popleft()
+            unacked.append((seq, data))
             fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
             try:
                 self.w[queued] += 1
@@ -719,7 +723,7 @@ class Client:
                 seq = self._seq
                 data = pack(op, req, name, -1, seq, path, args)
                 if self.unacked:
-                    self._prune(self.w[client_word(self.entry, C_APPLIED)])
+                    self._prune(self.committed())
                 self.unacked.append((seq, data))
             try:
                 self.conn.send_bytes(data)

@@ -30,6 +30,8 @@ from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
     C_APPLIED,
     C_ID,
+    CLIENT_WORDS,
+    CLIENTS_WORD,
     CONTROL_SIZE,
     D_BASE_ID,
     D_BASE_OFF,
@@ -40,6 +42,7 @@ from suitkaise_processing._private.share.layout import (
     H_DIRVER,
     H_PID,
     H_STATUS,
+    HEADER_WORDS,
     J_CLIENT_WORDS,
     J_CLIENTS_WORD,
     J_CLOSED,
@@ -73,6 +76,7 @@ from suitkaise_processing._private.share.layout import (
     S_NAME_LEN,
     S_QUEUED,
     S_SEG_GEN,
+    SLOT_WORDS,
     STATUS_ERROR,
     STATUS_RUNNING,
     STATUS_STOPPED,
@@ -102,6 +106,12 @@ from suitkaise_processing._private.share.records import parse_records, record_si
 _FULL = None  # marker in the dirty table: rewrite the whole value
 _MAX_DELTA_LOG = 1 << 16
 _MIN_SEGMENT = 1 << 12
+# (S_APPLIED, S_SEG_GEN, S_KIND, S_IN_USE) of a slot, and a journal slot entry (JS_SLOT .. JS_APPLIED)
+_SLOT_STATE = struct.Struct("=4Q")
+_JOURNAL_SLOT = struct.Struct("=7Q")
+_J_STATE = JOURNAL_WORD + J_STATE
+_J_NSLOTS = JOURNAL_WORD + J_NSLOTS
+_J_NCLIENTS = JOURNAL_WORD + J_NCLIENTS
 _IN_PLACE_OPS = frozenset(
     {
         "iadd",
@@ -460,40 +470,51 @@ class Core:
     # ------------------------------------------------------------------ committing
     def commit(self) -> None:
         """Publish the batch: journal, data, counters (see :mod:`.layout` for why in this order)."""
-        if not self.dirty and not self.counts and not self.seqs:
-            self._free_left()
+        dirty, counts, seqs = self.dirty, self.counts, self.seqs
+        if not dirty and not counts and not seqs:
+            if self.leaving:
+                self._free_left()
             return
         w = self.w
-        clients_base = J_CLIENTS_WORD
-        for i, (entry, seq) in enumerate(self.seqs.items()):
-            w[clients_base + i * J_CLIENT_WORDS] = entry
-            w[clients_base + i * J_CLIENT_WORDS + 1] = seq
-        w[JOURNAL_WORD + J_NCLIENTS] = len(self.seqs)
-        w[JOURNAL_WORD + J_NSLOTS] = 0
-        w[JOURNAL_WORD + J_STATE] = J_OPEN
+        base = J_CLIENTS_WORD
+        for entry, seq in seqs.items():
+            w[base] = entry
+            w[base + 1] = seq
+            base += J_CLIENT_WORDS
+        w[_J_NCLIENTS] = len(seqs)
+        w[_J_NSLOTS] = 0
+        w[_J_STATE] = J_OPEN
+        slot_of = self.slot_of
+        changed = [slot_of[name] for name in dirty]
+        for slot in counts:
+            if slot not in changed:
+                changed.append(slot)
         touched: list[DataWriter] = []
-        changed = {**dict.fromkeys(self.slot_of[name] for name in self.dirty), **self.counts}
+        applied: list[tuple[int, int]] = []
+        ctl = self.ctl_buf
+        entry_at = J_SLOTS_WORD * 8
         for n, slot in enumerate(changed):
             writer = self.writers.get(slot)
             if writer is None:
                 writer = self.writers[slot] = DataWriter(self.share_id, slot)
-            base = J_SLOTS_WORD + n * J_SLOT_WORDS
-            w[base + JS_SLOT] = slot
-            w[base + JS_GEN] = w[slot_word(slot, S_SEG_GEN)]
-            w[base + JS_USED] = writer.used
-            w[base + JS_BASE_OFF] = writer.base_off
-            w[base + JS_KIND] = w[slot_word(slot, S_KIND)]
-            w[base + JS_IN_USE] = w[slot_word(slot, S_IN_USE)]
-            w[base + JS_APPLIED] = w[slot_word(slot, S_APPLIED)] + self.counts.get(slot, 0)
-            w[JOURNAL_WORD + J_NSLOTS] = n + 1  # from here on a kill rolls this slot back
+            sw = HEADER_WORDS + slot * SLOT_WORDS
+            old_applied, gen, kind, in_use = _SLOT_STATE.unpack_from(ctl, (sw + S_APPLIED) * 8)
+            target = old_applied + counts.get(slot, 0)
+            _JOURNAL_SLOT.pack_into(
+                ctl, entry_at, slot, gen, writer.used, writer.base_off, kind, in_use, target
+            )
+            w[_J_NSLOTS] = n + 1  # from here on a kill rolls this slot back
+            entry_at += J_SLOT_WORDS * 8
             touched.append(writer)
-        for name, records in self.dirty.items():
-            slot = self.slot_of[name]
+            applied.append((sw + S_APPLIED, target))
+        for name, records in dirty.items():
+            slot = slot_of[name]
+            sw = HEADER_WORDS + slot * SLOT_WORDS
             writer = self.writers[slot]
             if name not in self.values:
-                w[slot_word(slot, S_IN_USE)] = 0
+                w[sw + S_IN_USE] = 0
                 writer.drop()
-                w[slot_word(slot, S_SEG_GEN)] = 0
+                w[sw + S_SEG_GEN] = 0
                 continue
             value = self.values[name]
             if records is _FULL or not writer.append(records):
@@ -504,18 +525,20 @@ class Core:
                     _report(f"share.{name} could not be serialized after a change", exc)
                     continue
                 if writer.write_full(payload):
-                    w[slot_word(slot, S_SEG_GEN)] = writer.gen
-                w[slot_word(slot, S_KIND)] = kind_of(value)
-            w[slot_word(slot, S_IN_USE)] = 1
-        w[JOURNAL_WORD + J_STATE] = J_DATA_DONE
-        _raise_counters(w)
-        w[JOURNAL_WORD + J_STATE] = J_CLOSED
-        self.dirty.clear()
-        self.counts.clear()
-        self.seqs.clear()
+                    w[sw + S_SEG_GEN] = writer.gen
+                w[sw + S_KIND] = kind_of(value)
+            w[sw + S_IN_USE] = 1
+        w[_J_STATE] = J_DATA_DONE
+        _raise_counters(w, applied, seqs)
+        w[_J_STATE] = J_CLOSED
+        dirty.clear()
+        counts.clear()
+        seqs.clear()
         for writer in touched:
-            writer.retire_old()
-        self._free_left()
+            if writer.old:
+                writer.retire_old()
+        if self.leaving:
+            self._free_left()
 
     def release(self) -> None:
         for writer in self.writers.values():
@@ -546,14 +569,25 @@ class Core:
         return core
 
 
-def _raise_counters(w: memoryview) -> None:
-    """Set the counters of the journal's entries to their new values (idempotent)."""
-    for i in range(w[JOURNAL_WORD + J_NSLOTS]):
+def _raise_counters(w: memoryview, applied: list[tuple[int, int]], seqs: dict[int, int]) -> None:
+    """Set the counters the journal names to their new values (idempotent)."""
+    for word, value in applied:
+        w[word] = value
+    for entry, seq in seqs.items():
+        w[CLIENTS_WORD + entry * CLIENT_WORDS + C_APPLIED] = seq
+
+
+def _journaled_counters(w: memoryview) -> tuple[list[tuple[int, int]], dict[int, int]]:
+    """The counter values a journal names: ``(slot applied word, value)`` pairs and client seqs."""
+    applied = []
+    for i in range(w[_J_NSLOTS]):
         base = J_SLOTS_WORD + i * J_SLOT_WORDS
-        w[slot_word(w[base + JS_SLOT], S_APPLIED)] = w[base + JS_APPLIED]
-    for i in range(w[JOURNAL_WORD + J_NCLIENTS]):
+        applied.append((slot_word(w[base + JS_SLOT], S_APPLIED), int(w[base + JS_APPLIED])))
+    seqs = {}
+    for i in range(w[_J_NCLIENTS]):
         base = J_CLIENTS_WORD + i * J_CLIENT_WORDS
-        w[client_word(w[base], C_APPLIED)] = w[base + 1]
+        seqs[int(w[base])] = int(w[base + 1])
+    return applied, seqs
 
 
 def repair_journal(share_id: str, w: memoryview) -> None:
@@ -589,7 +623,7 @@ def repair_journal(share_id: str, w: memoryview) -> None:
         w[slot_word(slot, S_KIND)] = w[base + JS_KIND]
         w[slot_word(slot, S_IN_USE)] = w[base + JS_IN_USE]
     if state == J_DATA_DONE:
-        _raise_counters(w)
+        _raise_counters(w, *_journaled_counters(w))
     w[JOURNAL_WORD + J_STATE] = J_CLOSED
 
 

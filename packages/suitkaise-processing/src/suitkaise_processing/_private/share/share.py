@@ -592,6 +592,14 @@ class Share:
     _sk_owner: _Owner | None
     _sk_router: _Router
 
+    def __new__(cls, *, backend: Any = None, **options: Any) -> Share:
+        # Share(backend="redis://host:port/db" or a redis.Redis, name=...): the state lives in Redis
+        if backend is None:
+            return super().__new__(cls)
+        from suitkaise_processing._private.redis_state.share import RedisShare
+
+        return super().__new__(RedisShare)
+
     def __init__(self, *, auto_start: bool = True) -> None:
         share_id = secrets.token_hex(4)
         tmpdir = os.path.join(tempfile.gettempdir(), f"sk_share_{share_id}")
@@ -624,11 +632,12 @@ class Share:
             presented, client, base, words, seq, gen = hit
             w = client.w
             try:
+                # applied before the data's seq: a write counted as applied is then in the data
                 if (
                     client.dead is None
                     and not client.deferred
-                    and words[_D_SEQ] == seq
                     and w[base + _S_APPLIED] >= w[base + _S_QUEUED]
+                    and words[_D_SEQ] == seq
                     and w[base + _S_SEG_GEN] == gen
                     and _monotonic() < client._next_check
                     and client.pid == _pid[0]

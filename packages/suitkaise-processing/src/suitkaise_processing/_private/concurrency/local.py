@@ -69,21 +69,22 @@ class LocalLock(BaseLock):
         return f"LocalLock({self.name!r}{', reentrant=True' if self.reentrant else ''}) <{state}>"
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        if timeout is not None:
+            deadline_of(blocking, timeout)  # checks the arguments
         node = self._node
         st = node.state
         if self.reentrant and st.held and st.owner == _ident():
             st.depth += 1
             return True
-        if timeout is not None:
-            deadline_of(blocking, timeout)  # checks the arguments
         if st.tlock.acquire(False):
             try:
                 _flock(node.fds[0], LOCK_EX_NB)
             except (OSError, ValueError):  # busy, or closed after a fork (fd -1): the slow path
                 return self._acquire_slow(blocking, timeout, True)
+            stats = self._stats
             st.held = True
-            st.holder = self._stats
-            self._stats.acquisitions += 1
+            st.holder = stats
+            stats.acquisitions += 1
             if self.reentrant:
                 st.owner = _ident()
                 st.depth = 1
@@ -135,7 +136,7 @@ class LocalLock(BaseLock):
             raise LockNotHeldError(
                 f"release() of LocalLock {self.name!r}, which this process does not hold"
             )
-        if self.reentrant:
+        if st.owner:  # a reentrant hold
             if st.owner != _ident():
                 raise LockNotHeldError(
                     f"release() of reentrant LocalLock {self.name!r} from a thread that does not hold it"
@@ -144,9 +145,12 @@ class LocalLock(BaseLock):
             if st.depth:
                 return
             st.owner = 0
+        hold = _now() - st.since
         holder = st.holder
         if holder is not None:
-            holder.held(_now() - st.since)
+            holder.total_hold += hold
+            if hold > holder.max_hold:
+                holder.max_hold = hold
         st.held = False
         _flock(node.fds[0], _UN)
         st.tlock.release()

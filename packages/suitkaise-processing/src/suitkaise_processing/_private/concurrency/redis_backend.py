@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import redis
 
 DEFAULT_URL = "redis://localhost:6379/0"
+IDLE_WAKE = 1.0  # the watchdog thread's longest sleep (seconds)
 _now = time.perf_counter
 
 _FENCE = """
@@ -194,16 +195,19 @@ class _Watchdog:
         self.cond = threading.Condition(threading.Lock())
         self.due: dict[str, tuple[float, _RedisPrimitive]] = {}  # token -> (next renewal, holder)
         self.thread: threading.Thread | None = None
+        self.wake_at = 0.0  # when the thread wakes next by itself
 
     def add(self, token: str, holder: _RedisPrimitive) -> None:
+        due = _now() + holder.ttl / 3
         with self.cond:
-            self.due[token] = (_now() + holder.ttl / 3, holder)
+            self.due[token] = (due, holder)
             if self.thread is None:
                 self.thread = threading.Thread(
                     target=self._run, name="sk-redis-lock-watchdog", daemon=True
                 )
                 self.thread.start()
-            self.cond.notify()
+            elif due < self.wake_at:  # wake the thread only when it would sleep past this renewal
+                self.cond.notify()
 
     def remove(self, token: str) -> None:
         with self.cond:
@@ -217,8 +221,10 @@ class _Watchdog:
                 for token, holder in ready:
                     self.due[token] = (now + holder.ttl / 3, holder)
                 if not ready:
-                    nearest = min((at for at, _ in self.due.values()), default=now + 60.0)
-                    self.cond.wait(nearest - now)
+                    # idle: look again within a second, so that a new hold needs no wake-up call
+                    nearest = min((at for at, _ in self.due.values()), default=now + IDLE_WAKE)
+                    self.wake_at = min(nearest, now + IDLE_WAKE)
+                    self.cond.wait(self.wake_at - now)
                     continue
             for token, holder in ready:
                 try:

@@ -139,14 +139,15 @@ class Node(Generic[S]):
             if same:
                 break
             os.close(fd)
+        fds: list[int] = []
         try:
-            self.fds = [
-                _open_data(os.path.join(directory, f"{self.prefix}.{i}"))
-                for i in range(self.nfiles)
-            ]
+            for i in range(self.nfiles):
+                fds.append(_open_data(os.path.join(directory, f"{self.prefix}.{i}")))
         except BaseException:
-            os.close(fd)
+            for opened in (*fds, fd):
+                os.close(opened)
             raise
+        self.fds = fds
         self.presence = fd
 
     def grow(self, nfiles: int) -> None:

@@ -159,3 +159,29 @@ def test_full_values_alternate_in_one_segment_and_survive_recovery(
         assert new.values["counter"] == 2_010
     finally:
         new.release()
+
+
+def test_client_entries_are_freed_only_when_no_connection_of_the_client_is_left(
+    control: tuple[str, segment.Segment, memoryview], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    share_id, ctl, words = control
+    core, entry = _first_batch(share_id, ctl, words)
+    assert core.hello(CLIENT) == (entry, 2)  # the same client on a second connection
+    core.leave(entry)  # its first connection's end is seen after the hello
+    core.commit()
+    assert words[client_word(entry, C_APPLIED)] == 2  # kept: dedup still knows seq 1 and 2
+    assert not core.fresh(entry, 2)
+    other, _ = core.hello(0xBEEF)
+    assert other != entry
+    # after a restart, an entry whose client never comes back is freed once it cannot resend
+    monkeypatch.setattr(coordinator, "_ORPHAN_WAIT", -1.0)
+    new = _recovered(share_id, ctl, words)
+    try:
+        assert set(new.orphans) == {entry, other}
+        assert new.hello(CLIENT) == (entry, 2)  # came back in time
+        new.free_orphans()
+        assert words[client_word(other, C_APPLIED)] == 0
+        assert new.hello(0xBEEF)[1] == 0  # a fresh entry for an unknown client
+        assert words[client_word(entry, C_APPLIED)] == 2
+    finally:
+        new.release()

@@ -106,6 +106,7 @@ from suitkaise_processing._private.share.records import parse_records, record_si
 _FULL = None  # marker in the dirty table: rewrite the whole value
 _MAX_DELTA_LOG = 1 << 16
 _MIN_SEGMENT = 1 << 12
+_ORPHAN_WAIT = 150.0  # > a client's RESTART_WAIT (60 s): by then it has resent or given up
 # (S_APPLIED, S_SEG_GEN, S_KIND, S_IN_USE) of a slot, and a journal slot entry (JS_SLOT .. JS_APPLIED)
 _SLOT_STATE = struct.Struct("=4Q")
 _JOURNAL_SLOT = struct.Struct("=7Q")
@@ -288,6 +289,10 @@ class Core:
         self.entries: dict[int, int] = {}
         self.applied: dict[int, int] = {}
         self.seqs: dict[int, int] = {}  # entry -> highest seq applied in the open batch
+        self.links: dict[int, int] = {}  # entry -> connections that said hello with its id
+        # entries a previous coordinator left whose clients did not reconnect yet, and until when
+        # they wait for them (a client gives up after RESTART_WAIT; then nobody can resend to them)
+        self.orphans: dict[int, float] = {}
         self.leaving: list[int] = []  # entries of clients that disconnected, freed after the commit
         # slots named by an earlier run of this Share (kept across stop/start)
         for slot in range(MAX_SLOTS):
@@ -316,6 +321,8 @@ class Core:
             self.w[client_word(entry, C_ID)] = client_id
             self.entries[client_id] = entry
             self.applied[entry] = 0
+        self.links[entry] = self.links.get(entry, 0) + 1
+        self.orphans.pop(entry, None)
         return entry, int(self.w[client_word(entry, C_APPLIED)])
 
     def leave(self, entry: int) -> None:
@@ -324,12 +331,28 @@ class Core:
 
     def _free_left(self) -> None:
         for entry in self.leaving:
+            links = self.links.get(entry, 1) - 1
+            if links > 0:  # the client reconnected meanwhile (a new connection said hello)
+                self.links[entry] = links
+                continue
+            self.links.pop(entry, None)
             client_id = int(self.w[client_word(entry, C_ID)])
             self.entries.pop(client_id, None)
             self.applied.pop(entry, None)
             self.w[client_word(entry, C_ID)] = 0
             self.w[client_word(entry, C_APPLIED)] = 0
         self.leaving.clear()
+
+    def free_orphans(self) -> None:
+        """Free the entries of clients that never came back after a restart (they died meanwhile)."""
+        now = time.monotonic()
+        gone = [entry for entry, until in self.orphans.items() if now > until]
+        for entry in gone:
+            del self.orphans[entry]
+            self.links[entry] = 1
+            self.leaving.append(entry)
+        if gone:
+            self._free_left()
 
     def fresh(self, entry: int, seq: int) -> bool:
         """Whether write ``seq`` of client ``entry`` is new (``False``: applied before, skip it)."""
@@ -561,6 +584,7 @@ class Core:
             if client_id:
                 core.entries[client_id] = entry
                 core.applied[entry] = int(words[client_word(entry, C_APPLIED)])
+                core.orphans[entry] = time.monotonic() + _ORPHAN_WAIT
         keep = {control_name(share_id)}
         keep.update(data_name(share_id, slot, w.gen) for slot, w in core.writers.items())
         for name in segment.list_names(data_prefix(share_id)):
@@ -884,6 +908,8 @@ def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection)
     try:
         while True:
             events = poller.poll(1000)
+            if core.orphans:
+                core.free_orphans()
             if not events:
                 idle_since = _repair_lost_writes(core, idle_seen, idle_since)
                 continue

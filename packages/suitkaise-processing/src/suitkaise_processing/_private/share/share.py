@@ -595,12 +595,17 @@ class Share:
     def __new__(cls, *, backend: Any = None, **options: Any) -> Share:
         # Share(backend="redis://host:port/db" or a redis.Redis, name=...): the state lives in Redis
         if backend is None:
+            if set(options) - {"auto_start"}:
+                raise TypeError(f"{sorted(set(options) - {'auto_start'})} need backend=")
             return super().__new__(cls)
         from suitkaise_processing._private.redis_state.share import RedisShare
 
         return super().__new__(RedisShare)
 
-    def __init__(self, *, auto_start: bool = True) -> None:
+    def __init__(
+        self, *, auto_start: bool = True, backend: Any = None, name: str = "", timeout: float = 5.0
+    ) -> None:
+        # backend, name, timeout: a Share on Redis, which __new__ made (redis_state.share.RedisShare)
         share_id = secrets.token_hex(4)
         tmpdir = os.path.join(tempfile.gettempdir(), f"sk_share_{share_id}")
         info = ShareInfo(

@@ -68,12 +68,23 @@ def test_numbers_are_native_and_other_values_cucumber(redis_url: str) -> None:
     share.mixed += 0.5  # an int plus a float is a float
     share.obj = {"a": [1, 2]}
     client = redis.Redis.from_url(redis_url)
-    assert client.hgetall("sk:share:{kinds}:a:n") == {b"k": b"i", b"v": b"7"}
-    assert client.hget("sk:share:{kinds}:a:f", "k") == b"f"
+    assert client.get("sk:share:{kinds}:a:n") == b"7"
+    assert client.get("sk:share:{kinds}:a:f") == b"2.25"
     assert share.f == 2.25
     assert share.mixed == 1.5
     assert type(share.mixed) is not int
-    raw = client.hget("sk:share:{kinds}:a:obj", "v")
+    share.whole = 0.5
+    share.whole += 0.5  # INCRBYFLOAT writes "1": still a float
+    assert client.get("sk:share:{kinds}:a:whole") == b"1.0"
+    assert share.whole == 1.0
+    assert type(share.whole) is not int
+    share.whole += 2
+    assert share.whole == 3.0
+    assert type(share.whole) is not int
+    share.inf = float("inf")
+    share.inf += 1
+    assert share.inf == float("inf")
+    raw = client.get("sk:share:{kinds}:a:obj")
     assert cucumber.deserialize(raw) == {"a": [1, 2]}
     share.big = 2**63 - 1
     share.big += 1  # beyond 64 bits: applied in a transaction, stored with cucumber

@@ -7,21 +7,22 @@ reads that include the process's own writes (every write has returned before the
 Keys, for a Share named N (the braces keep them in one Redis Cluster slot)::
 
     sk:share:{N}:names     set: the attribute names
-    sk:share:{N}:a:<attr>  hash: ``k`` the kind of the value, ``v`` the value:
-                           k = "i": v is a signed 64-bit int as Redis writes one (HINCRBY works on it)
-                           k = "f": v is a float as text (HINCRBYFLOAT works on it)
-                           k = "c": v is the value serialized by cucumber (every other value)
+    sk:share:{N}:a:<attr>  string: the value, one of
+                           - an int in the signed 64-bit range: its decimal text (INCRBY works on it)
+                           - a float: its text, which always holds ".", "e" or "n" (1.0, 1e+20, inf,
+                             nan; INCRBYFLOAT works on it)
+                           - any other value: serialized by cucumber (starts with b"CUKE")
 
 How each access runs (one round trip each, except the retries of the last one):
 
-- read: ``HMGET v k``; except the read of ``share.x += ...`` (recognised from the caller's bytecode,
+- read: ``GET``; except the read of ``share.x += ...`` (recognised from the caller's bytecode,
   as the local Share does) when this process last saw a number in ``x``: its value only carries the
   operation to the assignment, so it is not fetched (if the operand turns out not to suit a number,
   the attribute is read after all and the operation applied to what it holds now);
-- ``share.x = value``: ``MULTI``/``EXEC`` of ``HSET`` and ``SADD``; ``del share.x``: a Lua script;
-- ``share.x += n`` / ``-= n`` on a number: a Lua script doing ``HINCRBY`` (int + int) or
-  ``HINCRBYFLOAT`` (anything with a float), atomic on the server; an int result outside 64 bits
-  takes the next path;
+- ``share.x = value``: ``MULTI``/``EXEC`` of ``SET`` and ``SADD``; ``del share.x``: a Lua script;
+- ``share.x += n`` / ``-= n`` on a number: a Lua script doing ``INCRBY`` (int + int) or
+  ``INCRBYFLOAT`` (anything with a float; a result without ".", "e" or "n" gets ".0"), atomic on
+  the server; an int result outside 64 bits, inf or nan takes the next path;
 - every other change (container mutations, method calls, other in-place operators, changes inside a
   value): ``WATCH`` the attribute, read and decode it, apply the command with the coordinator's own
   code (:meth:`coordinator.Core.apply`), write it back in ``MULTI``/``EXEC``; retried when another
@@ -69,23 +70,21 @@ if TYPE_CHECKING:
 _LOW, _HIGH = -(2**63), 2**63 - 1
 _NUMBER_TYPES = (int, float)
 
-# KEYS: attribute hash; ARGV: delta, "i" (an int delta) or "f" -> 1 applied, 0 not a plain number here
+# KEYS: attribute; ARGV: delta, "i" (an int delta) or "f" -> 1 applied, 0 not a plain number here
 _ADD = """
-local kind = redis.call('hget', KEYS[1], 'k')
-if kind == 'i' and ARGV[2] == 'i' then
-  local r = redis.pcall('hincrby', KEYS[1], 'v', ARGV[1])
+local v = redis.call('get', KEYS[1])
+if not v or string.sub(v, 1, 4) == 'CUKE' then return 0 end
+if ARGV[2] == 'i' and not string.find(v, '[.eEn]') then
+  local r = redis.pcall('incrby', KEYS[1], ARGV[1])
   if type(r) == 'table' and r.err then return 0 end
   return 1
 end
-if kind == 'i' or kind == 'f' then
-  local r = redis.pcall('hincrbyfloat', KEYS[1], 'v', ARGV[1])
-  if type(r) == 'table' and r.err then return 0 end
-  redis.call('hset', KEYS[1], 'k', 'f')
-  return 1
-end
-return 0
+local r = redis.pcall('incrbyfloat', KEYS[1], ARGV[1])
+if type(r) == 'table' and r.err then return 0 end
+if not string.find(r, '[.eEn]') then redis.call('set', KEYS[1], r .. '.0') end
+return 1
 """
-# KEYS: attribute hash, names; ARGV: name -> 1 deleted, 0 no such attribute
+# KEYS: attribute, names; ARGV: name -> 1 deleted, 0 no such attribute
 _DELETE = """
 if redis.call('del', KEYS[1]) == 0 then return 0 end
 redis.call('srem', KEYS[2], ARGV[1])
@@ -102,27 +101,28 @@ return 0
 """
 
 
-def _encode(value: Any) -> dict[str, bytes | str]:
-    """The hash fields ``k`` and ``v`` that store ``value``."""
+def _encode(value: Any) -> bytes | str:
+    """The string that stores ``value`` (see the module docstring)."""
     t = type(value)
     if t is int and _LOW <= value <= _HIGH:
-        return {"k": "i", "v": str(value)}
+        return str(value)
     if t is float:
-        return {"k": "f", "v": repr(value)}
+        return repr(value)
     import cucumber
 
-    return {"k": "c", "v": cucumber.serialize(value)}
+    return cucumber.serialize(value)
 
 
-def _decode(kind: Any, raw: Any) -> Any:
-    """The value stored as ``v`` = ``raw`` with ``k`` = ``kind`` (both bytes, as redis-py returns them)."""
-    if kind == b"i":
+def _decode(raw: Any) -> Any:
+    """The value stored as ``raw`` (bytes, as redis-py returns them)."""
+    if raw[:4] == b"CUKE":
+        import cucumber
+
+        return cucumber.deserialize(raw)
+    try:
         return int(raw)
-    if kind == b"f":
+    except ValueError:
         return float(raw)
-    import cucumber
-
-    return cucumber.deserialize(raw)
 
 
 def _url_of(client: redis.Redis) -> str:
@@ -209,13 +209,13 @@ class _RedisRouter:
 
     def _sk_read(self, name: str, wait: bool = True) -> Any:
         try:
-            raw, kind = self.client.hmget(self.prefix + name, ["v", "k"])
+            raw = self.client.get(self.prefix + name)
         except failure_types() as exc:
             raise self.failed(exc) from exc
-        if kind is None:
+        if raw is None:
             self.numbers.pop(name, None)
             raise AttributeError(f"the Share has no attribute {name!r}")
-        return _decode(kind, raw)
+        return _decode(raw)
 
     def _sk_names(self) -> list[str]:
         try:
@@ -238,9 +238,9 @@ class _RedisRouter:
         if not path:
             if op == OP_SET:
                 self._remember(name, args[0])
-                fields = _encode(args[0])
+                stored = _encode(args[0])
                 with self.client.pipeline() as pipe:
-                    pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+                    pipe.set(key, stored)
                     pipe.sadd(self.names_key, name)
                     pipe.execute()
                 return None
@@ -272,19 +272,19 @@ class _RedisRouter:
             while True:
                 try:
                     pipe.watch(key)  # type: ignore[no-untyped-call]
-                    raw, kind = pipe.hmget(key, ["v", "k"])
-                    if kind is None:
+                    raw = pipe.get(key)
+                    if raw is None:
                         raise AttributeError(f"the Share has no attribute {name!r}")
-                    scratch.values[name] = _decode(kind, raw)
+                    scratch.values[name] = _decode(raw)
                     try:
                         result = scratch.apply(op, name, path, args)
-                        fields = _encode(scratch.values[name])
+                        stored = _encode(scratch.values[name])
                     finally:
                         scratch.values.clear()
                         scratch.dirty.clear()
                         scratch.slot_of.clear()
                     pipe.multi()
-                    pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+                    pipe.set(key, stored)
                     pipe.execute()
                     return result
                 except redis.WatchError:

@@ -6,6 +6,11 @@ commits each changed attribute to shared memory once per batch (appending delta 
 can), then raises the attributes' ``applied`` counters and finally answers the commands that wait for
 a result. So an answer always comes after the write is visible, and readers that saw a queued write
 wait exactly until it is committed.
+
+Each commit is journaled (see :mod:`.layout`), and every numbered write of a client is applied only
+if its number is above the client's committed one. A coordinator started with ``recover=True`` (the
+owner's replacement for a killed one) finishes the journal it finds, rebuilds its mirror from the
+data segments and carries on; the clients say hello again and resend what was not committed.
 """
 
 from __future__ import annotations

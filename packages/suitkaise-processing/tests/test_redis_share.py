@@ -162,7 +162,7 @@ def test_unreachable_server_is_a_share_error_within_the_timeout() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen(8)
         share = Share(backend=f"redis://127.0.0.1:{sock.getsockname()[1]}/0", name="x", timeout=0.3)
-        with pytest.raises(ShareError, match=r"within 0\.3 s"):
+        with pytest.raises(ShareError, match="did not answer in time"):
             share.n = 1
         with pytest.raises(ShareError):
             share.n  # noqa: B018

@@ -201,10 +201,10 @@ class _RedisRouter:
 
     def failed(self, exc: Exception) -> ShareError:
         return ShareError(
-            f"the Redis server at {self.url} behind this Share could not be reached within "
-            f"{self.timeout} s ({type(exc).__name__}: {exc}); a write that raised this may or may "
-            "not have been applied. Check that the server runs and is reachable; the next access "
-            "connects again"
+            f"the Redis server at {self.url} behind this Share could not be reached or did not "
+            f"answer in time ({type(exc).__name__}: {exc}); a write that raised this may or may "
+            "not have been applied. Check that the server runs and is reachable (or raise "
+            "timeout=); the next access connects again"
         )
 
     def _sk_read(self, name: str, wait: bool = True) -> Any:

@@ -4,122 +4,125 @@ The limit is enforced by waiting: the call runs in a worker thread and the calle
 error itself when the wait ends. Nothing is ever injected into a running thread, so a finalizer that
 runs while the limit passes (in the worker or in the caller) finishes normally. These tests put a
 finalizer-heavy workload under short timeouts many times and check both halves of that promise.
+
+Each workload runs in a fresh interpreter: its full collections then meet only its own garbage (in
+the test session they would also run the leftover finalizers of every earlier test).
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
+import json
+import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+ROUNDS = 40
+
+_SCRIPT = """
+import asyncio
+import gc
+import json
+import sys
+import threading
+
 from sk_modifiers import FunctionTimeoutError, blocking, sk
 
-ROUNDS = 40
+ROUNDS = {rounds}
+MODE = {mode!r}
+UNRAISABLE = []
+sys.unraisablehook = lambda info: UNRAISABLE.append(repr(info.exc_value))
 
 
 class Finalized:
-    """A self-referencing object (only the cycle collector frees it) whose ``__del__`` counts."""
-
     lock = threading.Lock()
     count = 0
 
-    def __init__(self) -> None:
-        self.me = self
+    def __init__(self):
+        self.me = self  # only the cycle collector frees it
         self.payload = bytearray(256)
 
-    def __del__(self) -> None:
+    def __del__(self):
         with Finalized.lock:
             Finalized.count += 1
 
 
-def _churn(objects: int) -> None:
+def churn(objects):
     for _ in range(objects):
         Finalized()
     gc.collect()
 
 
-@pytest.fixture
-def unraisable() -> Iterator[list[Any]]:
-    """Every unraisable exception (an exception in a finalizer, a ``__del__``, a GC callback)."""
-    seen: list[Any] = []
-    previous = sys.unraisablehook
-    sys.unraisablehook = seen.append
+gate = threading.Event()
+finished = threading.Semaphore(0)
+
+
+@sk
+@blocking  # waits on a gate: .asynced() runs it in a thread
+def busy_with_finalizers():
     try:
-        yield seen
+        for _ in range(20):
+            churn(50)
+        gate.wait(60)
+        return "late"
     finally:
-        sys.unraisablehook = previous
+        finished.release()
 
 
-@pytest.mark.timeout(120)
-def test_timeouts_during_finalizer_work_never_raise_inside_a_finalizer(
-    unraisable: list[Any],
-) -> None:
-    gate = threading.Event()
-    finished = threading.Semaphore(0)
-
-    @sk
-    def busy_with_finalizers() -> str:
-        try:
-            for _ in range(20):
-                _churn(50)
-            gate.wait(60)
-            return "late"
-        finally:
-            finished.release()
-
-    Finalized.count = 0
+errors = []
+if MODE == "sync":
     for _ in range(ROUNDS):
-        with pytest.raises(FunctionTimeoutError) as info:
-            busy_with_finalizers.timeout(0.005)()  # type: ignore[attr-defined]
-        assert isinstance(info.value, TimeoutError)
-        _churn(50)  # the caller collects cycles too, right after its wait ended
-    gate.set()
-    for _ in range(ROUNDS):
-        assert finished.acquire(timeout=60)
-    gc.collect()
-    assert unraisable == []
-    # every finalizer ran to its end: none was cut short by a timeout
-    assert Finalized.count == ROUNDS * (20 * 50 + 50)
-
-
-@pytest.mark.timeout(120)
-def test_asynced_timeouts_during_finalizer_work_never_raise_inside_a_finalizer(
-    unraisable: list[Any],
-) -> None:
-    gate = threading.Event()
-    finished = threading.Semaphore(0)
-
-    @sk
-    @blocking  # waits on a gate: .asynced() runs it in a thread
-    def busy_with_finalizers() -> str:
         try:
-            for _ in range(10):
-                _churn(50)
-            gate.wait(60)
-            return "late"
-        finally:
-            finished.release()
-
-    async def main() -> int:
-        timeouts = 0
-        for _ in range(ROUNDS // 2):
+            busy_with_finalizers.timeout(0.005)()
+        except FunctionTimeoutError as exc:
+            errors.append([type(exc).__name__, isinstance(exc, TimeoutError)])
+        churn(50)  # the caller collects cycles too, right after its wait ended
+else:
+    async def main():
+        for _ in range(ROUNDS):
             try:
-                await busy_with_finalizers.asynced().timeout(0.005)()  # type: ignore[attr-defined]
-            except FunctionTimeoutError:
-                timeouts += 1
-            _churn(50)
-        return timeouts
+                await busy_with_finalizers.asynced().timeout(0.005)()
+            except FunctionTimeoutError as exc:
+                errors.append([type(exc).__name__, isinstance(exc, TimeoutError)])
+            churn(50)
 
-    Finalized.count = 0
-    assert asyncio.run(main()) == ROUNDS // 2
-    gate.set()
-    for _ in range(ROUNDS // 2):
-        assert finished.acquire(timeout=60)
-    gc.collect()
-    assert unraisable == []
-    assert Finalized.count == (ROUNDS // 2) * (10 * 50 + 50)
+    asyncio.run(main())
+gate.set()
+released = all(finished.acquire(timeout=60) for _ in range(ROUNDS))
+gc.collect()
+print(json.dumps(
+    {{"errors": errors, "released": released, "finalized": Finalized.count, "unraisable": UNRAISABLE}}
+))
+"""
+
+
+def _run(tmp_path: Path, mode: str) -> dict[str, Any]:
+    script = tmp_path / f"finalizers_{mode}.py"
+    script.write_text(_SCRIPT.format(rounds=ROUNDS, mode=mode))
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored" not in done.stderr, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("mode", ["sync", "asynced"])
+def test_timeouts_during_finalizer_work_never_raise_inside_a_finalizer(
+    tmp_path: Path, mode: str
+) -> None:
+    report = _run(tmp_path, mode)
+    # every call timed out with the modifier's error, which is a TimeoutError
+    assert report["errors"] == [["FunctionTimeoutError", True]] * ROUNDS
+    assert report["released"] is True
+    assert report["unraisable"] == []
+    # every finalizer ran to its end: none was cut short by a timeout
+    assert report["finalized"] == ROUNDS * (20 * 50 + 50)

@@ -1,9 +1,10 @@
 """``RedisCounter``: the ``SharedMemoryCounter`` API on a Redis server, for processes on any machine.
 
-Keys, for a counter named N in run_id R (the braces keep them in one Redis Cluster slot)::
+Keys, for a counter named N in run_id R (the braces choose the Redis Cluster slot)::
 
     sk:counter:{R/N}        string: the value, a signed 64-bit integer as Redis stores one
-    sk:lock:{sk:counter:R/N}  the key of ``get_lock()``, a ``RedisLock`` (see concurrency.redis_backend)
+    sk:lock:{counter:R/N}*  ``get_lock()``: a ``RedisLock`` named "counter:R/N" (its keys are
+                            described in concurrency.redis_backend)
 
 Every operation is one Redis command or one Lua script (one round trip, atomic on the server):
 ``increment``/``add``/``+=`` are ``INCRBY``, ``exchange`` is ``SET ... GET``, ``compare_and_swap``
@@ -237,7 +238,7 @@ class RedisCounter:
         """The counter's lock, the same in every process and machine: a :class:`RedisLock` (not
         recursive: take it once per ``with``)."""
         if self._lock is None:
-            self._lock = RedisLock(self._key, redis_url=self._url)
+            self._lock = RedisLock(f"counter:{self._run_id}/{self._name}", redis_url=self._url)
         return self._lock
 
     @property

@@ -185,3 +185,24 @@ def test_client_entries_are_freed_only_when_no_connection_of_the_client_is_left(
         assert words[client_word(entry, C_APPLIED)] == 2
     finally:
         new.release()
+
+
+def test_a_delta_log_leaves_room_for_the_next_full_value(
+    control: tuple[str, segment.Segment, memoryview],
+) -> None:
+    share_id, ctl, words = control
+    core, entry = _first_batch(share_id, ctl, words)
+    _write(core, entry, 3, OP_SET, "d", (dict.fromkeys(range(1_000), 0),))
+    core.commit()
+    slot = core.slot_of["d"]
+    for n in range(20_000):  # share.d[k] = v: delta records, a full value now and then
+        assert core.fresh(entry, 4 + n)
+        core.apply(OP_SET, "d", (("i", n % 1_000),), (n % 200,))  # the value keeps its size
+        core.counts[slot] = 1
+        core.commit()
+    assert core.writers[core.slot_of["d"]].gen == 1  # never moved to a new segment
+    new = _recovered(share_id, ctl, words)
+    try:
+        assert new.values["d"] == {i: (19_000 + i) % 200 for i in range(1_000)}
+    finally:
+        new.release()

@@ -208,7 +208,9 @@ class DataWriter:
         if self.seg is None or self.words is None:
             return False
         total = sum(record_size(p) for _, p in records)
-        if self.used + total > self.cap or self.log_len + total > max(
+        # keep room for the next full value after the log, so it never has to move to a new segment
+        room = self.cap - record_size(b"") - self.base_len
+        if self.used + total > room or self.log_len + total > max(
             _MAX_DELTA_LOG, 2 * self.base_len
         ):
             return False
@@ -224,7 +226,7 @@ class DataWriter:
 
     def _replace(self, need: int, payload: bytes | memoryview) -> None:
         cap = _MIN_SEGMENT
-        while cap < DATA_HEADER + need * 2:  # room for a second full value: write_full alternates
+        while cap < DATA_HEADER + need * 3:  # a full value, its delta log, the next full value
             cap *= 2
         gen = self.gen + 1
         name = data_name(self.share_id, self.slot, gen)

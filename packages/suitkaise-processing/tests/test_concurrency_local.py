@@ -321,3 +321,25 @@ def test_a_lock_directory_that_is_not_private_is_refused(
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     with pytest.raises(LockError, match="mode 0700"):
         lock_dir()
+
+
+def test_a_finalizer_that_runs_inside_the_table_lock_does_not_deadlock() -> None:
+    """A collection inside attach/detach can run a dropped lock's finalizer (detach) on the same thread."""
+    from suitkaise_processing._private.concurrency import files
+
+    outcome: list[bool] = []
+
+    def drop_a_lock_while_the_table_is_locked() -> None:
+        with files._table_lock:
+            lock = LocalLock("finalizer-reentry")
+            lock.acquire()
+            lock.release()
+            del lock  # its weakref finalizer calls detach() here, with the table lock held
+            outcome.append(True)
+
+    worker = threading.Thread(target=drop_a_lock_while_the_table_is_locked, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "detach() from a finalizer deadlocked on the table lock"
+    assert outcome == [True]
+    assert not any(key[1] == "finalizer-reentry" for key in files._table)

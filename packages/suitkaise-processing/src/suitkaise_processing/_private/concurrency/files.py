@@ -219,7 +219,9 @@ def _sweep(directory: str) -> None:
             os.close(fd)
 
 
-_table_lock = threading.Lock()
+# Re-entrant: a collection inside attach/detach can run a primitive's weakref finalizer, which calls
+# detach on the same thread (a plain Lock deadlocked there).
+_table_lock = threading.RLock()
 _table: dict[tuple[str, str], Node[object]] = {}
 _swept = [False]
 
@@ -253,7 +255,7 @@ def detach(node: Node[S]) -> None:
 
 def _after_fork_in_child() -> None:
     global _table_lock
-    _table_lock = threading.Lock()
+    _table_lock = threading.RLock()
     for node in _table.values():
         node.forget()
         node.state = node.make_state()

@@ -37,9 +37,9 @@ from multiprocessing.connection import Client as _connect
 from multiprocessing.connection import Connection
 from typing import Any
 
+import suitkaise_processing._private.share.segment as segment
 from suitkaise_processing._private.channel import decode
 from suitkaise_processing._private.errors import ShareError
-from suitkaise_processing._private.share import segment
 from suitkaise_processing._private.share.coordinator import remove_owner_files
 from suitkaise_processing._private.share.layout import (
     C_APPLIED,

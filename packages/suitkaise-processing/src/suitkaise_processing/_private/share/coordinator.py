@@ -29,8 +29,8 @@ from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, Listener, answer_challenge, deliver_challenge
 from typing import Any
 
+import suitkaise_processing._private.share.segment as segment
 from suitkaise_processing._private.channel import decode, encode
-from suitkaise_processing._private.share import segment
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
     C_APPLIED,

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from suitkaise_processing._private.share import meta
+import suitkaise_processing._private.share.meta as meta
 from suitkaise_processing._private.share.client import augmented_attribute, augmented_subscript
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (

@@ -16,9 +16,10 @@ import weakref
 from multiprocessing import resource_tracker
 from typing import Any
 
+import suitkaise_processing._private.share.coordinator as coordinator
+import suitkaise_processing._private.share.segment as segment
 from suitkaise_processing._private.channel import decode, encode
 from suitkaise_processing._private.errors import ShareError
-from suitkaise_processing._private.share import coordinator, segment
 from suitkaise_processing._private.share.client import Client, ShareInfo
 from suitkaise_processing._private.share.kinds import check_supported, is_reconnector, kind_of
 from suitkaise_processing._private.share.layout import (

@@ -17,6 +17,7 @@ from suitkaise_processing.__about__ import __version__
 from suitkaise_processing._private.context import get_start_method, set_start_method
 from suitkaise_processing._private.errors import (
     ErrorHandlerError,
+    MessageError,
     OnFinishError,
     PipeEndpointError,
     PoolError,
@@ -130,6 +131,7 @@ __all__ = [
     "ShareError",
     "PoolError",
     "WorkerDiedError",
+    "MessageError",
     # Pool
     "Pool",
     "PoolTimeoutError",

@@ -38,8 +38,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import suitkaise_processing._private.share.segment as segment
-from suitkaise_processing._private.channel import decode
-from suitkaise_processing._private.errors import ShareError
+from suitkaise_processing._private.errors import MessageError, ShareError
 from suitkaise_processing._private.share.coordinator import remove_owner_files
 from suitkaise_processing._private.share.layout import (
     C_APPLIED,
@@ -80,6 +79,7 @@ from suitkaise_processing._private.share.protocol import (
     OP_STOP,
     Path,
     pack,
+    read_message,
 )
 from suitkaise_processing._private.share.records import TornRead, parse_records
 
@@ -273,7 +273,7 @@ class Client:
         while True:
             if not conn.poll(max(0.0, deadline - time.monotonic())):
                 raise ShareError("the Share's coordinator did not answer")
-            rid, ok, result = decode(conn.recv_bytes())
+            rid, ok, result = read_message(conn)
             if rid == req:
                 break
         if not ok:
@@ -308,11 +308,11 @@ class Client:
         deadline = time.monotonic() + RESTART_WAIT
         try:
             while self.conn.poll(0):  # errors of earlier writes the dead coordinator had sent
-                rid, _ok, result = decode(self.conn.recv_bytes())
+                rid, _ok, result = read_message(self.conn)
                 if rid == 0 and isinstance(result, BaseException):
                     self.deferred.append(result)
-        except (EOFError, OSError):
-            pass
+        except (EOFError, OSError, MessageError):
+            pass  # the connection is replaced below
         while True:
             try:
                 self.conn.close()
@@ -472,8 +472,7 @@ class Client:
         """Read what the coordinator sent unasked (lock held); reconnect if it died."""
         try:
             while self.conn.poll(0):
-                data = self.conn.recv_bytes()
-                rid, _ok, result = decode(data)
+                rid, _ok, result = read_message(self.conn)
                 if rid == 0 and isinstance(result, BaseException):
                     self.deferred.append(result)
         except (EOFError, OSError):
@@ -733,12 +732,12 @@ class Client:
             while True:
                 try:
                     ready = self.conn.poll(0.25)
-                    reply = self.conn.recv_bytes() if ready else None
+                    reply = read_message(self.conn) if ready else None
                 except (EOFError, OSError):
                     self._recover_and_resend(seq, data)
                     continue
                 if reply is not None:
-                    rid, ok, result = decode(reply)
+                    rid, ok, result = reply
                     if rid == 0 and isinstance(result, BaseException):
                         self.deferred.append(result)
                     if rid != req:

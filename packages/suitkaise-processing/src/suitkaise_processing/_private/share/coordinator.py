@@ -31,6 +31,7 @@ from typing import Any
 
 import suitkaise_processing._private.share.segment as segment
 from suitkaise_processing._private.channel import decode, encode
+from suitkaise_processing._private.errors import MessageError
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
     C_APPLIED,
@@ -107,6 +108,7 @@ from suitkaise_processing._private.share.protocol import (
     unpack_payload,
 )
 from suitkaise_processing._private.share.records import parse_records, record_size, write_record
+from suitkaise_processing._private.wire import FRAME_LIMIT
 
 _FULL = None  # marker in the dirty table: rewrite the whole value
 _MAX_DELTA_LOG = 1 << 16
@@ -864,7 +866,11 @@ class _Peer:
         self.entry = -1  # its entry in the client table, once it said hello
 
     def messages(self) -> list[bytes] | None:
-        """Read what is available (the socket is readable) and split it into messages; None at EOF."""
+        """Read what is available (the socket is readable) and split it into messages; None at EOF.
+
+        :class:`MessageError` when a frame announces a negative length or one above
+        :data:`~suitkaise_processing._private.wire.FRAME_LIMIT`: the stream is out of step.
+        """
         try:
             chunk = os.read(self.fd, 1 << 20)
         except (BlockingIOError, InterruptedError):
@@ -886,6 +892,11 @@ class _Peer:
                     break
                 (size,) = _BIG.unpack_from(buf, pos + 4)
                 head = 12
+            if size < 0 or size > FRAME_LIMIT:
+                raise MessageError(
+                    f"a client sent a frame announcing {size} bytes (the limit is {FRAME_LIMIT}); "
+                    "its connection is out of step or it is not a suitkaise process"
+                )
             if end - pos - head < size:
                 break
             start = pos + head
@@ -936,7 +947,11 @@ def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection)
                 peer = peers.get(fd)
                 if peer is None:
                     continue
-                messages = peer.messages()
+                try:
+                    messages = peer.messages()
+                except MessageError as exc:
+                    _report("dropped a client connection", exc)
+                    messages = None
                 if messages is None:
                     poller.unregister(fd)
                     del peers[fd]

@@ -16,14 +16,24 @@ command even when its payload cannot be decoded (a class it cannot import, ...):
   sequence number of its writes that is already committed.
 - ``path`` leads from the attribute to the part the command works on: ``(("a", "x"), ("i", 3))``
   is ``share.<name>.x[3]``.
+
+Frames: both directions use the frame format of ``multiprocessing.connection`` (see
+:mod:`suitkaise_processing._private.wire`). Every frame read is checked against :data:`FRAME_LIMIT`
+before its body is read, and the body is read in pieces, so memory grows only with the bytes that
+really arrived: the client reads with :func:`read_message`, the coordinator splits its own buffer
+with the same check. A negative or too-long length raises
+:class:`~suitkaise_processing._private.errors.MessageError`, and the connection it came on is closed.
 """
 
 from __future__ import annotations
 
 import pickle
+from multiprocessing.connection import Connection
 from typing import Any
 
 from suitkaise_processing._private.channel import decode, encode
+from suitkaise_processing._private.errors import MessageError
+from suitkaise_processing._private.wire import FRAME_LIMIT, read_frame
 
 Path = tuple[tuple[str, Any], ...]
 
@@ -36,6 +46,20 @@ OP_CLEAR = "clear"
 OP_PING = "ping"
 OP_STOP = "stop"
 OP_HELLO = "hello"
+
+
+def read_message(conn: Connection) -> Any:
+    """Read and decode one message from ``conn`` (blocking), its length checked against :data:`FRAME_LIMIT`.
+
+    ``EOFError`` when the peer closed between messages, ``OSError`` when the connection broke;
+    :class:`MessageError` (after closing ``conn``: the stream is out of step) for a malformed frame.
+    """
+    try:
+        data = read_frame(conn.fileno(), FRAME_LIMIT)
+    except MessageError:
+        conn.close()
+        raise
+    return decode(data)
 
 
 _SCALARS = frozenset({int, float, str, bytes, bool, type(None)})

@@ -14,9 +14,9 @@ def test_section_names_every_timer_and_rejects_unknown_names() -> None:
     assert timers.section("run") is timers.run
     assert timers.section("full_run") is timers.full_run
     with pytest.raises(
-        ValueError, match=r"unknown section 'runn'; use one of prerun, run, .*full_run"
+        ValueError, match=r"unknown section 'warmup'; use one of prerun, run, .*full_run"
     ):
-        timers.section("runn")
+        timers.section("warmup")
 
 
 def test_record_recreates_a_timer_that_was_cleared() -> None:

@@ -54,8 +54,7 @@ def test_importing_the_package_loads_no_tool() -> None:
 
 @pytest.mark.timeout(60)
 def test_importing_pool_loads_no_other_tool_and_no_asyncio() -> None:
-    # Pool workers import the user's main module again, so whatever `Pool` pulls in costs memory
-    # in every worker too.
+    # whatever `Pool` pulls in costs import time and memory in every program that uses it
     loaded = _modules_after("from suitkaise_processing import Pool")
     unwanted = {
         "asyncio",

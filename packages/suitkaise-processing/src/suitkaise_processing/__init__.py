@@ -5,7 +5,7 @@ from ``suitkaise.processing``.
 
 The four tools are imported on first use (PEP 562 ``__getattr__``): a program that uses only
 ``Pool`` never loads the Share or Pipe machinery, and neither do the processes it starts (they
-import the main module again under spawn and forkserver).
+never import the main module).
 """
 
 from __future__ import annotations

@@ -4,12 +4,22 @@ Default: ``forkserver`` on Linux (safe with threads, fast once the server is up)
 (macOS, Windows). Override with :func:`set_start_method` or the ``SUITKAISE_START_METHOD`` environment
 variable (``fork``, ``forkserver`` or ``spawn``). Payloads always travel as cucumber bytes, so functions
 and classes from ``__main__`` work under every method.
+
+Our children never import the user's main module: :func:`start` starts a process with the main-module
+entries (``init_main_from_path`` / ``init_main_from_name``) removed from multiprocessing's preparation
+data, so a script without ``if __name__ == "__main__":`` is not run again in every child (suitkaise 0.4
+forked, and its examples have no guard). Everything our children receive travels as cucumber bytes
+(functions, classes and instances from ``__main__`` by value) or refers to modules they can import;
+Pool items pickled by reference to ``__main__`` are sent again by value when a worker cannot load them.
+Processes started by other code (plain ``multiprocessing``) keep multiprocessing's behaviour.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.process
+import multiprocessing.spawn
 import os
 import sys
 import threading
@@ -17,11 +27,13 @@ import threading
 _VALID = ("fork", "forkserver", "spawn")
 _lock = threading.Lock()
 _chosen: str | None = None
+_starting = threading.local()  # .without_main: a start() of ours is preparing its child
+_MAIN_ENTRIES = ("init_main_from_path", "init_main_from_name")
 
 #: Imported once by the fork server, so every child forked from it starts with them: cucumber
 #: (functions of ``__main__`` travel by value) and the code our children run. Only these: each child
-#: holds in memory whatever the fork server imported, and imports the main module itself (the Share
-#: and Pipe machinery, asyncio, the parent side of Pool load there only when the program uses them).
+#: holds in memory whatever the fork server imported (the Share and Pipe machinery, asyncio, the
+#: parent side of Pool load there only when the program uses them).
 #: (``"__main__"``, multiprocessing's default, is left out: its fork server never receives the main
 #: path, CPython 3.10-3.13, so it would preload nothing.)
 _FORKSERVER_PRELOAD = [
@@ -70,3 +82,28 @@ def get_context() -> multiprocessing.context.BaseContext:
     if method == "forkserver":
         ctx.set_forkserver_preload(_FORKSERVER_PRELOAD)
     return ctx
+
+
+_stdlib_preparation_data = multiprocessing.spawn.get_preparation_data
+
+
+def _preparation_data(name: str) -> dict[str, object]:
+    """multiprocessing's preparation data, without the main module for the children of :func:`start`."""
+    data: dict[str, object] = _stdlib_preparation_data(name)
+    if getattr(_starting, "without_main", False):
+        for key in _MAIN_ENTRIES:
+            data.pop(key, None)
+    return data
+
+
+# popen_spawn_posix and popen_forkserver look the function up on the module at every start
+multiprocessing.spawn.get_preparation_data = _preparation_data
+
+
+def start(process: multiprocessing.process.BaseProcess) -> None:
+    """``process.start()``, its child not importing the main module (under spawn and forkserver)."""
+    _starting.without_main = True
+    try:
+        process.start()
+    finally:
+        _starting.without_main = False

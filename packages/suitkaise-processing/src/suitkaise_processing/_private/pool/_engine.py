@@ -29,6 +29,7 @@ from typing import Any
 
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.context import get_context, get_start_method
+from suitkaise_processing._private.context import start as start_process
 from suitkaise_processing._private.errors import (
     MessageError,
     PoolError,
@@ -291,7 +292,7 @@ class Engine:
         self._mv[index * SLOT_WIDTH + Slot.SEQ] = 0
         self._mv[index * SLOT_WIDTH + Slot.BATCH] = IDLE
         self._mv[index * SLOT_WIDTH + Slot.DEADLINE] = 0
-        proc.start()
+        start_process(proc)
         child_conn.close()
         self._res.conns.append(parent_conn)
         worker = _Worker(index, proc, parent_conn)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from suitkaise_processing._private import lifetime
 from suitkaise_processing._private.channel import Channel
 from suitkaise_processing._private.context import get_context, get_start_method
+from suitkaise_processing._private.context import start as start_process
 from suitkaise_processing._private.errors import PipeEndpointError, ProcessError, ResultTimeoutError
 from suitkaise_processing._private.pipe import _Endpoint
 from suitkaise_processing._private.skprocess.child import Payload, child_main
@@ -120,7 +121,7 @@ class ParentHandle:
             daemon=False,
         )
         try:
-            child.start()
+            start_process(child)
         except BaseException:
             parent_conn.close()
             child_conn.close()
@@ -182,10 +183,7 @@ class ParentHandle:
         if not self._progress[1] and code == 1:  # an exception before child_main took over
             return ProcessError(
                 f"the process exited with code 1 before it started (run {self.current_run}): it "
-                "could not load the object or import the main module; its traceback is on stderr. "
-                "A script that starts processes needs that code under "
-                'if __name__ == "__main__": (children import the main module; suitkaise 0.4 '
-                "on Linux forked instead)",
+                "could not load the object; its traceback is on stderr",
                 current_run=self.current_run,
             )
         return ProcessError(

@@ -16,11 +16,14 @@ with ``SUITKAISE_REQUIRE_REDIS=1`` (set by ``.ci/run``) they fail instead.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import urllib.parse
@@ -59,6 +62,17 @@ def _ping(port: int) -> bool:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(b"PING\r\n")
         return sock.recv(16).startswith(b"+PONG")
+
+
+_PR_SET_PDEATHSIG = 1
+# Looked up once here, not in the forked child.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _die_with_the_test_process() -> None:
+    """In the server's child: SIGTERM when the process that started it dies (a killed test run leaves no server)."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class RedisServer:
@@ -102,7 +116,12 @@ class RedisServer:
             "--daemonize", "no",
         ]  # fmt: skip
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_die_with_the_test_process,
         )
         self.process = proc
         ready = threading.Event()

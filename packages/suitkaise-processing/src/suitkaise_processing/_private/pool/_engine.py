@@ -38,6 +38,7 @@ from suitkaise_processing._private.errors import (
     WorkerDiedError,
 )
 from suitkaise_processing._private.pool._jobs import Chunk, Job
+from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
 from suitkaise_processing._private.pool._protocol import (
     IDLE,
     MAX_BATCH,
@@ -469,7 +470,9 @@ class Engine:
                 error = (
                     None
                     if packed is None
-                    else wire.unpack_error(packed, f"item {offset + len(values)}", PoolError)
+                    else as_legacy_pool_error(
+                        wire.unpack_error(packed, f"item {offset + len(values)}", PoolError)
+                    )
                 )
             chunk.flushed = offset + len(values) - chunk.start
             if len(data) > 65536:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from sk_modifiers._private.errors import SkModifierError
 
@@ -13,6 +16,11 @@ from sk_modifiers._private.errors import SkModifierError
 def sleep(seconds: float) -> None:
     """Blocking sleep used by retry delays and rate limits (tests may replace it)."""
     time.sleep(seconds)
+
+
+def monotonic() -> float:
+    """The clock of rate limits kept in this process (tests may replace it with :func:`sleep`)."""
+    return time.monotonic()
 
 
 async def async_sleep(seconds: float) -> None:
@@ -79,63 +87,127 @@ class RetryPolicy:
         )
 
 
+class RateSchedule(Protocol):
+    """Where a rate limit keeps its two times, and how a call books its slot in them.
+
+    ``next``: the earliest free slot (every booking moves it one interval on); ``last``: when the
+    last call really started. Both operations are atomic against every other user of the schedule:
+    the threads of one process (:class:`LocalSchedule`), or the processes and machines of a shared
+    schedule (suitkaise-processing keeps one in shared memory or in Redis).
+    """
+
+    def reserve(self, interval: float) -> float:
+        """Book the slot ``max(now, next)`` and move ``next`` one interval past it; return the
+        seconds until the slot."""
+        ...
+
+    def start(self, interval: float) -> float:
+        """Start a call now unless the last start was less than ``interval`` ago: return 0.0 when it
+        started (``last`` is now, ``next`` at least one interval later), else the seconds to wait
+        before asking again."""
+        ...
+
+
+class LocalSchedule:
+    """The :class:`RateSchedule` of one process, shared by its threads."""
+
+    __slots__ = ("_last", "_lock", "_next")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._last = -math.inf
+
+    def reserve(self, interval: float) -> float:
+        with self._lock:
+            now = monotonic()
+            slot = max(now, self._next)
+            self._next = slot + interval
+        return slot - now
+
+    def start(self, interval: float) -> float:
+        with self._lock:
+            now = monotonic()
+            earliest = self._last + interval
+            if now < earliest:
+                return earliest - now
+            self._last = now
+            self._next = max(self._next, now + interval)
+        return 0.0
+
+
+#: while set (in this thread or task), pickling a rate limiter with a LocalSchedule asks this
+#: function for the schedule its copies share; see :func:`sharing_rate_limits`
+_sharing: contextvars.ContextVar[Callable[[RateLimiter], RateSchedule] | None] = (
+    contextvars.ContextVar("sk_modifiers_sharing_rate_limits", default=None)
+)
+
+
+@contextlib.contextmanager
+def sharing_rate_limits(
+    schedule_for: Callable[[RateLimiter], RateSchedule],
+) -> Iterator[None]:
+    """Inside the ``with`` block (this thread or task), a ``.rate_limit()`` that gets pickled
+    travels with ``schedule_for(limiter)``, a schedule its copies in other processes share, instead
+    of starting afresh in each copy. A library that sends functions to worker processes (a process
+    pool) uses it to make the limit hold across its workers: ``schedule_for`` returns the same
+    shared schedule for the same limiter."""
+    token = _sharing.set(schedule_for)
+    try:
+        yield
+    finally:
+        _sharing.reset(token)
+
+
 class RateLimiter:
     """``rate_limit(per_second)``: calls through one chain start at least ``1/per_second`` apart.
 
-    Shared by every call (and thread) that goes through the same modifier chain object.
+    Shared by every call (and thread) that goes through the same modifier chain object, through
+    its :class:`RateSchedule` (a :class:`LocalSchedule` unless given one). A call books a slot
+    (``reserve``), sleeps until it, then starts only if the last call started at least one
+    interval ago (``start``), else waits the rest: so two calls never start less than one
+    interval apart, even when a waiter wakes up late on a loaded machine.
     """
 
-    __slots__ = ("_lock", "_next", "interval", "per_second")
+    __slots__ = ("interval", "per_second", "schedule")
 
-    def __init__(self, per_second: float) -> None:
+    def __init__(self, per_second: float, schedule: RateSchedule | None = None) -> None:
         if isinstance(per_second, bool) or not _finite_non_negative(per_second) or per_second == 0:
             raise SkModifierError(f"rate_limit(per_second) needs a number > 0, got {per_second!r}")
         self.per_second = float(per_second)
         self.interval = 1.0 / self.per_second
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def _reserve(self) -> float:
-        """Book the next slot; return how long the caller must wait for it."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        return slot - now
-
-    def _started(self) -> None:
-        """A call starts now: the next slot is at least one interval after it.
-
-        Keeps the spacing when a waiter wakes up late (a loaded machine): the next caller's slot
-        is measured from when this call really started, not from when it was booked.
-        """
-        with self._lock:
-            earliest = time.monotonic() + self.interval
-            if earliest > self._next:
-                self._next = earliest
+        self.schedule: RateSchedule = LocalSchedule() if schedule is None else schedule
 
     def acquire(self) -> None:
-        """Wait (blocking) for this call's slot."""
-        wait = self._reserve()
-        if wait > 0:
-            sleep(wait)
-        self._started()
+        """Wait (blocking) until this call may start."""
+        schedule, interval = self.schedule, self.interval
+        wait = schedule.reserve(interval)
+        while True:
+            if wait > 0:
+                sleep(wait)
+            wait = schedule.start(interval)
+            if wait <= 0:
+                return
 
     async def acquire_async(self) -> None:
-        """Wait (asyncio) for this call's slot."""
-        wait = self._reserve()
-        if wait > 0:
-            await async_sleep(wait)
-        self._started()
+        """Wait (asyncio) until this call may start."""
+        schedule, interval = self.schedule, self.interval
+        wait = schedule.reserve(interval)
+        while True:
+            if wait > 0:
+                await async_sleep(wait)
+            wait = schedule.start(interval)
+            if wait <= 0:
+                return
 
-    def __getstate__(self) -> float:
-        return self.per_second
-
-    def __setstate__(self, state: float) -> None:
-        self.per_second = state
-        self.interval = 1.0 / state
-        self._lock = threading.Lock()
-        self._next = 0.0
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A LocalSchedule lives in this process: a copy starts afresh, unless a sharing_rate_limits
+        # block gives the schedule the copies share.
+        schedule: RateSchedule | None = self.schedule
+        if type(schedule) is LocalSchedule:
+            share = _sharing.get()
+            schedule = None if share is None else share(self)
+        return (RateLimiter, (self.per_second, schedule))
 
     def __repr__(self) -> str:
         return f"rate_limit({self.per_second:g})"

@@ -8,6 +8,9 @@
 3
 >>> add.retry(times=2, delay=0.0)(1, 2)
 3
+
+Type checkers see the function's own signature through every modifier: ``add.timeout(1.0)(1, 2)``
+is an ``int``, ``add.background()(1, 2)`` a ``Future[int]`` (:class:`SkFunction`).
 """
 
 from sk_modifiers.__about__ import __version__
@@ -16,6 +19,8 @@ from sk_modifiers._private.blocking import blocking
 from sk_modifiers._private.chain import Modified
 from sk_modifiers._private.errors import FunctionTimeoutError, SkModifierError
 from sk_modifiers._private.modifiable import BoundModifiable, ModifiableMethod, modifiable
+from sk_modifiers._private.policies import RateLimiter, RateSchedule, sharing_rate_limits
+from sk_modifiers._private.protocols import DeferredCall, ModifiedCall, SkFunction
 from sk_modifiers._private.sk import sk
 
 __all__ = [
@@ -28,6 +33,13 @@ __all__ = [
     "ModifiableMethod",
     "BoundModifiable",
     "Modified",
+    "RateLimiter",
+    "RateSchedule",
+    "sharing_rate_limits",
+    # what type checkers see of an @sk function and its modifier chains
+    "SkFunction",
+    "ModifiedCall",
+    "DeferredCall",
     "__version__",
 ]
 

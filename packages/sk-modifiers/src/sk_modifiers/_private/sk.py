@@ -6,7 +6,7 @@ import functools
 import inspect
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from sk_modifiers._private.analysis import SK_ADDED_NAMES, member_calls, shared_meta_for
 from sk_modifiers._private.blocking import is_marked_blocking
@@ -17,8 +17,12 @@ from sk_modifiers._private.modifiable import (
     _looks_like_method,
 )
 
+if TYPE_CHECKING:
+    from sk_modifiers._private.protocols import SkFunction
+
 C = TypeVar("C", bound=type)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _set_blocking_attributes(target: ModifiableMethod) -> None:
@@ -165,11 +169,15 @@ def _new_async_instance(base: type) -> Any:
 
 
 @overload
-def sk(obj: C) -> C: ...
+def sk(obj: C) -> C: ...  # type: ignore[overload-overlap]  # a class: itself, not an SkFunction
 
 
 @overload
-def sk(obj: F) -> F: ...
+def sk(obj: staticmethod[P, R]) -> staticmethod[P, R]: ...  # type: ignore[overload-overlap]
+
+
+@overload
+def sk(obj: Callable[P, R]) -> SkFunction[P, R]: ...
 
 
 def sk(obj: Any) -> Any:

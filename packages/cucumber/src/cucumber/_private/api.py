@@ -1,7 +1,13 @@
-"""``serialize`` and ``deserialize``: the header, the pickler and the error messages."""
+"""``serialize`` and ``deserialize``: the header, the pickler and the error messages.
+
+The pickler (cloudpickle's, with cucumber's families of handlers) is loaded by the first
+``serialize`` of the process, not at import: ``deserialize`` never needs it. The guarded reader
+(:mod:`.safeload`) and the walk over objects for messages (:mod:`.walk`) load when first used.
+"""
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import pickle
@@ -9,12 +15,11 @@ import struct
 import sys
 import threading
 import zlib
+from collections.abc import Callable
 from typing import Any
 
-from cucumber._private import header, safeload
+from cucumber._private import header
 from cucumber._private.errors import DeserializationError, SerializationError
-from cucumber._private.pickler import PROTOCOL, CucumberPickler, forget_by_reference
-from cucumber._private.walk import describe_handler, locate_failure, print_walk
 
 __all__ = ["deserialize", "serialize"]
 
@@ -30,8 +35,13 @@ def _one_line(exc: BaseException) -> str:
     return f"{name}: {reason}" if reason else name
 
 
+#: ``_new_pickler(file)``: a cucumber pickler writing to ``file``; bound by :func:`_load_pickler`
+#: (the first serialize of the process).
+_new_pickler: Callable[[Any], Any]
+
+
 def _dump_to(buffer: io.BytesIO, obj: Any) -> None:
-    CucumberPickler(buffer, protocol=PROTOCOL).dump(obj)
+    _new_pickler(buffer).dump(obj)
 
 
 class _Sink:
@@ -50,7 +60,7 @@ class _PicklerSlot:
 
     def __init__(self) -> None:
         self.chunks: list[Any] = [b""]
-        self.pickler = CucumberPickler(_Sink(self.chunks), protocol=PROTOCOL)
+        self.pickler = _new_pickler(_Sink(self.chunks))
 
 
 _c_dump = pickle.Pickler.dump  # skips cloudpickle's Python-level dump() wrapper
@@ -60,10 +70,11 @@ _FRAME = pickle.FRAME[0]
 _LARGE = 1 << 16
 _LENGTH4 = (ord("B"), ord("X"))  # BINBYTES, BINUNICODE: opcode + 4-byte length
 _LENGTH8 = (pickle.BINBYTES8[0], pickle.BINUNICODE8[0], pickle.BYTEARRAY8[0])
-# One shared pickler, taken with a non-blocking lock; a nested or concurrent call makes its own.
+# One shared pickler (made by the first serialize), taken with a non-blocking lock; a nested or
+# concurrent call makes its own.
 _shared_lock = threading.Lock()
-_shared: list[_PicklerSlot] = [_PicklerSlot()]
-#: dumps larger than this (bytes) retire the shared pickler (see ``_fast_serialize``)
+_shared: list[_PicklerSlot] = []
+#: dumps larger than this (bytes) retire the shared pickler (see ``_shared_serialize``)
 _BIG_DUMP = 1 << 20
 
 
@@ -71,7 +82,8 @@ def _reset_after_fork() -> None:
     # A fork taken while another thread was serializing copies a held lock and a half-used pickler.
     global _shared_lock
     _shared_lock = threading.Lock()
-    _shared[0] = _PicklerSlot()
+    if _shared:
+        _shared[0] = _PicklerSlot()
 
 
 if hasattr(os, "register_at_fork"):
@@ -156,7 +168,7 @@ def _dump(slot: _PicklerSlot, obj: Any) -> bytes:
             pickler.globals_ref = {}
 
 
-def _fast_serialize(obj: Any) -> bytes:
+def _shared_serialize(obj: Any) -> bytes:
     if not _shared_lock.acquire(False):
         return _dump(_PicklerSlot(), obj)
     try:
@@ -173,11 +185,41 @@ def _fast_serialize(obj: Any) -> bytes:
         _shared_lock.release()
 
 
+_load_lock = threading.Lock()
+
+
+def _load_pickler() -> None:
+    """Import the pickler, install the families of handlers and make the shared pickler (once)."""
+    global _new_pickler, _fast_serialize
+    with _load_lock:
+        if _shared:
+            return
+        from cucumber._private import families
+        from cucumber._private.pickler import PROTOCOL, CucumberPickler
+
+        families.install()
+        _new_pickler = functools.partial(CucumberPickler, protocol=PROTOCOL)
+        _shared.append(_PicklerSlot())
+        _fast_serialize = _shared_serialize
+
+
+def _first_serialize(obj: Any) -> bytes:
+    """``serialize``'s encoder until the pickler is loaded; then :func:`_shared_serialize`."""
+    _load_pickler()
+    return _shared_serialize(obj)
+
+
+#: The encoder ``serialize`` calls: rebound to :func:`_shared_serialize` by the first call.
+_fast_serialize = _first_serialize
+
+
 #: Without ``debug``, the search for the failing part stops after this many seconds.
 PATH_SEARCH_BUDGET = 0.5
 
 
 def _serialize_error(obj: Any, exc: Exception, debug: bool) -> SerializationError:
+    from cucumber._private.walk import describe_handler, locate_failure
+
     def fails(part: Any) -> BaseException | None:
         try:
             _dump_to(io.BytesIO(), part)
@@ -209,12 +251,16 @@ def serialize(obj: Any, *, debug: bool = False, verbose: bool = False) -> bytes:
     over the object to stderr. Raises :class:`SerializationError`.
     """
     if verbose:
+        from cucumber._private.walk import print_walk
+
         print_walk(obj, title="serialize")
     try:
         try:
             return _fast_serialize(obj)
         except pickle.PicklingError:
             # A cached by-reference decision may be stale (a module attribute was rebound): retry fresh.
+            from cucumber._private.pickler import forget_by_reference
+
             forget_by_reference()
             return _fast_serialize(obj)
     except RecursionError as exc:
@@ -268,9 +314,13 @@ def _load_checked(data: bytes | bytearray | memoryview, debug: bool, verbose: bo
     tracer: _TracingUnpickler | None = None
     try:
         if checked.version == 1:
+            from cucumber._private import safeload
+
             # No checksum, and frames: the pure-Python unpickler reads it with bounded memory.
             return safeload.load_python(memoryview(data)[checked.start :])
         if debug:
+            from cucumber._private import safeload
+
             # Guarded: bounded memory even when the checksum matches but the opcodes are damaged.
             searchable = data.tobytes() if isinstance(data, memoryview) else data
             tracer = _TracingUnpickler(safeload.guarded_file(searchable, checked.start))
@@ -315,5 +365,7 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
                 raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
     result = _load_checked(_as_buffer(data), debug, verbose)
     if verbose:
+        from cucumber._private.walk import print_walk
+
         print_walk(result, title="deserialize")
     return result

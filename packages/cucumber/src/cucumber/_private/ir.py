@@ -28,7 +28,7 @@ import sys
 import types
 from typing import Any
 
-from cucumber._private import registry
+from cucumber._private import families, registry
 from cucumber._private.errors import DeserializationError, SerializationError
 from cucumber._private.pickler import PROTOCOL, CucumberPickler
 from cucumber._private.walk import describe_handler, locate_failure, print_walk
@@ -77,6 +77,7 @@ class _Builder:
     def __init__(self) -> None:
         self.memo: dict[int, int] = {}
         self.keep: list[Any] = []
+        families.install()  # the IR shows the handlers serialize uses
         self.pickler = CucumberPickler(io.BytesIO(), protocol=PROTOCOL)
 
     def _new_id(self, obj: Any) -> int:

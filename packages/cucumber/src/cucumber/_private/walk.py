@@ -104,6 +104,9 @@ def locate_failure(
 
 def print_walk(obj: Any, *, out: TextIO | None = None, title: str = "serialize") -> None:
     """Print every part of ``obj`` with its path, type and handler (``verbose=True``)."""
+    from cucumber._private import families  # the handlers named are those serialize uses
+
+    families.install()
     stream = out if out is not None else sys.stderr
     lines = 0
     seen: set[int] = set()

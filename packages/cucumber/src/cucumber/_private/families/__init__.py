@@ -1,29 +1,38 @@
-"""cucumber's handlers, one module per family of types; :func:`install` registers them all."""
+"""cucumber's handlers, one module per family of types; :func:`install` registers them all.
+
+They are installed when a process first needs a handler decision (its first ``serialize``, the IR
+view, a walk over an object), not when cucumber is imported: a process that only deserializes never
+loads them (nor sqlite3, subprocess, concurrent.futures, ... that they import).
+"""
 
 from __future__ import annotations
+
+import threading
 
 from cucumber._private.pickler import install_code_handlers
 
 __all__ = ["install"]
 
 _installed = False
+_lock = threading.Lock()
 
 
 def install() -> None:
-    """Register every family's handlers (idempotent)."""
+    """Register every family's handlers (idempotent, thread-safe)."""
     global _installed
-    if _installed:
-        return
-    _installed = True
-    install_code_handlers()
-    from cucumber._private.families import (
-        concurrency,
-        databases,
-        exceptions,
-        files,
-        processes,
-        runtime,
-    )
+    with _lock:
+        if _installed:
+            return
+        install_code_handlers()
+        from cucumber._private.families import (
+            concurrency,
+            databases,
+            exceptions,
+            files,
+            processes,
+            runtime,
+        )
 
-    for module in (concurrency, files, runtime, databases, exceptions, processes):
-        module.install()
+        for module in (concurrency, files, runtime, databases, exceptions, processes):
+            module.install()
+        _installed = True

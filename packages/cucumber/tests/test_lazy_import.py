@@ -1,0 +1,124 @@
+"""Importing cucumber is cheap: the pickler and the families load on the first serialize.
+
+A process that only deserializes (a Pool worker receiving a function by value) must not load the
+families of handlers nor what they import (sqlite3, subprocess, concurrent.futures, ...). Each check
+runs in a fresh interpreter, since the test process has loaded everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import cucumber
+
+# Modules only the serialize side (the families of handlers and what they import) needs.
+_HEAVY = (
+    "cucumber._private.families",
+    "cucumber._private.pickler",
+    "cucumber._private.reconnectors",
+    "cucumber._private.ir",
+    "cucumber._private.walk",
+    "cucumber._private.safeload",
+    "sqlite3",
+    "concurrent.futures",
+)
+
+
+def _fresh(code: str) -> dict[str, object]:
+    """Run ``code`` in a fresh interpreter; it prints one JSON object, returned here."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.timeout(120)
+def test_import_and_deserialize_load_no_handler_families() -> None:
+    payload = cucumber.serialize({"numbers": [1, 2, 3], "text": "abc"})
+    code = f"""
+import json, sys
+import cucumber
+after_import = sorted(m for m in {_HEAVY!r} if m in sys.modules)
+value = cucumber.deserialize({payload!r})
+after_load = sorted(m for m in {_HEAVY!r} if m in sys.modules)
+print(json.dumps({{"import": after_import, "load": after_load, "value": value}}))
+"""
+    result = _fresh(code)
+    assert result == {
+        "import": [],
+        "load": [],
+        "value": {"numbers": [1, 2, 3], "text": "abc"},
+    }
+
+
+@pytest.mark.timeout(120)
+def test_first_serialize_installs_the_handlers() -> None:
+    code = """
+import json, sys, threading
+import cucumber
+data = cucumber.serialize({"lock": threading.Lock(), "f": lambda x: x + 1})
+value = cucumber.deserialize(data)
+print(json.dumps({
+    "families": "cucumber._private.families" in sys.modules,
+    "lock": type(value["lock"]).__name__,
+    "f": value["f"](1),
+}))
+"""
+    assert _fresh(code) == {"families": True, "lock": "lock", "f": 2}
+
+
+@pytest.mark.timeout(120)
+def test_verbose_deserialize_names_the_handlers_without_a_serialize_first() -> None:
+    payload = cucumber.serialize(threading.Lock())
+    code = f"""
+import contextlib, io, json
+import cucumber
+err = io.StringIO()
+with contextlib.redirect_stderr(err):
+    cucumber.deserialize({payload!r}, verbose=True)
+print(json.dumps({{"walk": err.getvalue()}}))
+"""
+    walk = str(_fresh(code)["walk"])
+    # the handler named is the one serialize uses, not "pickle default"
+    assert "_thread.lock" in walk
+    assert "pickle default" not in walk
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_first_serializes_all_use_the_handlers() -> None:
+    code = """
+import json, threading
+import cucumber
+start = threading.Barrier(8)
+results = [None] * 8
+def work(i):
+    start.wait()
+    results[i] = type(cucumber.deserialize(cucumber.serialize(threading.Lock()))).__name__
+threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps({"results": results}))
+"""
+    assert _fresh(code) == {"results": ["lock"] * 8}
+
+
+@pytest.mark.timeout(120)
+def test_lazy_names_resolve_and_are_listed() -> None:
+    code = """
+import json
+import cucumber
+names = sorted(n for n in cucumber.__all__ if not hasattr(cucumber, n))
+print(json.dumps({"missing": names, "in_dir": sorted(set(cucumber.__all__) - set(dir(cucumber)))}))
+"""
+    assert _fresh(code) == {"missing": [], "in_dir": []}
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        cucumber.no_such_name  # noqa: B018

@@ -7,9 +7,10 @@ what each call, and each modifier chain on it, returns: ``pool.map(sq, [1, 2])``
 :class:`Results` of ``int``, ...
 
 A method's signature is written once, as a plain function (:func:`map_signature`, ...), and captured
-with its type variables by :class:`Call` (a ``ParamSpec``); the modifiers derive the other shapes
-from it. An ``Skprocess`` class as the function gives what its ``__result__()`` returns, which no
-signature can see: an ``Any`` per item (the first overload of ``__call__``).
+with its type variables by the protocols' ``ParamSpec``. An ``Skprocess`` class as the function
+gives, per item, what its ``__result__()`` returns (:class:`ProcessClass`): a second overload of
+each ``__call__``, generic in that type, which is why every shape of result (a list, a ``Future``
+of one, a coroutine of one, an iterator, ...) has its own protocol: the overload has to name it.
 
 Why two modifier mechanisms: ``map``/``unordered_map`` return a list, so ``.retry()`` (run the call
 again) and ``.rate_limit()`` (space calls out) mean what they mean for any function, and they use the
@@ -35,14 +36,17 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from suitkaise_processing._private.skprocess.base import Skprocess
+    from typing_extensions import Self, TypeVarTuple, Unpack
+
+    Ts = TypeVarTuple("Ts")  # star items: tuples of the function's parameters
 
 P = ParamSpec("P")
 T = TypeVar("T")
 R = TypeVar("R")
-S = TypeVar("S")
 R_co = TypeVar("R_co", covariant=True)
 C_co = TypeVar("C_co", covariant=True)
+
+Exceptions = type[BaseException] | tuple[type[BaseException], ...]
 
 
 class Method(Protocol[C_co]):
@@ -52,6 +56,12 @@ class Method(Protocol[C_co]):
     def __get__(self, obj: None, owner: type | None = None) -> Any: ...
     @overload
     def __get__(self, obj: object, owner: type | None = None) -> C_co: ...
+
+
+class ProcessClass(Protocol[R_co]):
+    """An ``Skprocess`` class given as the function: each item gives what ``__result__()`` returns."""
+
+    def __result__(self) -> R_co: ...
 
 
 class Results(Iterator[R_co], Protocol[R_co]):
@@ -72,50 +82,108 @@ class ResultStream(Protocol[R]):
     def __anext__(self) -> Awaitable[R]: ...
 
 
-class Call(Protocol[P, R, S]):
-    """``pool.map`` and its modified calls: called with a function it returns ``R``, with an
-    ``Skprocess`` class ``S``."""
+# --- the modifiers, by what they keep: each returns the same shape of call ------------------------
+class Timed(Protocol):
+    """``.timeout(seconds)``: every call keeps it (``imap``'s only one after its mode)."""
 
-    @overload
-    def __call__(
-        self,
-        fn_or_process: type[Skprocess],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-    ) -> S: ...
-    @overload
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
-    def timeout(self, seconds: float) -> Call[P, R, S]: ...
+    def timeout(self, seconds: float) -> Self: ...
+
+
+class Repeated(Timed, Protocol):
+    """``map``'s ``sk_modifiers`` chain: also ``.retry()`` and ``.rate_limit()``."""
+
     def retry(
         self,
         times: int = 3,
         delay: float = 1.0,
         backoff_factor: float = 1.0,
-        exceptions: type[BaseException] | tuple[type[BaseException], ...] = ...,
-    ) -> Call[P, R, S]: ...
-    def rate_limit(self, per_second: float) -> Call[P, R, S]: ...
-    def background(self) -> Call[P, Future[R], Future[S]]: ...
-    def asynced(self) -> Call[P, Coroutine[Any, Any, R], Coroutine[Any, Any, S]]: ...
+        exceptions: Exceptions = ...,
+    ) -> Self: ...
+    def rate_limit(self, per_second: float) -> Self: ...
 
 
-class StreamCall(Protocol[P, R, S]):
-    """``pool.imap`` and its modified calls, the same way (``.timeout()`` is their only modifier
-    after ``.background()`` or ``.asynced()``)."""
+# --- map / unordered_map: a list --------------------------------------------------------------
+class ListCall(Repeated, Protocol[P, R]):
+    """``pool.map`` and its modified calls: a ``list`` of ``R``."""
 
     @overload
-    def __call__(self, fn_or_process: type[Skprocess], iterable: Iterable[Any]) -> S: ...
+    def __call__(
+        self,
+        fn_or_process: type[ProcessClass[T]],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> list[T]: ...
     @overload
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
-    def timeout(self, seconds: float) -> StreamCall[P, R, S]: ...
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> list[R]: ...
+    def background(self) -> FutureListCall[P, R]: ...
+    def asynced(self) -> AsyncListCall[P, R]: ...
 
 
-class IterCall(StreamCall[P, Results[R], Results[Any]], Protocol[P, R]):
-    """``pool.imap``: ``Results[R]``, where ``R`` is the result of one item."""
+class FutureListCall(Repeated, Protocol[P, R]):
+    """``pool.map.background()``: a ``Future`` of the list."""
 
-    def timeout(self, seconds: float) -> IterCall[P, R]: ...
-    def background(self) -> StreamCall[P, Future[list[R]], Future[list[Any]]]: ...
-    def asynced(self) -> StreamCall[P, ResultStream[R], ResultStream[Any]]: ...
+    @overload
+    def __call__(
+        self,
+        fn_or_process: type[ProcessClass[T]],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> Future[list[T]]: ...
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Future[list[R]]: ...
+
+
+class AsyncListCall(Repeated, Protocol[P, R]):
+    """``pool.map.asynced()``: a coroutine of the list."""
+
+    @overload
+    def __call__(
+        self,
+        fn_or_process: type[ProcessClass[T]],
+        iterable: Iterable[Any],
+        *,
+        timeout: float | None = None,
+    ) -> Coroutine[Any, Any, list[T]]: ...
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, list[R]]: ...
+
+
+# --- imap / unordered_imap: results as they come ----------------------------------------------
+class IterCall(Timed, Protocol[P, R]):
+    """``pool.imap`` and ``.timeout()`` of it: :class:`Results` of ``R``."""
+
+    @overload
+    def __call__(
+        self, fn_or_process: type[ProcessClass[T]], iterable: Iterable[Any]
+    ) -> Results[T]: ...
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Results[R]: ...
+    def background(self) -> FutureIterCall[P, R]: ...
+    def asynced(self) -> AsyncIterCall[P, R]: ...
+
+
+class FutureIterCall(Timed, Protocol[P, R]):
+    """``pool.imap.background()``: a ``Future`` of the list of results."""
+
+    @overload
+    def __call__(
+        self, fn_or_process: type[ProcessClass[T]], iterable: Iterable[Any]
+    ) -> Future[list[T]]: ...
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Future[list[R]]: ...
+
+
+class AsyncIterCall(Timed, Protocol[P, R]):
+    """``pool.imap.asynced()``: a :class:`ResultStream` (``await`` it or ``async for`` over it)."""
+
+    @overload
+    def __call__(
+        self, fn_or_process: type[ProcessClass[T]], iterable: Iterable[Any]
+    ) -> ResultStream[T]: ...
+    @overload
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> ResultStream[R]: ...
 
 
 # --- the signatures, each written once: they return the result of one item ------------------------
@@ -127,12 +195,13 @@ def map_signature(
 
 
 def star_map_signature(
-    fn_or_process: Callable[..., R],
-    iterable: Iterable[Iterable[Any]],
+    fn_or_process: Callable[[Unpack[Ts]], R],
+    iterable: Iterable[tuple[Unpack[Ts]]],
     *,
     timeout: float | None = None,
 ) -> R:
-    """``pool.star().map(fn, items)``: ``fn(*item)`` for every item."""
+    """``pool.star().map(fn, items)``: ``fn(*item)`` for every item; the items are tuples of the
+    function's parameters (other iterables work at run time, unchecked)."""
     raise NotImplementedError
 
 
@@ -141,6 +210,8 @@ def imap_signature(fn_or_process: Callable[[T], R], iterable: Iterable[T]) -> R:
     raise NotImplementedError
 
 
-def star_imap_signature(fn_or_process: Callable[..., R], iterable: Iterable[Iterable[Any]]) -> R:
+def star_imap_signature(
+    fn_or_process: Callable[[Unpack[Ts]], R], iterable: Iterable[tuple[Unpack[Ts]]]
+) -> R:
     """``pool.star().imap(fn, items)``."""
     raise NotImplementedError

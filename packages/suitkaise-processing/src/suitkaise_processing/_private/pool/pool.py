@@ -13,8 +13,8 @@ from sk_modifiers import modifiable
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError
 from suitkaise_processing._private.pool._calls import (
-    Call,
     IterCall,
+    ListCall,
     Method,
     imap_signature,
     map_signature,
@@ -194,7 +194,7 @@ def _call_args(fn_or_process: _Fn, iterable: _Items, *, timeout: float | None = 
 
 def _list_method(
     owner: str, kind: str, star: bool, doc: str, signature: Callable[P, R]
-) -> Method[Call[P, list[R], list[Any]]]:
+) -> Method[ListCall[P, R]]:
     """``map``/``unordered_map`` of ``Pool`` or of ``StarPool`` (``star=True``), from one definition:
     the blocking call, and the native forms ``.asynced()`` and ``.background()`` use; typed like
     ``signature`` (:mod:`._calls`)."""
@@ -243,7 +243,7 @@ def _list_method(
     method = modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")(call)
     method.native_async(call_async)
     method.native_background(call_background)
-    return cast("Method[Call[P, list[R], list[Any]]]", method)
+    return cast("Method[ListCall[P, R]]", method)
 
 
 class Pool:

@@ -35,7 +35,8 @@ from suitkaise_processing._private.errors import (
 if TYPE_CHECKING:
     from suitkaise_processing._private.autoreconnect import autoreconnect
     from suitkaise_processing._private.pipe import Pipe
-    from suitkaise_processing._private.pool import Pool, PoolTimeoutError
+    from suitkaise_processing._private.pool._errors import PoolTimeoutError
+    from suitkaise_processing._private.pool.pool import Pool
     from suitkaise_processing._private.redis_state.counter import RedisCounter
     from suitkaise_processing._private.redis_state.errors import CounterBackendError
     from suitkaise_processing._private.share import Share
@@ -68,8 +69,8 @@ _LAZY = {
     "Pipe": "suitkaise_processing._private.pipe",
     "Share": "suitkaise_processing._private.share",
     "autoreconnect": "suitkaise_processing._private.autoreconnect",
-    "Pool": "suitkaise_processing._private.pool",
-    "PoolTimeoutError": "suitkaise_processing._private.pool",
+    "Pool": "suitkaise_processing._private.pool.pool",
+    "PoolTimeoutError": "suitkaise_processing._private.pool._errors",
     # state in a Redis server, for processes on any machine
     "RedisCounter": "suitkaise_processing._private.redis_state.counter",
     "CounterBackendError": "suitkaise_processing._private.redis_state.errors",

@@ -1,6 +1,5 @@
-"""The process pool: persistent workers, chunked items, streamed results (internal)."""
+"""The process pool: persistent workers, chunked items, streamed results (internal).
 
-from suitkaise_processing._private.pool._errors import PoolTimeoutError
-from suitkaise_processing._private.pool.pool import Pool, PoolCall, StarPool
-
-__all__ = ["Pool", "PoolCall", "PoolTimeoutError", "StarPool"]
+Nothing is imported here: a Pool worker imports only ``_worker`` and what it needs, never the
+parent side (``pool.py``, ``_engine.py``, sk_modifiers, ...). ``Pool`` lives in :mod:`.pool`.
+"""

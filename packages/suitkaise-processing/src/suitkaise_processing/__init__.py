@@ -36,9 +36,13 @@ if TYPE_CHECKING:
     from suitkaise_processing._private.autoreconnect import autoreconnect
     from suitkaise_processing._private.pipe import Pipe
     from suitkaise_processing._private.pool._errors import PoolTimeoutError
+    from suitkaise_processing._private.pool._rate_limit import RateLimit
     from suitkaise_processing._private.pool.pool import Pool
     from suitkaise_processing._private.redis_state.counter import RedisCounter
-    from suitkaise_processing._private.redis_state.errors import CounterBackendError
+    from suitkaise_processing._private.redis_state.errors import (
+        CounterBackendError,
+        RateLimitBackendError,
+    )
     from suitkaise_processing._private.share import Share
     from suitkaise_processing._private.skprocess.base import Skprocess
     from suitkaise_processing._private.skprocess.config import ProcessConfig, Timeouts
@@ -74,6 +78,9 @@ _LAZY = {
     # state in a Redis server, for processes on any machine
     "RedisCounter": "suitkaise_processing._private.redis_state.counter",
     "CounterBackendError": "suitkaise_processing._private.redis_state.errors",
+    # a rate limit across a Pool's workers, or on Redis across machines
+    "RateLimit": "suitkaise_processing._private.pool._rate_limit",
+    "RateLimitBackendError": "suitkaise_processing._private.redis_state.errors",
     # locks and semaphores across processes (suitkaise_processing.concurrency)
     "BaseLock": "suitkaise_processing.concurrency",
     "LocalLock": "suitkaise_processing.concurrency",
@@ -139,6 +146,9 @@ __all__ = [
     # a counter in a Redis server
     "RedisCounter",
     "CounterBackendError",
+    # a rate limit across a Pool's workers, or on Redis across machines
+    "RateLimit",
+    "RateLimitBackendError",
     # locks and semaphores (suitkaise_processing.concurrency)
     "BaseLock",
     "LocalLock",

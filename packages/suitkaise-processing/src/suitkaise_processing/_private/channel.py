@@ -10,6 +10,13 @@ Large messages (Linux)
     ``P`` encoded message, ``B`` raw ``bytes``, ``A`` raw ``bytearray``; ``size``: 8 bytes big-endian),
     and the memory file's descriptor follows on the socket (:mod:`.fdpass`). The receiver checks
     ``size`` against the memory file's real size before mapping it.
+
+Big buffers (Linux)
+    A message whose pickle has out-of-band buffers of :data:`.bigbuffers.THRESHOLD` bytes or more
+    (numpy arrays, ...) is a :mod:`.bigbuffers` message: its frame holds the buffer table and the
+    pickle stream, the memory file with the buffers follows on the socket. The receiver's arrays view
+    that memory (copy-on-write). Memory files come from :mod:`.bigbuffers`'s cache (reused once the
+    receiver dropped them), large messages above included.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
+from suitkaise_processing._private import bigbuffers
 from suitkaise_processing._private.errors import MessageError, PipeEndpointError
 from suitkaise_processing._private.fdpass import recv_fd, send_fd
 from suitkaise_processing._private.wire import decode, encode, frame_header, read_frame
@@ -106,7 +114,12 @@ class Channel:
         if (kind is bytes or kind is bytearray) and len(obj) >= LARGE_MESSAGE and self._memfd_ok():
             self._send_large(obj, b"B" if kind is bytes else b"A")  # raw: no pickling copy
             return
-        data = encode(obj)
+        big = bigbuffers.Collector() if bigbuffers.enabled() and self._memfd_ok() else None
+        data = encode(obj, big)
+        if big is not None and big.buffers:
+            body = bigbuffers.pack(data, big.buffers)
+            self._write([frame_header(len(body)) + body], bigbuffers.write_segment(big.buffers))
+            return
         if len(data) >= LARGE_MESSAGE and self._memfd_ok():
             self._send_large(data, b"P")
             return
@@ -141,11 +154,8 @@ class Channel:
 
     def _send_large(self, data: bytes | bytearray | memoryview, kind: bytes) -> None:
         size = len(data)
-        fd = os.memfd_create("sk_pipe_message", os.MFD_CLOEXEC)
+        fd = bigbuffers.write_segment([memoryview(data).cast("B")])
         try:
-            os.ftruncate(fd, size)
-            with mmap.mmap(fd, size) as mapped:
-                mapped[:] = data
             header = _LARGE_MARK + kind + struct.pack("!Q", size)
             frame = struct.pack("!i", len(header)) + header
         except BaseException:
@@ -275,7 +285,7 @@ class Channel:
         fd = recv_fd(self._socket())
         try:
             real = os.fstat(fd).st_size
-            if kind not in _LARGE_KINDS or real != size:
+            if kind not in _LARGE_KINDS or real < size or size == 0:
                 raise MessageError(
                     f"a large-message header announced {size} bytes of kind {kind!r}; its memory file "
                     f"holds {real}: the connection is out of step and cannot be used any more"
@@ -324,6 +334,8 @@ class Channel:
             body = read_frame(conn.fileno())
             if len(body) == _LARGE_HEADER_SIZE and body[: len(_LARGE_MARK)] == _LARGE_MARK:
                 return self._recv_large(body)
+            if bigbuffers.is_marked(body):
+                return bigbuffers.load(body, recv_fd(self._socket()), decode)
         except EOFError:
             raise EOFError(
                 "the other end of the pipe is closed (its process exited or called close())"

@@ -2,7 +2,8 @@
 
 Unlike ``multiprocessing.reduction.sendfds`` there is no acknowledgement round trip: the sender may
 close its copy as soon as :func:`send_fd` returned, the kernel keeps the file open until the receiver
-took it. Used by :class:`~suitkaise_processing._private.channel.Channel` for its large messages.
+took it. Used by :class:`~suitkaise_processing._private.channel.Channel` for its large messages and by
+the ``Pool`` for the memory files of :mod:`.bigbuffers`.
 """
 
 from __future__ import annotations
@@ -42,3 +43,15 @@ def recv_fd(sock: socket.socket) -> int:
             "the connection is out of step and cannot be used any more"
         )
     return fds[0]
+
+
+def send_fd_on(fileno: int, fd: int) -> None:
+    """:func:`send_fd` on the socket whose descriptor is ``fileno`` (a ``Connection``'s), blocking."""
+    with socket.socket(fileno=os.dup(fileno)) as sock:
+        send_fd(sock, fd)
+
+
+def recv_fd_on(fileno: int) -> int:
+    """:func:`recv_fd` on the socket whose descriptor is ``fileno`` (a ``Connection``'s), blocking."""
+    with socket.socket(fileno=os.dup(fileno)) as sock:
+        return recv_fd(sock)

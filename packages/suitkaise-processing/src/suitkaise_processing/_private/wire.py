@@ -38,11 +38,13 @@ import os
 import pickle
 import signal
 import struct
+import sys
 import traceback
 import types
 from collections.abc import Sequence
 from typing import Any
 
+from suitkaise_processing._private.bigbuffers import Collector
 from suitkaise_processing._private.errors import MessageError, ProcessError
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -63,7 +65,7 @@ class _NotPlain(Exception):
 
 # Modules whose classes and functions every one of our processes imports by name, so pickle's own
 # by-reference handling is right for them (no need for cucumber's by-value decisions).
-_TRUSTED_MODULES = frozenset({"builtins", "copyreg", "suitkaise_processing", "sktiming"})
+_TRUSTED_MODULES = frozenset({"builtins", "copyreg", "suitkaise_processing", "sktiming", "numpy"})
 _CLASS_OR_FUNCTION = (type, types.FunctionType, types.BuiltinFunctionType)
 
 
@@ -101,12 +103,16 @@ def deserialize(data: bytes | bytearray | memoryview) -> Any:
     return cucumber.deserialize(data if type(data) is bytes else bytes(data))
 
 
-def encode(obj: Any) -> bytes | memoryview:
-    """Bytes for ``obj``: C pickle for plain data and our own types, cucumber for everything else."""
+def encode(obj: Any, buffers: Collector | None = None) -> bytes | memoryview:
+    """Bytes for ``obj``: C pickle for plain data and our own types, cucumber for everything else.
+
+    With ``buffers``, the pickle's big out-of-band buffers are left to it (:mod:`.bigbuffers`)."""
     buf = io.BytesIO()
     try:
-        _PlainPickler(buf, PROTOCOL).dump(obj)
+        _PlainPickler(buf, PROTOCOL, buffer_callback=buffers).dump(obj)
     except (_NotPlain, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        if buffers is not None:
+            buffers.clear()
         return serialize(obj)
     # getvalue() shares the pickled bytes (no copy, like getbuffer()) without exporting the
     # BytesIO's buffer: an export caught in a reference cycle crashes the garbage collector on
@@ -114,12 +120,14 @@ def encode(obj: Any) -> bytes | memoryview:
     return buf.getvalue()
 
 
-def encode_by_reference(obj: Any) -> bytes:
+def encode_by_reference(obj: Any, buffers: Collector | None = None) -> bytes:
     """Bytes for ``obj``: the C pickler (by reference) when it takes it, else cucumber. Raises what
-    cucumber raises when neither can encode it."""
+    cucumber raises when neither can encode it. ``buffers``: as for :func:`encode`."""
     try:
-        return pickle.dumps(obj, PROTOCOL)
+        return pickle.dumps(obj, PROTOCOL, buffer_callback=buffers)
     except Exception:
+        if buffers is not None:
+            buffers.clear()
         return serialize(obj)
 
 
@@ -128,16 +136,19 @@ def is_pickle(data: bytes | bytearray | memoryview) -> bool:
     return len(data) > 0 and data[0] == _PICKLE_PROTO_OPCODE
 
 
-def decode(data: bytes | bytearray | memoryview) -> Any:
-    """Inverse of :func:`encode` and :func:`encode_by_reference`."""
+def decode(
+    data: bytes | bytearray | memoryview, buffers: Sequence[memoryview] | None = None
+) -> Any:
+    """Inverse of :func:`encode` and :func:`encode_by_reference` (``buffers``: the out-of-band ones)."""
     if len(data) and data[0] == _PICKLE_PROTO_OPCODE:
-        return pickle.loads(data)
+        return pickle.loads(data, buffers=buffers)
     return deserialize(data)
 
 
-def dumps(obj: Any) -> bytes:
-    """The C pickler at the highest protocol (for our own protocol messages of plain data)."""
-    return pickle.dumps(obj, PROTOCOL)
+def dumps(obj: Any, buffers: Collector | None = None) -> bytes:
+    """The C pickler at the highest protocol (for our own protocol messages of plain data);
+    ``buffers``: as for :func:`encode`."""
+    return pickle.dumps(obj, PROTOCOL, buffer_callback=buffers)
 
 
 loads = pickle.loads
@@ -251,9 +262,27 @@ class RemoteTraceback(Exception):
         return f'\n"""\n{self.tb.rstrip()}\n"""'
 
 
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``; on Python 3.10 the same ``__notes__`` list, which
+    :func:`format_exception` shows there too."""
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:
+        notes = exc.__dict__.setdefault("__notes__", [])
+        notes.append(note)
+
+
 def format_exception(exc: BaseException) -> str:
-    """The full traceback text of ``exc``."""
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    """The full traceback text of ``exc`` (with its notes, on Python 3.10 too).
+
+    Frames of functions sent by value name their real file and line: cucumber keeps ``co_filename``,
+    and ``traceback`` reads the source line from the file when it exists here."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if sys.version_info < (3, 11):
+        notes = getattr(exc, "__notes__", None)
+        if isinstance(notes, list):
+            text += "".join(f"{note}\n" for note in notes)
+    return text
 
 
 def pack_error(exc: BaseException) -> tuple[bytes, str]:

@@ -88,7 +88,7 @@ def test_pool_state_prints_as_its_name() -> None:
 
 # --- frames ------------------------------------------------------------------------------------
 def test_chunk_frame_round_trips() -> None:
-    header = (7, 3, 100, b"fn", int(Mode.STAR), [1, 2])
+    header = (7, 3, 100, b"fn", int(Mode.STAR), [1, 2], 250_000_000)
     got = read_chunk_frame(chunk_frame(header, b"payload"))
     assert got is not None
     assert got[0] == header

@@ -6,11 +6,14 @@ what each call, and each modifier chain on it, returns: ``pool.map(sq, [1, 2])``
 ``pool.map.background()(sq, [1, 2])`` a ``Future[list[int]]``, ``pool.imap(sq, [1, 2])`` a
 :class:`Results` of ``int``, ...
 
-A method's signature is written once, as a plain function (:func:`map_signature`, ...), and captured
-with its type variables by the protocols' ``ParamSpec``. An ``Skprocess`` class as the function
+A method's signature is written once, as a plain function (:mod:`._signatures`), and captured with
+its type variables by the protocols' ``ParamSpec``. An ``Skprocess`` class as the function
 gives, per item, what its ``__result__()`` returns (:class:`ProcessClass`): a second overload of
 each ``__call__``, generic in that type, which is why every shape of result (a list, a ``Future``
 of one, a coroutine of one, an iterator, ...) has its own protocol: the overload has to name it.
+
+Only type checkers import this module (``pool.py`` under ``TYPE_CHECKING``): creating these
+protocol classes would add ~1 ms to every import of ``Pool``, workers included.
 
 Why two modifier mechanisms: ``map``/``unordered_map`` return a list, so ``.retry()`` (run the call
 again) and ``.rate_limit()`` (space calls out) mean what they mean for any function, and they use the
@@ -25,7 +28,6 @@ from __future__ import annotations
 from collections.abc import (
     AsyncIterator,
     Awaitable,
-    Callable,
     Coroutine,
     Generator,
     Iterable,
@@ -36,9 +38,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from typing_extensions import Self, TypeVarTuple, Unpack
-
-    Ts = TypeVarTuple("Ts")  # star items: tuples of the function's parameters
+    from typing_extensions import Self
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -184,34 +184,3 @@ class AsyncIterCall(Timed, Protocol[P, R]):
     ) -> ResultStream[T]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> ResultStream[R]: ...
-
-
-# --- the signatures, each written once: they return the result of one item ------------------------
-def map_signature(
-    fn_or_process: Callable[[T], R], iterable: Iterable[T], *, timeout: float | None = None
-) -> R:
-    """``pool.map(fn, items)`` (a list of these), also ``unordered_map``."""
-    raise NotImplementedError
-
-
-def star_map_signature(
-    fn_or_process: Callable[[Unpack[Ts]], R],
-    iterable: Iterable[tuple[Unpack[Ts]]],
-    *,
-    timeout: float | None = None,
-) -> R:
-    """``pool.star().map(fn, items)``: ``fn(*item)`` for every item; the items are tuples of the
-    function's parameters (other iterables work at run time, unchecked)."""
-    raise NotImplementedError
-
-
-def imap_signature(fn_or_process: Callable[[T], R], iterable: Iterable[T]) -> R:
-    """``pool.imap(fn, items)``, also ``unordered_imap``."""
-    raise NotImplementedError
-
-
-def star_imap_signature(
-    fn_or_process: Callable[[Unpack[Ts]], R], iterable: Iterable[tuple[Unpack[Ts]]]
-) -> R:
-    """``pool.star().imap(fn, items)``."""
-    raise NotImplementedError

@@ -37,6 +37,8 @@ from suitkaise_processing._private.errors import (
     ProcessTimeoutError,
     WorkerDiedError,
 )
+from suitkaise_processing._private.pool._errors import ItemTimeoutError
+from suitkaise_processing._private.pool._item_timeout import is_innocent, running_timed_item
 from suitkaise_processing._private.pool._jobs import Chunk, Job
 from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
 from suitkaise_processing._private.pool._protocol import (
@@ -56,6 +58,7 @@ from suitkaise_processing._private.pool._protocol import (
     plan_recovery,
     read_section,
 )
+from suitkaise_processing._private.pool._recycling import Recycling
 from suitkaise_processing._private.pool._worker import worker_main
 from suitkaise_processing._private.skprocess.sections import has_error_handler
 
@@ -214,8 +217,10 @@ class Engine:
         initializer: Callable[..., object] | None,
         initargs: tuple[Any, ...],
         forward_logs: bool,
+        recycling: Recycling | None = None,
     ) -> None:
         self.size = workers
+        self._recycling = recycling
         self._ctx = get_context()
         self._fork = get_start_method() == "fork"
         self._lock = threading.Lock()
@@ -286,6 +291,7 @@ class Engine:
                 self._init_blob,
                 self._log_level,
                 close_fds,
+                self._recycling,
             ),
             name=f"sk-pool-worker-{index}",
             daemon=False,
@@ -293,6 +299,7 @@ class Engine:
         self._mv[index * SLOT_WIDTH + Slot.SEQ] = 0
         self._mv[index * SLOT_WIDTH + Slot.BATCH] = IDLE
         self._mv[index * SLOT_WIDTH + Slot.DEADLINE] = 0
+        self._mv[index * SLOT_WIDTH + Slot.ITEM_DEADLINE] = 0
         start_process(proc)
         child_conn.close()
         self._res.conns.append(parent_conn)
@@ -384,6 +391,11 @@ class Engine:
             elif isinstance(step, Resend):
                 first.attempts += 1
                 requeue.append(first)
+            elif is_innocent(worker.kill_reason, first.start + step.item):
+                # killed for the item before it, which ended just before the kill: run it again
+                again = Chunk(job, first.start + step.item, first.items[step.item : step.item + 1])
+                again.mode_word = first.mode_word
+                requeue.append(again)
             else:
                 index = first.start + step.item
                 error = self._death_error(worker, exitcode, index)
@@ -580,7 +592,15 @@ class Engine:
         seq = self._next_seq
         self._next_seq += 1
         frame = chunk_frame(
-            (seq, job.id, chunk.start, fn_blob, chunk.mode_word or job.mode_word, worker.forget),
+            (
+                seq,
+                job.id,
+                chunk.start,
+                fn_blob,
+                chunk.mode_word or job.mode_word,
+                worker.forget,
+                job.item_timeout_ns,
+            ),
             chunk.payload or b"",
         )
         sender = worker.sender
@@ -634,7 +654,7 @@ class Engine:
             pass
 
     def _timed_items_running(self) -> bool:
-        return any(w.inflight and w.inflight[0].job.skprocess for w in self._live())
+        return any(w.inflight and w.inflight[0].job.timed for w in self._live())
 
     def _terminated(self) -> bool:
         return self.state is PoolState.TERMINATED
@@ -647,13 +667,23 @@ class Engine:
         self._to_close.clear()
 
     def _check_deadlines(self) -> float | None:
-        """Kill workers whose ``Skprocess`` section ran past its timeout; seconds to the next deadline."""
+        """Kill workers whose ``Skprocess`` section or timed item ran past its timeout; seconds to the
+        next deadline."""
         now = time.monotonic_ns()
         nearest: int | None = None
         for worker in self._live():
             if not worker.inflight or worker.kill_reason is not None:
                 continue
             base = worker.index * SLOT_WIDTH
+            timed_item = running_timed_item(self._mv, base)
+            if timed_item is not None:
+                item_deadline, index = timed_item
+                if item_deadline <= now:
+                    limit = worker.inflight[0].job.item_timeout_ns / 1e9
+                    self._kill(worker, ItemTimeoutError(index, limit))
+                    continue
+                if nearest is None or item_deadline < nearest:
+                    nearest = item_deadline
             deadline = self._mv[base + Slot.DEADLINE]
             if deadline <= 0:
                 continue
@@ -759,7 +789,7 @@ class Engine:
                 self._jobs.append(job)
                 if self._leader:
                     self.wake()
-                if job.skprocess and self._monitor is None:
+                if job.timed and self._monitor is None:
                     self._monitor = threading.Thread(
                         target=self._watch_deadlines, name="sk-pool-deadlines", daemon=True
                     )
@@ -767,13 +797,14 @@ class Engine:
             return job
 
     def _watch_deadlines(self) -> None:
-        """Enforce ``Skprocess`` section deadlines even while nobody waits on the pool (an iterator
-        consumed slowly); exits when no such item is left. The deaths are filed by the next pump."""
+        """Enforce ``Skprocess`` section and item deadlines even while nobody waits on the pool (an
+        iterator consumed slowly); exits when no such item is left. The deaths are filed by the next
+        pump."""
         while True:
             with self._lock:
                 self._drop_abandoned()
                 active = self.state is not PoolState.TERMINATED and (
-                    any(job.skprocess for job in self._jobs) or self._timed_items_running()
+                    any(job.timed for job in self._jobs) or self._timed_items_running()
                 )
                 if not active:
                     self._monitor = None

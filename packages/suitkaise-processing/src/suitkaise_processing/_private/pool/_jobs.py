@@ -45,6 +45,8 @@ class CallSpec(NamedTuple):
     #: seconds per item measured in earlier calls of the same function
     estimate: float | None
     progress: bool
+    #: seconds each item may run (``None``: no limit), :mod:`._item_timeout`
+    item_timeout: float | None = None
 
 
 class Chunk:
@@ -90,6 +92,11 @@ class Job:
         self.star = spec.star
         self.mode_word = mode_word(skprocess=spec.skprocess, star=spec.star)
         self.ordered = spec.ordered
+        self.item_timeout = spec.item_timeout
+        #: the limit as the chunk headers carry it (0: none)
+        self.item_timeout_ns = 0 if spec.item_timeout is None else int(spec.item_timeout * 1e9)
+        #: the parent watches deadlines of this job's items (section timeouts, item timeouts)
+        self.timed = spec.skprocess or spec.item_timeout is not None
         self._seq: Sequence[Any] | None = None
         self._iter: Iterator[Any] | None = None
         self.total: int | None = None

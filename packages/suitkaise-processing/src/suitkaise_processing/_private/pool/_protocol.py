@@ -7,17 +7,21 @@ runs again (:func:`plan_recovery`, a pure function).
 Frames (each one frame of :mod:`..wire`: a length prefix, then the body)
     parent -> worker
         ``4-byte little-endian header length, header, payload`` (:func:`chunk_frame`). The header is the
-        pickled tuple ``(seq, job_id, start, fn_blob, mode, forget)``; the payload is the chunk's items
-        (the job's items from index ``start``), encoded once per chunk by
+        pickled tuple ``(seq, job_id, start, fn_blob, mode, forget, item_timeout_ns)``; the payload is
+        the chunk's items (the job's items from index ``start``), encoded once per chunk by
         :func:`..wire.encode_by_reference` (self-describing: pickle or cucumber). ``fn_blob`` carries
         the job's function (cucumber bytes) the first time this worker sees the job, else ``None``;
-        ``mode`` is a :class:`Mode`; ``forget`` lists finished job ids whose functions can be dropped.
-        An empty body (:data:`STOP_FRAME`) asks the worker to exit.
+        ``mode`` is a :class:`Mode`; ``forget`` lists finished job ids whose functions can be dropped;
+        ``item_timeout_ns`` is the job's per-item time limit in nanoseconds (0: none, see
+        ``Slot.ITEM_DEADLINE``). An empty body (:data:`STOP_FRAME`) asks the worker to exit.
     worker -> parent (a pickled tuple whose first element is a :class:`Tag`)
         ``(RESULT, seq, offset, values, error, done, elapsed)``: results of items from ``offset``;
         ``values`` is a list, or cucumber bytes of the list when pickle refused a result; ``error``
         (``None`` or :func:`..wire.pack_error` output) belongs to item ``offset + len(values)`` and
         ends the chunk; ``done`` marks the chunk's last message; ``elapsed`` is the run time (s).
+        A worker that retires (``max_tasks_per_child``/``max_memory_per_child``, :mod:`._recycling`)
+        sends what it holds with ``done`` false, sets its batch word to ``IDLE`` and exits: the
+        chunk's remaining items never started and run on another worker.
         ``(READY, pid)`` once started; ``(INIT_FAILED, packed_error)`` when the initializer raised;
         ``(LOG, record_dict)`` for a forwarded log record; ``(DECODE_FAILED, seq)`` when pickled items
         refer to something the worker cannot import (the parent resends them with cucumber);
@@ -36,6 +40,13 @@ Slots (a shared ``RawArray("q")`` of :data:`SLOT_WIDTH` words per worker, at ``i
     ``Slot.DEADLINE``
         ``time.monotonic_ns()`` deadline of a timed ``Skprocess`` section (0: none), whose section and
         run are in ``Slot.SECTION`` (:func:`section_word`) and timeout (us) in ``Slot.TIMEOUT_US``.
+    ``Slot.ITEM_DEADLINE``
+        ``time.monotonic_ns()`` deadline of the running item of a job with an item timeout (0: no
+        such item runs). Such a job runs one marked item per sub-batch and sends each result as soon
+        as the item ends: the worker writes the batch word, then this deadline, runs the item, clears
+        the deadline, then moves the batch word on; so a deadline read twice with the same value
+        frames a batch word naming the item it belongs to (:mod:`._item_timeout`), and a worker
+        killed at that deadline holds no result the parent has not received.
 
 Progress bytes (a shared ``multiprocessing.heap.Arena``, :data:`MAX_BATCH` bytes per worker)
     Inside a *marked* sub-batch the worker's area gets one non-zero byte (:data:`STARTED`) per item
@@ -117,7 +128,7 @@ class PoolState(str, enum.Enum):
 # --- frames --------------------------------------------------------------------------------------
 STOP_FRAME = b""
 
-ChunkHeader = tuple[int, int, int, bytes | None, int, list[int]]
+ChunkHeader = tuple[int, int, int, bytes | None, int, list[int], int]
 
 
 def chunk_frame(header: ChunkHeader, payload: bytes) -> bytes:
@@ -145,6 +156,7 @@ class Slot(enum.IntEnum):
     DEADLINE = 2
     SECTION = 3
     TIMEOUT_US = 4
+    ITEM_DEADLINE = 5
 
 
 SLOT_WIDTH = len(Slot)

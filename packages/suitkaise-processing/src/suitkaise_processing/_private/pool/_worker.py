@@ -36,6 +36,7 @@ from suitkaise_processing._private.pool._protocol import (
     read_chunk_frame,
     section_word,
 )
+from suitkaise_processing._private.pool._recycling import Recycling, Retirement
 
 #: results of a chunk are sent at least this often (seconds) while the chunk runs
 FLUSH_INTERVAL = 0.05
@@ -139,6 +140,7 @@ def worker_main(
     init_blob: bytes | None,
     log_level: int | None,
     close_fds: tuple[int, ...],
+    recycling: Recycling | None = None,
 ) -> None:
     """Entry point of a worker process (started by the pool, never by users)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
@@ -166,14 +168,29 @@ def worker_main(
             return
     send((int(Tag.READY), os.getpid()))
     try:
-        _serve(conn, send, mv, base, progress.buffer, slot_index * MAX_BATCH)
+        _serve(
+            conn,
+            send,
+            mv,
+            base,
+            progress.buffer,
+            slot_index * MAX_BATCH,
+            None if recycling is None else Retirement(recycling),
+        )
     finally:
         mv[base + Slot.BATCH] = IDLE
 
 
 def _serve(
-    conn: Connection, send: _Sender, mv: memoryview, base: int, marks: mmap.mmap, moff: int
+    conn: Connection,
+    send: _Sender,
+    mv: memoryview,
+    base: int,
+    marks: mmap.mmap,
+    moff: int,
+    retirement: Retirement | None,
 ) -> None:
+    """Run chunks until the stop frame, or until ``retirement`` says this worker is done."""
     fns: dict[int, Callable[..., Any]] = {}
     batch_sizes: dict[int, int] = {}
     #: per job: its items took >= MARK_MIN_SECONDS each in the last sub-batch (run marked)
@@ -184,6 +201,8 @@ def _serve(
     fd = conn.fileno()
     seq_slot = base + Slot.SEQ
     slot = base + Slot.BATCH
+    item_deadline = base + Slot.ITEM_DEADLINE
+    monotonic_ns = time.monotonic_ns
     while True:
         try:
             frame = read_chunk_frame(wire.read_frame(fd))
@@ -191,7 +210,7 @@ def _serve(
             return
         if frame is None:
             return  # the stop message
-        (seq, job_id, start, fn_blob, mode, forget), payload = frame
+        (seq, job_id, start, fn_blob, mode, forget, limit_ns), payload = frame
         skprocess, star = call_style(mode)
         for old in forget:
             fns.pop(old, None)
@@ -223,8 +242,10 @@ def _serve(
                 _send_part(send, seq, start, [], exc, True, monotonic() - started)
             mv[slot] = IDLE
             continue
-        # Skprocess items run one per sub-batch so a timeout or crash names exactly one item.
-        fixed_one = skprocess
+        # Skprocess items, and items with a time limit, run one per sub-batch so a timeout or crash
+        # names exactly one item; timed items also send each result at once (see Slot.ITEM_DEADLINE).
+        timed = limit_ns > 0
+        fixed_one = skprocess or timed
         size = 1 if fixed_one else batch_sizes.get(job_id, 1)
         n = len(items)
         it = iter(items)
@@ -233,11 +254,14 @@ def _serve(
         out: list[Any] = []
         last_flush = started
         error: BaseException | None = None
+        retiring = False
         mv[slot] = batch_word(start)  # item `start` is next, nothing runs yet
         # unknown cost (first sub-batch of this job in this worker): mark
         marked = fixed_one or slow_jobs.get(job_id, True)
         while pos < n:
             take = min(size, n - pos)
+            if retirement is not None:
+                take = min(take, retirement.left)
             t0 = monotonic()
             before = len(out)
             try:
@@ -245,6 +269,8 @@ def _serve(
                     marks[moff : moff + take] = zeros[:take]
                     marks.seek(moff)
                     mv[slot] = batch_word(start + pos, take)
+                    if timed:
+                        mv[item_deadline] = monotonic_ns() + limit_ns
                     # compress pulls item k, then writes its "started" byte, then fn runs it
                     chosen: Iterator[Any] = compress(
                         islice(it, take), map(mark, repeat(STARTED, take))
@@ -257,10 +283,15 @@ def _serve(
                 else:
                     out.extend(map(fn, chosen))
             except BaseException as exc:
+                mv[item_deadline] = 0
                 error = exc
-                pos += len(out) - before
+                ran = len(out) - before
+                pos += ran
                 mv[slot] = batch_word(start + pos + 1)  # the failed item is done too
+                retiring = retirement is not None and retirement.ran(ran + 1)
                 break
+            if timed:
+                mv[item_deadline] = 0
             pos += take
             mv[slot] = batch_word(start + pos)  # between items: the next one has not started
             now = monotonic()
@@ -271,15 +302,22 @@ def _serve(
                     size *= 2
                 elif spent > 4 * BATCH_TARGET and size > 1:
                     size //= 2
-            if now - last_flush >= FLUSH_INTERVAL and pos < n:
+            if retirement is not None and retirement.ran(take):
+                retiring = True
+                break
+            if (timed or now - last_flush >= FLUSH_INTERVAL) and pos < n:
                 _send_part(send, seq, start + flushed, out, None, False, now - last_flush)
                 flushed = pos
                 out = []
                 last_flush = now
         batch_sizes[job_id] = size
         slow_jobs[job_id] = marked
-        _send_part(send, seq, start + flushed, out, error, True, monotonic() - last_flush)
+        # a retiring worker leaves the chunk open: its items from `pos` run on another worker
+        done = not retiring or error is not None or pos >= n
+        _send_part(send, seq, start + flushed, out, error, done, monotonic() - last_flush)
         mv[slot] = IDLE
+        if retiring:
+            return
 
 
 def _send_part(

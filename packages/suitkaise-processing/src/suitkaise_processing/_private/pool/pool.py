@@ -7,20 +7,11 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from sk_modifiers import modifiable
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError
-from suitkaise_processing._private.pool._calls import (
-    IterCall,
-    ListCall,
-    Method,
-    imap_signature,
-    map_signature,
-    star_imap_signature,
-    star_map_signature,
-)
 from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
 from suitkaise_processing._private.pool._jobs import CallSpec, Job
@@ -30,6 +21,15 @@ from suitkaise_processing._private.pool._results import (
     collect,
     in_background,
 )
+from suitkaise_processing._private.pool._signatures import (
+    imap_signature,
+    map_signature,
+    star_imap_signature,
+    star_map_signature,
+)
+
+if TYPE_CHECKING:
+    from suitkaise_processing._private.pool._calls import IterCall, ListCall, Method
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -1,0 +1,49 @@
+"""The signatures of the Pool's call methods, each written once as a plain function.
+
+``pool.py`` passes them to the functions that build ``map``, ``imap``, ... so that type checkers
+capture their parameters, with their type variables, in the protocols of :mod:`._calls`; they are
+never called. Each returns the result of one item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVarTuple, Unpack
+
+    Ts = TypeVarTuple("Ts")  # star items: tuples of the function's parameters
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_signature(
+    fn_or_process: Callable[[T], R], iterable: Iterable[T], *, timeout: float | None = None
+) -> R:
+    """``pool.map(fn, items)`` (a list of these), also ``unordered_map``."""
+    raise NotImplementedError
+
+
+def star_map_signature(
+    fn_or_process: Callable[[Unpack[Ts]], R],
+    iterable: Iterable[tuple[Unpack[Ts]]],
+    *,
+    timeout: float | None = None,
+) -> R:
+    """``pool.star().map(fn, items)``: ``fn(*item)`` for every item; the items are tuples of the
+    function's parameters (other iterables work at run time, unchecked)."""
+    raise NotImplementedError
+
+
+def imap_signature(fn_or_process: Callable[[T], R], iterable: Iterable[T]) -> R:
+    """``pool.imap(fn, items)``, also ``unordered_imap``."""
+    raise NotImplementedError
+
+
+def star_imap_signature(
+    fn_or_process: Callable[[Unpack[Ts]], R], iterable: Iterable[tuple[Unpack[Ts]]]
+) -> R:
+    """``pool.star().imap(fn, items)``."""
+    raise NotImplementedError

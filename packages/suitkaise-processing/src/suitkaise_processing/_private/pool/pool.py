@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -14,7 +15,9 @@ from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError
 from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
+from suitkaise_processing._private.pool._item_timeout import check_item_timeout
 from suitkaise_processing._private.pool._jobs import CallSpec, Job
+from suitkaise_processing._private.pool._recycling import recycling
 from suitkaise_processing._private.pool._results import (
     AsyncResults,
     ResultIterator,
@@ -35,7 +38,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 _Fn = Callable[..., Any]
 _Items = Iterable[Any]
-_Args = tuple[_Fn, _Items, "float | None"]
+_Args = tuple[_Fn, _Items, "float | None", "float | None"]
 
 
 def _cpu_count() -> int:
@@ -55,10 +58,11 @@ def _is_skprocess_class(fn: object) -> bool:
 
 class PoolCall:
     """``pool.imap`` / ``pool.unordered_imap``: call it, or derive a modified call with
-    ``.timeout(seconds)`` (per next result), ``.background()`` (a ``Future`` of the list) or
-    ``.asynced()`` (await it for the list, or ``async for`` over it); chainable."""
+    ``.timeout(seconds)`` (per next result), ``.item_timeout(seconds)`` (per item),
+    ``.background()`` (a ``Future`` of the list) or ``.asynced()`` (await it for the list, or
+    ``async for`` over it); chainable."""
 
-    __slots__ = ("_asynced", "_background", "_kind", "_pool", "_star", "_timeout")
+    __slots__ = ("_asynced", "_background", "_item_timeout", "_kind", "_pool", "_star", "_timeout")
 
     def __init__(
         self,
@@ -68,6 +72,7 @@ class PoolCall:
         timeout: float | None = None,
         background: bool = False,
         asynced: bool = False,
+        item_timeout: float | None = None,
     ) -> None:
         self._pool = pool
         self._kind = kind
@@ -75,12 +80,14 @@ class PoolCall:
         self._timeout = timeout
         self._background = background
         self._asynced = asynced
+        self._item_timeout = item_timeout
 
     def _derive(self, **changes: Any) -> PoolCall:
         fields: dict[str, Any] = {
             "timeout": self._timeout,
             "background": self._background,
             "asynced": self._asynced,
+            "item_timeout": self._item_timeout,
         }
         fields.update(changes)
         return PoolCall(self._pool, self._kind, self._star, **fields)
@@ -92,6 +99,13 @@ class PoolCall:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError(f"timeout must be a number of seconds >= 0, got {seconds!r}")
         return self._derive(timeout=float(seconds))
+
+    def item_timeout(self, seconds: float) -> PoolCall:
+        """Limit each item to ``seconds``: an item that runs longer fails with ``ItemTimeoutError``
+        (its worker is stopped and replaced; the other items are not affected). Overrides the
+        pool's ``item_timeout``."""
+        limit = check_item_timeout(seconds, f"pool.{self._kind}.item_timeout()")
+        return self._derive(item_timeout=limit)
 
     def background(self) -> PoolCall:
         """Run the call in a background thread: calling returns a ``concurrent.futures.Future`` of the
@@ -120,6 +134,7 @@ class PoolCall:
             self._star,
             self._timeout,
             lazy=not self._background,
+            item_timeout=self._item_timeout,
         )
         if self._asynced:
             return AsyncResults(results)
@@ -132,6 +147,7 @@ class PoolCall:
             m
             for m, on in (
                 (f".timeout({self._timeout})", self._timeout is not None),
+                (f".item_timeout({self._item_timeout})", self._item_timeout is not None),
                 (".background()", self._background),
                 (".asynced()", self._asynced),
             )
@@ -187,9 +203,20 @@ def _iter_method(
     return cast("Method[IterCall[P, R]]", _CallDescriptor(kind, star, doc))
 
 
-def _call_args(fn_or_process: _Fn, iterable: _Items, *, timeout: float | None = None) -> _Args:
+def _call_args(
+    fn_or_process: _Fn,
+    iterable: _Items,
+    *,
+    timeout: float | None = None,
+    item_timeout: float | None = None,
+) -> _Args:
     """The arguments of a ``map`` call, as the native async and background forms receive them."""
-    return fn_or_process, iterable, timeout
+    return fn_or_process, iterable, timeout, item_timeout
+
+
+def _item_timeout_step(call: _Fn, seconds: float) -> _Fn:
+    """``pool.map.item_timeout(seconds)``: the call, with ``item_timeout=seconds``."""
+    return functools.partial(call, item_timeout=check_item_timeout(seconds, "item_timeout()"))
 
 
 def _list_method(
@@ -205,9 +232,10 @@ def _list_method(
         iterable: Iterable[Any],
         *,
         timeout: float | None = None,
+        item_timeout: float | None = None,
     ) -> list[Any]:
         pool = _pool_of(self)
-        job = pool._submit(kind, fn_or_process, iterable, star)
+        job = pool._submit(kind, fn_or_process, iterable, star, item_timeout=item_timeout)
         return collect(pool._engine, job, timeout, f"pool.{kind}")
 
     # the native forms sk_modifiers calls with the same arguments as ``call``
@@ -215,8 +243,8 @@ def _list_method(
         import asyncio  # imported by the first async call: a Pool program that never awaits skips it
 
         pool = _pool_of(self)
-        fn_or_process, iterable, timeout = _call_args(*args, **kwargs)
-        job = pool._submit(kind, fn_or_process, iterable, star)
+        fn_or_process, iterable, timeout, item_timeout = _call_args(*args, **kwargs)
+        job = pool._submit(kind, fn_or_process, iterable, star, item_timeout=item_timeout)
         try:
             return await asyncio.to_thread(collect, pool._engine, job, timeout, f"pool.{kind}")
         except asyncio.CancelledError:
@@ -229,8 +257,8 @@ def _list_method(
         # submitted in the caller's thread (so a close() that follows lets the call finish),
         # collected in a background thread
         engine = _pool_of(self)._engine
-        fn_or_process, iterable, timeout = _call_args(*args, **kwargs)
-        job = _pool_of(self)._submit(kind, fn_or_process, iterable, star)
+        fn_or_process, iterable, timeout, item_timeout = _call_args(*args, **kwargs)
+        job = _pool_of(self)._submit(kind, fn_or_process, iterable, star, item_timeout=item_timeout)
         return in_background(
             lambda: collect(engine, job, timeout, f"pool.{kind}"),
             lambda: engine.finish(job, kill=True),
@@ -243,6 +271,7 @@ def _list_method(
     method = modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")(call)
     method.native_async(call_async)
     method.native_background(call_background)
+    method.modifier("item_timeout")(_item_timeout_step)
     return cast("Method[ListCall[P, R]]", method)
 
 
@@ -250,7 +279,7 @@ class Pool:
     """A process pool for parallel batch processing.
 
     ``Pool(workers=None, *, chunksize=None, initializer=None, initargs=(), progress=False,
-    forward_logs=True)``
+    forward_logs=True, max_tasks_per_child=None, max_memory_per_child=None, item_timeout=None)``
 
     - ``workers``: worker processes (``None``: the number of CPUs). They start with the pool and are
       reused by every call; a worker that dies is replaced.
@@ -258,6 +287,11 @@ class Pool:
     - ``initializer(*initargs)`` runs once in every worker when it starts.
     - ``progress=True`` shows a progress bar per call (tqdm when installed, else a counter on stderr).
     - ``forward_logs``: log records of the workers go to the parent's logging handlers.
+    - ``max_tasks_per_child``: a worker is replaced after this many items (between two items).
+    - ``max_memory_per_child``: a worker whose resident memory is over this size after an item is
+      replaced (bytes, or a string such as ``"500MB"``).
+    - ``item_timeout``: seconds each item may run; one that runs longer fails with
+      ``ItemTimeoutError`` and its worker is replaced (per call: ``pool.map.item_timeout(s)``).
 
     Use it as a context manager, or call ``close()`` (finish, then stop the workers) or
     ``terminate()`` (stop now).
@@ -277,6 +311,9 @@ class Pool:
         initargs: Iterable[Any] = (),
         progress: bool = False,
         forward_logs: bool = True,
+        max_tasks_per_child: int | None = None,
+        max_memory_per_child: int | str | None = None,
+        item_timeout: float | None = None,
     ) -> None:
         if workers is None:
             workers = _cpu_count()
@@ -299,7 +336,9 @@ class Pool:
         self._workers = workers
         self._chunksize = chunksize
         self._progress = bool(progress)
-        self._engine = Engine(workers, initializer, tuple(initargs), forward_logs)
+        self._item_timeout = check_item_timeout(item_timeout, "Pool(item_timeout=...)")
+        limits = recycling(max_tasks_per_child, max_memory_per_child)
+        self._engine = Engine(workers, initializer, tuple(initargs), forward_logs, limits)
 
     @property
     def workers(self) -> int:
@@ -318,6 +357,7 @@ class Pool:
         iterable: Iterable[Any],
         star: bool,
         lazy: bool | None = None,
+        item_timeout: float | None = None,
     ) -> Job:
         if not callable(fn):
             raise TypeError(
@@ -348,6 +388,9 @@ class Pool:
             chunksize=self._chunksize,
             estimate=engine.estimate(fn_blob),
             progress=self._progress,
+            item_timeout=self._item_timeout
+            if item_timeout is None
+            else check_item_timeout(item_timeout, f"pool.{kind}(item_timeout=...)"),
         )
         return engine.submit(lambda job_id: Job(job_id, spec, iterable))
 
@@ -360,8 +403,9 @@ class Pool:
         timeout: float | None,
         *,
         lazy: bool = True,
+        item_timeout: float | None = None,
     ) -> ResultIterator:
-        job = self._submit(kind, fn, iterable, star, lazy)
+        job = self._submit(kind, fn, iterable, star, lazy, item_timeout)
         return ResultIterator(self._engine, job, timeout, f"pool.{kind}")
 
     # --- lifetime -----------------------------------------------------------------------------

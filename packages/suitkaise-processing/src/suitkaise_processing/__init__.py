@@ -35,7 +35,11 @@ from suitkaise_processing._private.errors import (
 if TYPE_CHECKING:
     from suitkaise_processing._private.autoreconnect import autoreconnect
     from suitkaise_processing._private.pipe import Pipe
-    from suitkaise_processing._private.pool._errors import PoolTimeoutError
+    from suitkaise_processing._private.pool._errors import (
+        InvalidSizeError,
+        ItemTimeoutError,
+        PoolTimeoutError,
+    )
     from suitkaise_processing._private.pool._rate_limit import RateLimit
     from suitkaise_processing._private.pool.pool import Pool
     from suitkaise_processing._private.redis_state.counter import RedisCounter
@@ -75,6 +79,8 @@ _LAZY = {
     "autoreconnect": "suitkaise_processing._private.autoreconnect",
     "Pool": "suitkaise_processing._private.pool.pool",
     "PoolTimeoutError": "suitkaise_processing._private.pool._errors",
+    "ItemTimeoutError": "suitkaise_processing._private.pool._errors",
+    "InvalidSizeError": "suitkaise_processing._private.pool._errors",
     # state in a Redis server, for processes on any machine
     "RedisCounter": "suitkaise_processing._private.redis_state.counter",
     "CounterBackendError": "suitkaise_processing._private.redis_state.errors",
@@ -143,6 +149,8 @@ __all__ = [
     # Pool
     "Pool",
     "PoolTimeoutError",
+    "ItemTimeoutError",
+    "InvalidSizeError",
     # a counter in a Redis server
     "RedisCounter",
     "CounterBackendError",

@@ -46,6 +46,8 @@ def lists(pool: Pool) -> None:
     assert_type(pool.map.timeout(5)(sq, [1, 2]), list[int])
     assert_type(pool.map.retry(2).rate_limit(3.0)(sq, [1]), list[int])
     assert_type(pool.unordered_map.rate_limit(3.0).timeout(1.0)(sq, [1]), list[int])
+    assert_type(pool.map(sq, [1, 2], item_timeout=2.0), list[int])
+    assert_type(pool.map.item_timeout(2.0).timeout(9)(sq, [1, 2]), list[int])
     assert_type(pool.map(str, [1, 2]), list[str])
     pool.map(sq, ["not an int"])  # type: ignore[arg-type]
     pool.map(describe, [1])  # type: ignore[arg-type]
@@ -68,6 +70,8 @@ async def iterators(pool: Pool) -> None:
     assert_type(pool.unordered_imap(sq, [1, 2]), Results[int])
     assert_type(next(pool.imap(sq, [1, 2])), int)
     assert_type(pool.unordered_imap.timeout(1)(sq, [1]), Results[int])
+    assert_type(pool.imap.item_timeout(2.0)(sq, [1]), Results[int])
+    assert_type(pool.imap.background().item_timeout(2.0)(sq, [1]), Future[list[int]])
     assert_type(pool.imap.background()(sq, [1]), Future[list[int]])
     assert_type(pool.imap.timeout(1.0).background().timeout(2.0)(sq, [1]), Future[list[int]])
     assert_type(pool.imap.asynced()(sq, [1]), ResultStream[int])

@@ -84,9 +84,11 @@ class ResultStream(Protocol[R]):
 
 # --- the modifiers, by what they keep: each returns the same shape of call ------------------------
 class Timed(Protocol):
-    """``.timeout(seconds)``: every call keeps it (``imap``'s only one after its mode)."""
+    """``.timeout(seconds)`` and ``.item_timeout(seconds)``: every call keeps them (``imap``'s only
+    ones after its mode)."""
 
     def timeout(self, seconds: float) -> Self: ...
+    def item_timeout(self, seconds: float) -> Self: ...
 
 
 class Repeated(Timed, Protocol):
@@ -113,6 +115,7 @@ class ListCall(Repeated, Protocol[P, R]):
         iterable: Iterable[Any],
         *,
         timeout: float | None = None,
+        item_timeout: float | None = None,
     ) -> list[T]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> list[R]: ...
@@ -130,6 +133,7 @@ class FutureListCall(Repeated, Protocol[P, R]):
         iterable: Iterable[Any],
         *,
         timeout: float | None = None,
+        item_timeout: float | None = None,
     ) -> Future[list[T]]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Future[list[R]]: ...
@@ -145,6 +149,7 @@ class AsyncListCall(Repeated, Protocol[P, R]):
         iterable: Iterable[Any],
         *,
         timeout: float | None = None,
+        item_timeout: float | None = None,
     ) -> Coroutine[Any, Any, list[T]]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, list[R]]: ...

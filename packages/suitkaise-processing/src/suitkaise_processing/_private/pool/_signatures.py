@@ -20,7 +20,11 @@ R = TypeVar("R")
 
 
 def map_signature(
-    fn_or_process: Callable[[T], R], iterable: Iterable[T], *, timeout: float | None = None
+    fn_or_process: Callable[[T], R],
+    iterable: Iterable[T],
+    *,
+    timeout: float | None = None,
+    item_timeout: float | None = None,
 ) -> R:
     """``pool.map(fn, items)`` (a list of these), also ``unordered_map``."""
     raise NotImplementedError
@@ -31,6 +35,7 @@ def star_map_signature(
     iterable: Iterable[tuple[Unpack[Ts]]],
     *,
     timeout: float | None = None,
+    item_timeout: float | None = None,
 ) -> R:
     """``pool.star().map(fn, items)``: ``fn(*item)`` for every item; the items are tuples of the
     function's parameters (other iterables work at run time, unchecked)."""

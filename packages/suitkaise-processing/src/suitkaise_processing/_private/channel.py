@@ -37,7 +37,7 @@ from suitkaise_processing._private.errors import MessageError, PipeEndpointError
 from suitkaise_processing._private.fdpass import recv_fd, send_fd
 from suitkaise_processing._private.wire import decode, encode, frame_header, read_frame
 
-__all__ = ["LARGE_MESSAGE", "Channel", "decode", "encode"]
+__all__ = ["LARGE_MESSAGE", "Channel"]
 
 #: messages this large (bytes, encoded) travel through an anonymous memory file when possible
 LARGE_MESSAGE = 4 * 1024 * 1024

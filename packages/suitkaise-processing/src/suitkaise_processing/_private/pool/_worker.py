@@ -6,7 +6,6 @@ in :mod:`._protocol`; payloads are encoded by :mod:`..wire`.
 
 from __future__ import annotations
 
-import logging
 import mmap
 import os
 import signal
@@ -19,6 +18,7 @@ from typing import Any
 
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import MessageError, PoolError
+from suitkaise_processing._private.logforward import forward_logs
 from suitkaise_processing._private.pool._protocol import (
     DECODING,
     IDLE,
@@ -44,6 +44,7 @@ FLUSH_INTERVAL = 0.05
 BATCH_TARGET = 0.002
 
 _RESULT = int(Tag.RESULT)
+_LOG = int(Tag.LOG)
 
 
 class _Sender:
@@ -57,20 +58,6 @@ class _Sender:
         data = wire.dumps(msg)
         with self.lock:
             self.conn.send_bytes(data)
-
-
-class _ForwardHandler(logging.Handler):
-    """Sends every log record to the parent, which hands it to its own handlers."""
-
-    def __init__(self, send: _Sender) -> None:
-        super().__init__(logging.NOTSET)
-        self._send = send
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self._send((int(Tag.LOG), wire.pack_log_record(record)))
-        except Exception:  # pragma: no cover - logging must never break the item
-            self.handleError(record)
 
 
 def _watch_lifeline(lifeline: Connection) -> None:
@@ -154,11 +141,7 @@ def worker_main(
     base = slot_index * SLOT_WIDTH
     send = _Sender(conn)
     if log_level is not None:
-        root = logging.getLogger()
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        root.addHandler(_ForwardHandler(send))
-        root.setLevel(log_level)
+        forward_logs(lambda record: send((_LOG, record)), log_level)
     if init_blob is not None:
         try:
             initializer, initargs = wire.deserialize(init_blob)

@@ -30,7 +30,6 @@ from multiprocessing.connection import Connection, Listener, answer_challenge, d
 from typing import Any
 
 import suitkaise_processing._private.share.segment as segment
-from suitkaise_processing._private.channel import decode, encode
 from suitkaise_processing._private.errors import MessageError
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
@@ -108,7 +107,7 @@ from suitkaise_processing._private.share.protocol import (
     unpack_payload,
 )
 from suitkaise_processing._private.share.records import parse_records, record_size, write_record
-from suitkaise_processing._private.wire import FRAME_LIMIT
+from suitkaise_processing._private.wire import FRAME_LIMIT, decode, encode
 
 _FULL = None  # marker in the dirty table: rewrite the whole value
 _MAX_DELTA_LOG = 1 << 16

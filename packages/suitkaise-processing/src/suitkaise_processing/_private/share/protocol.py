@@ -31,9 +31,8 @@ import pickle
 from multiprocessing.connection import Connection
 from typing import Any
 
-from suitkaise_processing._private.channel import decode, encode
 from suitkaise_processing._private.errors import MessageError
-from suitkaise_processing._private.wire import FRAME_LIMIT, read_frame
+from suitkaise_processing._private.wire import FRAME_LIMIT, decode, encode, read_frame
 
 Path = tuple[tuple[str, Any], ...]
 

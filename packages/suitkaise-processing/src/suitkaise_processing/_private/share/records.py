@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from suitkaise_processing._private.channel import decode
 from suitkaise_processing._private.share.layout import (
     OP_APPEND,
     OP_BASE,
@@ -13,6 +12,7 @@ from suitkaise_processing._private.share.layout import (
     OP_UPDATE,
     RECORD_HEAD,
 )
+from suitkaise_processing._private.wire import decode
 
 _HEAD = RECORD_HEAD.size
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import suitkaise_processing._private.share.coordinator as coordinator
 import suitkaise_processing._private.share.segment as segment
-from suitkaise_processing._private.channel import decode, encode
 from suitkaise_processing._private.errors import ShareError
 from suitkaise_processing._private.share.client import Client, ShareInfo
 from suitkaise_processing._private.share.kinds import check_supported, is_reconnector, kind_of
@@ -58,6 +57,7 @@ from suitkaise_processing._private.share.proxies import (
     pending_op,
     wrap_kind,
 )
+from suitkaise_processing._private.wire import decode, encode
 
 _START_TIMEOUT = 60.0
 _D_SEQ = D_SEQ

@@ -1,6 +1,6 @@
 """The child side of an ``Skprocess``: entry point, control-pipe reader, hooks that talk to the parent.
 
-Messages child -> parent (tuples, encoded by ``channel.encode``):
+Messages child -> parent (tuples, encoded by ``wire.encode``):
 ``("tell", obj)``, ``("enter", section, run, timeout)``, ``("leave",)``, ``("snap", run, lives_left, state)``,
 ``("log", record_dict)``, ``("deadline", join_in_deadline)``, ``("done", ok, value, timers, state, current_run)``.
 Messages parent -> child: ``("tell", obj)``, ``("stop",)``.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import _thread
 import contextlib
-import logging
 import os
 import queue
 import threading
@@ -21,8 +20,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from suitkaise_processing._private import lifetime
-from suitkaise_processing._private.channel import Channel, decode, encode
+from suitkaise_processing._private.channel import Channel
 from suitkaise_processing._private.errors import PipeEndpointError, ProcessError
+from suitkaise_processing._private.logforward import forward_logs
 from suitkaise_processing._private.pipe import collect_transfers, flush_all, incoming_fds
 from suitkaise_processing._private.skprocess.engine import (
     LifecycleHooks,
@@ -30,6 +30,7 @@ from suitkaise_processing._private.skprocess.engine import (
     run_error_handler,
     run_lifecycle,
 )
+from suitkaise_processing._private.wire import decode, encode
 
 #: seconds an ending child waits for its pipe endpoints to write what they queued
 _ENDPOINT_FLUSH = 10.0
@@ -137,40 +138,6 @@ class ChildRuntime:
         lifetime.exit_now(1)
 
 
-class LogForwarder(logging.Handler):
-    """In the child: every log record goes to the parent, which hands it to its own handlers."""
-
-    def __init__(self, channel: Channel) -> None:
-        super().__init__(logging.NOTSET)
-        self._channel = channel
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            data = dict(record.__dict__)
-            data["msg"] = record.getMessage()
-            data["args"] = None
-            if record.exc_info:
-                data["exc_text"] = logging.Formatter().formatException(record.exc_info)
-            data["exc_info"] = None
-            data.pop("message", None)
-            data = {
-                k: (v if isinstance(v, (str, int, float, bool, type(None))) else repr(v))
-                for k, v in data.items()
-            }
-            self._channel.send(("log", data))
-        except Exception:
-            self.handleError(record)
-
-
-def forward_logs(channel: Channel, level: int) -> None:
-    """Route this process's log records (at ``level`` and above) to the parent's handlers."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(LogForwarder(channel))
-    root.setLevel(level)
-
-
 class ChildHooks(LifecycleHooks):
     """Announce timed sections and restart points to the parent; poll the stop flag."""
 
@@ -228,7 +195,8 @@ def child_main(
     progress[1] = 1  # started: from here on every failure is reported through the pipe
     runtime = ChildRuntime(conn, stop_requested)
     if log_level is not None:
-        forward_logs(runtime.channel, log_level)
+        channel = runtime.channel
+        forward_logs(lambda record: channel.send(("log", record)), log_level)
     process._sk_rt = runtime
     hooks = ChildHooks(runtime, progress)
     join_in = process.process_config.join_in

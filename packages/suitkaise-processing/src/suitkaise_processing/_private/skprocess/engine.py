@@ -10,7 +10,6 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from suitkaise_processing._private.channel import decode, encode
 from suitkaise_processing._private.errors import (
     ErrorHandlerError,
     OnFinishError,
@@ -23,6 +22,7 @@ from suitkaise_processing._private.errors import (
 )
 from suitkaise_processing._private.pipe import snapshot_mode
 from suitkaise_processing._private.skprocess.sections import has_error_handler, section_function
+from suitkaise_processing._private.wire import decode, encode
 
 if TYPE_CHECKING:
     from suitkaise_processing._private.skprocess.base import Skprocess

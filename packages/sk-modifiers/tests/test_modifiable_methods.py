@@ -390,6 +390,48 @@ def test_native_background_errors_go_to_the_future_and_other_chains_use_the_gene
     assert all(ident != threading.get_ident() for _, ident, _ in lib.started)
 
 
+class _Tagged:
+    """A library with a keyword-only step: ``.tag(t)`` passes ``tag=t`` to every form of the call."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, int, str | None]] = []
+
+    @modifiable()
+    def fetch(self, x: int, tag: str | None = None) -> int:
+        self.started.append(("sync", threading.get_ident(), tag))
+        return x
+
+    @fetch.native_background
+    def fetch(  # type: ignore[no-redef]
+        self, x: int, tag: str | None = None
+    ) -> concurrent.futures.Future[int]:
+        self.started.append(("native", threading.get_ident(), tag))
+        future: concurrent.futures.Future[int] = concurrent.futures.Future()
+        future.set_result(x)
+        return future
+
+    @fetch.modifier("tag", arguments_only=True)
+    def _tag(call: Callable[..., Any], tag: str) -> Callable[..., Any]:
+        return functools.partial(call, tag=tag)
+
+    @fetch.modifier("wrapped")
+    def _wrapped(call: Callable[..., Any]) -> Callable[..., Any]:
+        return call
+
+
+@pytest.mark.timeout(60)
+def test_an_arguments_only_step_keeps_the_native_background_start() -> None:
+    lib = _Tagged()
+    me = threading.get_ident()
+    assert lib.fetch.tag("a")(1) == 1
+    assert lib.fetch.tag("b").background()(2).result(timeout=10) == 2
+    assert lib.started == [("sync", me, "a"), ("native", me, "b")]  # started in this thread
+    # any other library step still takes the generic path (a thread around the plain call)
+    assert lib.fetch.tag("c").wrapped().background()(3).result(timeout=10) == 3
+    assert lib.started[-1][0::2] == ("sync", "c")
+    assert lib.started[-1][1] != me
+
+
 def test_native_background_needs_a_plain_function() -> None:
     async def not_plain(self: object) -> None:
         return None

@@ -239,11 +239,16 @@ class Modified:
     ) -> concurrent.futures.Future[Any] | None:
         """Start the call through the target's ``native_background`` implementation, now, in the
         caller's thread; ``None`` when there is none or the chain needs the generic path."""
-        if self._retry is not None or self._limiter is not None or self._extras:
+        if self._retry is not None or self._limiter is not None:
+            return None
+        info = self._target._sk_info
+        if any(name not in info.native_steps for name, _, _ in self._extras):
             return None
         start = self._target._sk_background_call(self._obj)
         if start is None:
             return None
+        for name, step_args, step_kwargs in self._extras:  # steps that only change arguments
+            start = info.steps[name](start, *step_args, **step_kwargs)
         seconds = self._timeout
         if seconds is not None:
             native = self._target._sk_info.native_timeout

@@ -44,6 +44,7 @@ class TargetInfo:
         "fn",
         "is_coroutine",
         "marked_blocking",
+        "native_steps",
         "native_timeout",
         "owner",
         "require_blocking",
@@ -67,6 +68,8 @@ class TargetInfo:
         self.background_impl: Callable[..., Any] | None = None
         self.marked_blocking = is_marked_blocking(fn)
         self.steps: dict[str, StepFactory] = {}
+        #: steps that only change the call's arguments: they also wrap the native background start
+        self.native_steps: set[str] = set()
         self.owner: type | None = None
         self.attr: str | None = None
         self._blocking_calls: list[str] | None = None
@@ -263,18 +266,26 @@ class ModifiableMethod(functools.partial[Any]):
 
     # ---------------------------------------------------------------- library extension
 
-    def modifier(self, name: str) -> Callable[[StepFactory], StepFactory]:
+    def modifier(
+        self, name: str, *, arguments_only: bool = False
+    ) -> Callable[[StepFactory], StepFactory]:
         """Register a library modifier step: ``@method.modifier("name")``.
 
         The decorated factory receives the call (a callable) and the arguments given to
         ``.name(...)`` and returns the callable to use instead; it runs innermost, around the
         call itself. The step is then available on chains: ``obj.method.name(...)(args)``.
+        With ``arguments_only=True`` the factory promises to only change the call's arguments
+        (e.g. add a keyword with ``functools.partial``): it then also wraps the
+        ``native_background`` implementation, so ``.name(...).background()`` still starts the
+        call in the caller's thread.
         """
         if not name.isidentifier() or name.startswith("_") or hasattr(Modified, name):
             raise SkModifierError(f"modifier name {name!r} must be a new public identifier")
 
         def register(factory: StepFactory) -> StepFactory:
             self._sk_info.steps[name] = factory
+            if arguments_only:
+                self._sk_info.native_steps.add(name)
             return factory
 
         return register

@@ -39,7 +39,7 @@ from suitkaise_processing._private.errors import (
 )
 from suitkaise_processing._private.pool._errors import ItemTimeoutError
 from suitkaise_processing._private.pool._item_timeout import is_innocent, running_timed_item
-from suitkaise_processing._private.pool._jobs import Chunk, Job
+from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
 from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
 from suitkaise_processing._private.pool._protocol import (
     IDLE,
@@ -210,6 +210,9 @@ def _enlarge_buffers(conn: Connection) -> int:
 
 class Engine:
     """Workers, jobs, dispatch and the result pump of one Pool."""
+
+    #: chunk sizing for local workers (a chunk costs ~20 us)
+    batching = Batching()
 
     def __init__(
         self,

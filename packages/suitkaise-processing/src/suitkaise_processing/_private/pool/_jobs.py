@@ -24,6 +24,16 @@ CHUNK_BYTES = 1 << 20
 CHUNK_MIN_WORK = 0.001
 
 
+class Batching(NamedTuple):
+    """How a backend sizes adaptive chunks (its cost per chunk decides): seconds of work per chunk
+    (``target``), at least this much work per chunk when items are tiny (``min_work``), and the first
+    chunks of a call of unknown item time are ``1/ramp`` of the largest (``ramp``)."""
+
+    target: float = CHUNK_TARGET
+    min_work: float = CHUNK_MIN_WORK
+    ramp: int = 8
+
+
 class CallSpec(NamedTuple):
     """What one Pool call asks for; ``Job`` adds the call's input and state."""
 
@@ -45,6 +55,8 @@ class CallSpec(NamedTuple):
     #: seconds per item measured in earlier calls of the same function
     estimate: float | None
     progress: bool
+    #: the backend's chunk sizing (local workers: the defaults)
+    batching: Batching = Batching()
     #: seconds each item may run (``None``: no limit), :mod:`._item_timeout`
     item_timeout: float | None = None
 
@@ -114,6 +126,7 @@ class Job:
         self.workers = workers
         self.adaptive = chunksize is None
         self.max_chunk = MAX_CHUNK
+        self.batching = spec.batching
         self.item_bytes: float | None = None
         if chunksize is not None:
             self.chunksize = max(1, int(chunksize))
@@ -126,9 +139,8 @@ class Job:
             if estimate is not None:
                 self.chunksize = self._size_for(estimate)
             elif self.total is not None:
-                self.chunksize = max(
-                    1, self.max_chunk // 8
-                )  # learn the item time on small chunks first
+                # learn the item time on small chunks first
+                self.chunksize = max(1, self.max_chunk // self.batching.ramp)
             else:
                 self.chunksize = 1
         self.lazy = spec.lazy
@@ -155,8 +167,8 @@ class Job:
             if self.total is not None:
                 # tiny items: fewer, bigger chunks (up to one per worker) beat round trips
                 per_worker = -(-self.total // self.workers)
-                wanted = max(wanted, min(per_worker, int(CHUNK_MIN_WORK / item_time)))
-            wanted = min(wanted, int(CHUNK_TARGET / item_time))
+                wanted = max(wanted, min(per_worker, int(self.batching.min_work / item_time)))
+            wanted = min(wanted, int(self.batching.target / item_time))
         if self.item_bytes is not None and self.item_bytes > 0:
             wanted = min(wanted, int(CHUNK_BYTES / self.item_bytes))
         return max(1, wanted)

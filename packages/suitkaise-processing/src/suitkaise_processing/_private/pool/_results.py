@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
-from suitkaise_processing._private.pool._engine import Engine
+from suitkaise_processing._private.pool._backend import Backend
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
 from suitkaise_processing._private.pool._jobs import Job
 
@@ -19,7 +19,7 @@ def _deadline(timeout: float | None) -> float | None:
     return None if timeout is None else time.monotonic() + timeout
 
 
-def collect(engine: Engine, job: Job, timeout: float | None, what: str) -> list[Any]:
+def collect(engine: Backend, job: Job, timeout: float | None, what: str) -> list[Any]:
     """Run ``job`` to the end and return its results as a list (the whole call within ``timeout``)."""
     out: list[Any] = []
     failed = False
@@ -113,7 +113,7 @@ class ResultIterator(Iterator[Any]):
     reaches it, after which it is finished. ``close()`` (or dropping the iterator) cancels the rest.
     """
 
-    def __init__(self, engine: Engine, job: Job, timeout: float | None, what: str) -> None:
+    def __init__(self, engine: Backend, job: Job, timeout: float | None, what: str) -> None:
         self._engine = engine
         self._job = job
         self._timeout = timeout

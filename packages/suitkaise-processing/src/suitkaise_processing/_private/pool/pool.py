@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from sk_modifiers import modifiable
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError
+from suitkaise_processing._private.pool._backend import Backend
 from suitkaise_processing._private.pool._engine import Engine
 from suitkaise_processing._private.pool._errors import PoolTimeoutError
 from suitkaise_processing._private.pool._item_timeout import check_item_timeout
@@ -48,6 +49,15 @@ def _cpu_count() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+def _cluster_backend(
+    cluster: object, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> Backend:
+    """``Pool(cluster=...)``: the items run as Dask tasks (imports ``distributed``)."""
+    from suitkaise_processing._private.pool._dask_backend import DaskEngine
+
+    return DaskEngine(cluster, initializer, initargs)
 
 
 def _is_skprocess_class(fn: object) -> bool:
@@ -271,7 +281,7 @@ def _list_method(
     method = modifiable(timeout_error=PoolTimeoutError, native_timeout="timeout")(call)
     method.native_async(call_async)
     method.native_background(call_background)
-    method.modifier("item_timeout")(_item_timeout_step)
+    method.modifier("item_timeout", arguments_only=True)(_item_timeout_step)
     return cast("Method[ListCall[P, R]]", method)
 
 
@@ -283,6 +293,9 @@ class Pool:
 
     - ``workers``: worker processes (``None``: the number of CPUs). They start with the pool and are
       reused by every call; a worker that dies is replaced.
+    - ``cluster``: run the items on a Dask cluster instead (a ``distributed.Client``, a Dask cluster
+      object or a scheduler address ``"tcp://host:port"``; needs ``suitkaise-processing[dask]``):
+      the same calls and modifiers; see docs/scaling.md for what differs.
     - ``chunksize``: items sent to a worker at a time (``None``: chosen automatically).
     - ``initializer(*initargs)`` runs once in every worker when it starts.
     - ``progress=True`` shows a progress bar per call (tqdm when installed, else a counter on stderr).
@@ -306,6 +319,7 @@ class Pool:
         self,
         workers: int | None = None,
         *,
+        cluster: object = None,
         chunksize: int | None = None,
         initializer: Callable[..., object] | None = None,
         initargs: Iterable[Any] = (),
@@ -315,6 +329,10 @@ class Pool:
         max_memory_per_child: int | str | None = None,
         item_timeout: float | None = None,
     ) -> None:
+        if cluster is not None and workers is not None:
+            raise PoolError(
+                "Pool(workers=..., cluster=...): the cluster's workers run the items; leave workers out"
+            )
         if workers is None:
             workers = _cpu_count()
         if isinstance(workers, bool) or not isinstance(workers, int):
@@ -333,17 +351,20 @@ class Pool:
             )
         if initializer is not None and not callable(initializer):
             raise TypeError("Pool(initializer=...) must be callable")
-        self._workers = workers
         self._chunksize = chunksize
         self._progress = bool(progress)
         self._item_timeout = check_item_timeout(item_timeout, "Pool(item_timeout=...)")
         limits = recycling(max_tasks_per_child, max_memory_per_child)
-        self._engine = Engine(workers, initializer, tuple(initargs), forward_logs, limits)
+        self._engine: Backend
+        if cluster is None:
+            self._engine = Engine(workers, initializer, tuple(initargs), forward_logs, limits)
+        else:
+            self._engine = _cluster_backend(cluster, initializer, tuple(initargs))
 
     @property
     def workers(self) -> int:
-        """The number of worker processes."""
-        return self._workers
+        """The number of worker processes (on a cluster: its workers' threads)."""
+        return self._engine.size
 
     def star(self) -> StarPool:
         """A view of this pool whose methods unpack each item as arguments: ``fn(*item)``."""
@@ -384,10 +405,11 @@ class Pool:
             star=star,
             ordered=kind in ("map", "imap"),
             lazy=kind in ("imap", "unordered_imap") if lazy is None else lazy,
-            workers=self._workers,
+            workers=engine.size,
             chunksize=self._chunksize,
             estimate=engine.estimate(fn_blob),
             progress=self._progress,
+            batching=engine.batching,
             item_timeout=self._item_timeout
             if item_timeout is None
             else check_item_timeout(item_timeout, f"pool.{kind}(item_timeout=...)"),
@@ -432,7 +454,7 @@ class Pool:
             self.terminate()
 
     def __repr__(self) -> str:
-        return f"<Pool workers={self._workers} {self._engine.state}>"
+        return f"<Pool workers={self.workers} {self._engine.state}>"
 
     def __reduce__(self) -> Any:
         raise TypeError(

@@ -1,0 +1,490 @@
+"""``Pool(cluster=...)``: the Pool's calls run as Dask tasks on a ``distributed`` cluster.
+
+Imported only when a Pool is given a cluster (``distributed`` is the optional extra
+``suitkaise-processing[dask]``). The calls are the same :class:`._jobs.Job` objects as on local
+workers, so ordering, errors, read-ahead, progress and modifiers behave the same; only the running
+differs:
+
+- Each chunk (sized by ``Job`` with :data:`DASK_BATCHING`: a Dask task costs ~1-2 ms, so chunks
+  carry ~0.2 s of work, up to one per thread when items are tiny) is one task,
+  :func:`._dask_task.run_batch`, whose arguments and result are plain bytes and tuples (see that
+  module): Dask never walks into the items. The function is serialized once per call with cucumber
+  (lambdas and closures travel by value); large ones are scattered once instead of inlined.
+- Caller threads dispatch: whoever waits in :meth:`DaskEngine.run_until` reads the input and submits
+  chunks, at most :data:`_INFLIGHT_PER_THREAD` per cluster thread in flight (and within a lazy
+  call's read-ahead). One receiver thread takes finished tasks from ``distributed.as_completed``
+  (whose results the client's event loop fetches concurrently), files them into their jobs and wakes
+  the callers; it exits when nothing is in flight.
+- A worker lost mid-task: Dask reschedules the task on another worker; a task whose workers died
+  more than ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``. A chunk of
+  several items then runs again item by item, so the item that kills its worker fails alone with
+  ``WorkerDiedError`` and the others give their results.
+- Cancelling a call (an error in ``map``, a timeout, a closed iterator) cancels its tasks that have not
+  started. A task already running finishes on its worker (Dask cannot stop a running task) and its
+  result is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from suitkaise_processing._private import wire
+from suitkaise_processing._private.errors import PoolError, WorkerDiedError
+from suitkaise_processing._private.pool._dask_task import DECODE_FAILED, DONE, run_batch
+from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
+from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
+from suitkaise_processing._private.pool._protocol import PoolState
+
+try:
+    import distributed
+except ImportError as exc:  # pragma: no cover - the test environment has the extra
+    raise PoolError(
+        "Pool(cluster=...) runs on Dask, which is not installed: "
+        "pip install 'suitkaise-processing[dask]' (or pip install distributed)"
+    ) from exc
+
+# distributed is not fully annotated: its entry points are handled as Any
+_Client: Any = distributed.Client
+_as_completed: Any = distributed.as_completed
+_KilledWorker: type[Exception] = distributed.KilledWorker
+
+#: a Dask task costs ~1-2 ms of scheduler and network time: chunks of ~0.2 s keep that near 1%,
+#: tiny items get at least 50 ms of work per task (up to one task per thread), and a call starts on
+#: chunks half the largest size while it learns the item time
+DASK_BATCHING = Batching(target=0.2, min_work=0.05, ramp=2)
+#: tasks in flight per cluster thread: one running, one waiting on the scheduler
+_INFLIGHT_PER_THREAD = 2
+#: a function of more bytes than this is scattered to the workers once, not inlined in every task
+_SCATTER_BYTES = 64 * 1024
+#: the cluster's thread count is asked again when older than this (seconds)
+_SIZE_TTL = 2.0
+
+
+def _close_client(client: Any) -> None:
+    try:
+        client.close()
+    except Exception:
+        pass
+
+
+def _as_client(cluster: object) -> tuple[Any, bool]:
+    """A ``distributed.Client`` for ``cluster``, and whether the pool owns (closes) it."""
+    if isinstance(cluster, _Client):
+        return cluster, False
+    if isinstance(cluster, str) or hasattr(cluster, "scheduler_address"):
+        try:
+            return _Client(cluster, set_as_default=False), True
+        except OSError as exc:
+            raise PoolError(
+                f"Pool(cluster={cluster!r}): could not connect to the Dask scheduler: {exc}; "
+                "check the address (tcp://host:port) and that the scheduler runs"
+            ) from exc
+    raise TypeError(
+        "Pool(cluster=...) takes a distributed.Client, a Dask cluster object or a scheduler address "
+        f"such as 'tcp://127.0.0.1:8786', not {type(cluster).__name__}"
+    )
+
+
+class _Task:
+    __slots__ = ("chunk", "future")
+
+    def __init__(self, chunk: Chunk, future: Any) -> None:
+        self.chunk = chunk
+        self.future = future
+
+
+class DaskEngine:
+    """The :class:`._backend.Backend` of a Pool whose workers are a Dask cluster."""
+
+    batching = DASK_BATCHING
+
+    def __init__(
+        self,
+        cluster: object,
+        initializer: Callable[..., object] | None,
+        initargs: tuple[Any, ...],
+    ) -> None:
+        self._client, owned = _as_client(cluster)
+        self.state = PoolState.OPEN
+        self.broken: BaseException | None = None
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._token = uuid.uuid4().hex[:12]
+        self._origin = socket.gethostname()
+        self._init = (
+            None
+            if initializer is None
+            else (self._token, wire.serialize((initializer, tuple(initargs))))
+        )
+        self._jobs: list[Job] = []
+        self._next_job = 1
+        self._next_key = 0
+        self._rr = 0
+        #: tasks in flight by Dask key
+        self._tasks: dict[str, _Task] = {}
+        #: futures handed to as_completed and not yet taken by the receiver
+        self._outstanding = 0
+        self._completed: Any = _as_completed(
+            loop=self._client.loop, with_results=True, raise_errors=False
+        )
+        self._receiver: threading.Thread | None = None
+        #: per job id: (fn_key, the function's bytes or their scattered future)
+        self._functions: dict[int, tuple[bytes, Any]] = {}
+        self._item_times: dict[bytes, float] = {}
+        self._size = 1
+        self._size_at = -_SIZE_TTL
+        self._owned_client = owned
+        self.finalizer = (
+            weakref.finalize(self, _close_client, self._client) if owned else None
+        )
+
+    # --- the cluster --------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Threads of the cluster's workers (asked again every few seconds; at least 1)."""
+        now = time.monotonic()
+        if now - self._size_at > _SIZE_TTL:
+            try:
+                threads = sum(self._client.nthreads().values())
+            except Exception as exc:
+                raise PoolError(f"the Dask scheduler did not answer: {exc}") from exc
+            self._size = max(1, int(threads))
+            self._size_at = now
+        return self._size
+
+    @property
+    def address(self) -> str:
+        """The scheduler's address."""
+        return str(self._client.scheduler.address)
+
+    # --- jobs ---------------------------------------------------------------------------------
+    def submit(self, make_job: Callable[[int], Job]) -> Job:
+        """Register a new job built by ``make_job(job_id)``."""
+        size = self.size  # before the lock: it may ask the scheduler
+        with self._cond:
+            if self.broken is not None:
+                raise PoolError(f"the pool is broken: {self.broken}") from self.broken
+            if self.state is not PoolState.OPEN:
+                raise PoolError(f"the pool is {self.state}; create a new Pool to run more work")
+            job = make_job(self._next_job)
+            self._next_job += 1
+            if not job.exhausted:
+                self._jobs.append(job)
+                self._functions[job.id] = self._ship_function(job.fn_blob)
+                self._dispatch(size)
+            return job
+
+    def _ship_function(self, fn_blob: bytes) -> tuple[bytes, Any]:
+        key = hashlib.blake2b(fn_blob, digest_size=16).digest()
+        if len(fn_blob) <= _SCATTER_BYTES:
+            return key, fn_blob
+        return key, self._client.scatter(fn_blob, hash=False)
+
+    def estimate(self, fn_blob: bytes) -> float | None:
+        """Seconds per item measured for this function in earlier calls, if any."""
+        with self._lock:
+            return self._item_times.get(fn_blob)
+
+    def finish(self, job: Job, *, kill: bool = False) -> None:
+        """The consumer of ``job`` is done with it: its tasks not yet started are cancelled (running
+        ones finish on their workers, whatever ``kill`` says: Dask cannot stop a running task)."""
+        with self._cond:
+            futures = self._finish_locked(job)
+            self._cond.notify_all()
+        self._cancel(futures)
+
+    def _finish_locked(self, job: Job) -> list[Any]:
+        if job.item_time is not None and not job.skprocess:
+            self._item_times.pop(job.fn_blob, None)
+            self._item_times[job.fn_blob] = job.item_time
+            if len(self._item_times) > 128:
+                del self._item_times[next(iter(self._item_times))]
+        job.close()
+        if job in self._jobs:
+            self._jobs.remove(job)
+        self._functions.pop(job.id, None)
+        futures = []
+        for key, task in list(self._tasks.items()):
+            if task.chunk.job is job:
+                del self._tasks[key]
+                job.inflight -= 1
+                futures.append(task.future)
+        return futures
+
+    def _cancel(self, futures: list[Any]) -> None:
+        if futures:
+            try:
+                self._client.cancel(futures)
+            except Exception:  # the client is closing: its futures go with it
+                pass
+
+    def idle(self) -> bool:
+        """Nothing in flight and nothing that could be dispatched (under the lock)."""
+        if self.state is PoolState.TERMINATED or self.broken is not None:
+            return True
+        return not self._tasks and not any(job.dispatchable() for job in self._jobs)
+
+    def wake(self) -> None:
+        """Nothing to interrupt: abandoned jobs are dropped by the next dispatch or result."""
+
+    # --- dispatch -----------------------------------------------------------------------------
+    def _next_chunk(self) -> Chunk | None:
+        jobs = self._jobs
+        count = len(jobs)
+        for _ in range(count):
+            job = jobs[self._rr % count]
+            self._rr += 1
+            while True:
+                chunk = job.next_chunk()
+                if chunk is None:
+                    break
+                if self._encode(chunk):
+                    return chunk
+        return None
+
+    def _encode(self, chunk: Chunk) -> bool:
+        """Encode ``chunk`` once; an unencodable item fails alone (the rest of the chunk is cut)."""
+        if chunk.payload is not None:
+            return True
+        try:
+            chunk.payload = wire.encode_by_reference(chunk.items)
+            chunk.job.note_bytes(len(chunk.payload), len(chunk.items))
+            return True
+        except Exception:
+            pass
+        bad = wire.first_unencodable(chunk.items)
+        index, cause = bad if bad is not None else (0, RuntimeError("unknown encoding failure"))
+        err = PoolError(
+            f"the argument of item {chunk.start + index} could not be serialized to send it to a "
+            f"Dask worker: {type(cause).__name__}: {cause}"
+        )
+        err.__cause__ = cause
+        chunk.job.add_part(chunk.start + index, [], err, 0.0)
+        if index == 0:
+            return False
+        chunk.items = chunk.items[:index]
+        chunk.payload = wire.encode_by_reference(chunk.items)
+        return True
+
+    def _drop_abandoned(self) -> list[Any]:
+        futures: list[Any] = []
+        for job in [j for j in self._jobs if j.abandoned]:
+            futures += self._finish_locked(job)
+        return futures
+
+    def _dispatch(self, size: int) -> list[Any]:
+        """Submit chunks while fewer than the cluster can hold are in flight (under the lock);
+        returns the futures of abandoned jobs, to cancel once the lock is released."""
+        dropped = self._drop_abandoned()
+        if self.state is PoolState.TERMINATED or self.broken is not None:
+            return dropped
+        limit = _INFLIGHT_PER_THREAD * size
+        while len(self._tasks) < limit:
+            chunk = self._next_chunk()
+            if chunk is None:
+                break
+            self._submit_chunk(chunk)
+        return dropped
+
+    def _submit_chunk(self, chunk: Chunk) -> None:
+        job = chunk.job
+        fn_key, fn_ref = self._functions[job.id]
+        self._next_key += 1
+        key = f"sk-pool-{self._token}-{job.id}-{chunk.start}-{self._next_key}"
+        assert chunk.payload is not None
+        future = self._client.submit(
+            run_batch,
+            fn_key,
+            fn_ref,
+            chunk.mode_word or job.mode_word,
+            chunk.start,
+            chunk.payload,
+            self._init,
+            self._origin,
+            key=key,
+            pure=False,
+        )
+        self._tasks[key] = _Task(chunk, future)
+        job.inflight += 1
+        self._outstanding += 1
+        self._completed.add(future)
+        if self._receiver is None:
+            self._receiver = threading.Thread(
+                target=self._receive, name="sk-pool-dask-receiver", daemon=True
+            )
+            self._receiver.start()
+
+    # --- results ------------------------------------------------------------------------------
+    def _receive(self) -> None:
+        """Take finished tasks as they complete and file them; exits when nothing is in flight."""
+        while True:
+            with self._cond:
+                if self._outstanding == 0:
+                    self._receiver = None
+                    return
+            try:
+                batch = self._completed.next_batch(block=True)
+            except StopIteration:  # pragma: no cover - every outstanding future is in the collection
+                continue
+            dropped: list[Any] = []
+            with self._cond:
+                for future, result in batch:
+                    self._outstanding -= 1
+                    task = self._tasks.pop(future.key, None)
+                    if task is not None:
+                        task.chunk.job.inflight -= 1
+                        try:
+                            self._file(task.chunk, future.status, result)
+                        except Exception as exc:  # never lose the receiver: fail the call instead
+                            task.chunk.job.fail(exc)
+                dropped = self._drop_abandoned()
+                self._cond.notify_all()
+            self._cancel(dropped)
+
+    def _file(self, chunk: Chunk, status: str, result: Any) -> None:
+        """File the outcome of one finished task into its job (under the lock)."""
+        job = chunk.job
+        if status == "cancelled":
+            return
+        if status == "error":
+            self._file_task_error(chunk, result[1])
+            return
+        tag = result[0]
+        if tag == DECODE_FAILED:
+            # pickled by reference to something only this process can import: send it by value
+            try:
+                chunk.payload = wire.serialize(chunk.items)
+            except Exception as exc:
+                err = PoolError(
+                    f"the argument of item {chunk.start} could not be serialized by value for a "
+                    f"Dask worker: {type(exc).__name__}: {exc}"
+                )
+                err.__cause__ = exc
+                job.add_part(chunk.start, [], err, 0.0)
+            else:
+                job.requeue([chunk])
+            return
+        if tag != DONE:  # INIT_FAILED
+            cause = wire.unpack_error(result[1], "the initializer", PoolError)
+            err = PoolError(
+                f"the pool's initializer raised on a Dask worker: {type(cause).__name__}: {cause}"
+            )
+            err.__cause__ = cause
+            self._break(err)
+            return
+        _, blob, packed, elapsed = result
+        values: list[Any] = wire.decode(blob)
+        error = (
+            None
+            if packed is None
+            else as_legacy_pool_error(
+                wire.unpack_error(packed, f"item {chunk.start + len(values)}", PoolError)
+            )
+        )
+        if len(blob) > 65536:
+            job.note_bytes(len(blob), len(values))
+        job.add_part(chunk.start, values, error, elapsed)
+
+    def _file_task_error(self, chunk: Chunk, exc: BaseException) -> None:
+        job = chunk.job
+        killed = isinstance(exc, _KilledWorker)
+        if killed and len(chunk.items) > 1:
+            # which item killed the workers? each runs again alone, so only that one fails
+            job.requeue(
+                [Chunk(job, chunk.start + i, chunk.items[i : i + 1]) for i in range(len(chunk.items))]
+            )
+            return
+        if killed:
+            err: PoolError = WorkerDiedError(
+                f"the Dask workers running item {chunk.start} died ({exc}); Dask gave up after "
+                "distributed.scheduler.allowed-failures tries. If the item crashes the "
+                "interpreter or runs out of memory, fix or skip it"
+            )
+        else:
+            err = PoolError(
+                f"the Dask task of items {chunk.start}..{chunk.start + len(chunk.items) - 1} failed "
+                f"before running them: {type(exc).__name__}: {exc}; check that suitkaise-processing "
+                "is installed on the Dask workers, in the same version"
+            )
+        err.__cause__ = exc
+        job.add_part(chunk.start, [], err, 0.0)
+
+    def _break(self, error: BaseException) -> None:
+        self.broken = error
+        for job in self._jobs:
+            job.fail(error)
+        self._jobs.clear()
+
+    # --- waiting ------------------------------------------------------------------------------
+    def run_until(self, done: Callable[[], bool], deadline: float | None) -> bool:
+        """Dispatch and wait until ``done()`` (evaluated under the lock) is true; ``False`` if
+        ``deadline`` passed."""
+        size = self.size
+        while True:
+            with self._cond:
+                dropped = self._dispatch(size)
+                if not dropped:
+                    if done():
+                        return True
+                    if self.state is PoolState.TERMINATED:
+                        raise PoolError("the pool was terminated")
+                    remaining: float | None = None
+                    if deadline is not None:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            return False
+                    self._cond.wait(remaining)
+                    continue
+            self._cancel(dropped)
+
+    # --- shutdown -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Finish what was started, then release the cluster (idempotent)."""
+        with self._lock:
+            if self.state in (PoolState.CLOSED, PoolState.TERMINATED):
+                return
+            self.state = PoolState.CLOSING
+        self.run_until(self.idle, None)
+        with self._cond:
+            if self.state is PoolState.TERMINATED:
+                return
+            self.state = PoolState.CLOSED
+            for job in self._jobs:
+                job.fail(
+                    PoolError("the pool was closed before this call finished reading its input")
+                )
+            self._jobs.clear()
+            self._cond.notify_all()
+        self._release([])
+
+    def terminate(self) -> None:
+        """Cancel every task; unfinished calls raise ``PoolError`` (idempotent)."""
+        with self._cond:
+            if self.state is PoolState.TERMINATED:
+                return
+            self.state = PoolState.TERMINATED
+            error = PoolError("the pool was terminated")
+            for job in self._jobs:
+                job.fail(error)
+            self._jobs.clear()
+            futures = [task.future for task in self._tasks.values()]
+            self._tasks.clear()
+            self._cond.notify_all()
+        self._release(futures)
+
+    def _release(self, futures: list[Any]) -> None:
+        self._cancel(futures)
+        with self._cond:
+            self._functions.clear()
+            receiver = self._receiver
+        if receiver is not None and receiver is not threading.current_thread():
+            receiver.join(30)
+        if self.finalizer is not None:
+            self.finalizer()

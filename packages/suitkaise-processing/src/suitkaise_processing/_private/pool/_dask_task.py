@@ -1,0 +1,174 @@
+"""The Dask task of ``Pool(cluster=...)``: runs one chunk of items inside a Dask worker.
+
+This module runs on the cluster's workers and imports neither ``distributed`` nor anything of the
+parent's engine; :mod:`._dask_backend` submits :func:`run_batch` as the task of every chunk.
+
+Arguments (all plain data: Dask never walks into them)
+    ``run_batch(fn_key, fn_blob, mode, payload, init, origin)``
+
+    - ``fn_key``: 16 bytes naming the function (a hash of ``fn_blob``): the worker deserializes each
+      function once and keeps the last :data:`_FUNCTIONS_KEPT` of them.
+    - ``fn_blob``: the function or ``Skprocess`` class as cucumber bytes (:func:`..wire.serialize`),
+      inline for small functions, a scattered Dask future (resolved to the bytes) for large ones.
+    - ``mode``: the chunk's mode word (:func:`._protocol.mode_word`: ``Skprocess`` class, star call).
+    - ``payload``: the chunk's items, encoded by :func:`..wire.encode_by_reference` (pickle or
+      cucumber, self-describing).
+    - ``init``: ``None``, or ``(pool_token, blob)`` with the pool's ``(initializer, initargs)`` as
+      cucumber bytes; it runs once per worker process and pool, before that pool's first chunk.
+    - ``origin``: the host name of the submitting process (to explain a local ``Share`` used on
+      another machine).
+
+Result (a tuple whose first element is a tag)
+    - ``(DONE, values, error, elapsed)``: ``values`` are the results of the chunk's first items,
+      encoded by :func:`..wire.encode_by_reference`; ``error`` is ``None`` or :func:`..wire.pack_error`
+      of the exception of the item after them (which ends the chunk); ``elapsed`` is the run time of
+      the items in seconds.
+    - ``(DECODE_FAILED,)``: the payload is a pickle referring to something this worker cannot import
+      (a class of the submitting program's ``__main__``); the parent sends the chunk again as cucumber
+      bytes (by value).
+    - ``(INIT_FAILED, error)``: the pool's initializer raised (packed): the pool is broken.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from itertools import starmap
+from typing import Any
+
+from suitkaise_processing._private import wire
+from suitkaise_processing._private.errors import PoolError, ShareError
+from suitkaise_processing._private.pool._protocol import call_style
+
+DONE = 0
+DECODE_FAILED = 1
+INIT_FAILED = 2
+
+#: deserialized functions kept per worker process (a Dask worker serves many pools and calls)
+_FUNCTIONS_KEPT = 64
+
+_lock = threading.Lock()  # a Dask worker may run several tasks at once, one per thread
+_functions: OrderedDict[bytes, Callable[..., Any]] = OrderedDict()
+_initialized: set[str] = set()
+
+
+def _skprocess_runner(cls: Any) -> Callable[..., Any]:
+    """One ``Skprocess`` instance of ``cls`` per item (``cls(*args)``): its whole lifecycle, here."""
+    from suitkaise_processing._private.skprocess.engine import run_lifecycle
+
+    def run_one(*args: Any) -> Any:
+        return run_lifecycle(cls(*args))
+
+    return run_one
+
+
+def _function(fn_key: bytes, fn_blob: bytes, skprocess: bool) -> Callable[..., Any]:
+    with _lock:
+        fn = _functions.get(fn_key)
+        if fn is not None:
+            _functions.move_to_end(fn_key)
+            return fn
+    target = wire.deserialize(fn_blob)
+    fn = _skprocess_runner(target) if skprocess else target
+    with _lock:
+        _functions[fn_key] = fn
+        while len(_functions) > _FUNCTIONS_KEPT:
+            _functions.popitem(last=False)
+    return fn
+
+
+def _initialize(init: tuple[str, bytes] | None) -> None:
+    if init is None:
+        return
+    token, blob = init
+    with _lock:
+        if token in _initialized:
+            return
+        initializer, initargs = wire.deserialize(blob)
+        initializer(*initargs)
+        _initialized.add(token)
+
+
+def _explained(error: BaseException, index: int, origin: str) -> BaseException:
+    """What the parent raises for ``error`` of item ``index``: non-``Exception`` errors (``SystemExit``,
+    ...) become ``PoolError`` (they must not end the caller), and a local ``Share`` reached from
+    another machine says so."""
+    if not isinstance(error, Exception):
+        wrapped: BaseException = PoolError(
+            f"item {index} raised {type(error).__name__}({error}); the worker went on with the next items"
+        )
+    elif isinstance(error, ShareError) and socket.gethostname() != origin:
+        wrapped = ShareError(
+            f"{error} (this item ran on the Dask worker host {socket.gethostname()!r}; a Share lives "
+            f"in the memory of the machine that created it, {origin!r}: for a cluster of several "
+            "machines create it as Share(backend='redis://host:port/db'))"
+        )
+    else:
+        return error
+    wrapped.__cause__ = error
+    wrapped.__traceback__ = error.__traceback__
+    return wrapped
+
+
+def _encode_values(
+    values: list[Any], error: BaseException | None, start: int
+) -> tuple[bytes, BaseException | None]:
+    """``values`` encoded; a value that cannot be sent cuts the list there and becomes the error."""
+    try:
+        return wire.encode_by_reference(values), error
+    except Exception:
+        pass
+    bad = wire.first_unencodable(values)
+    index, cause = bad if bad is not None else (len(values), RuntimeError("unknown encoding failure"))
+    err = PoolError(
+        f"the result of item {start + index} could not be serialized to return it to the parent: "
+        f"{type(cause).__name__}: {cause}; return plain data or a picklable object"
+    )
+    err.__cause__ = cause
+    return wire.encode_by_reference(values[:index]), err
+
+
+def run_batch(
+    fn_key: bytes,
+    fn_blob: bytes,
+    mode: int,
+    start: int,
+    payload: bytes,
+    init: tuple[str, bytes] | None,
+    origin: str,
+) -> tuple[Any, ...]:
+    """Run the items of one chunk (items ``start, start+1, ...`` of its call); see the module doc."""
+    try:
+        _initialize(init)
+    except BaseException as exc:
+        return (INIT_FAILED, wire.pack_error(_explained(exc, start, origin)))
+    skprocess, star = call_style(mode)
+    out: list[Any] = []
+    error: BaseException | None = None
+    started = time.monotonic()
+    items: Any = ()
+    try:
+        fn = _function(fn_key, fn_blob, skprocess)
+    except BaseException as exc:
+        error = exc
+    else:
+        try:
+            items = wire.decode(payload)
+        except BaseException as exc:
+            if wire.is_pickle(payload):
+                return (DECODE_FAILED,)  # by reference to what only the parent can import
+            error = exc
+    if error is None:
+        try:
+            # extend keeps the values produced before an item raises
+            out.extend(starmap(fn, items) if star else map(fn, items))
+        except BaseException as exc:
+            error = exc
+    elapsed = time.monotonic() - started
+    if error is not None:
+        error = _explained(error, start + len(out), origin)
+    values, error = _encode_values(out, error, start)
+    return (DONE, values, None if error is None else wire.pack_error(error), elapsed)

@@ -141,9 +141,7 @@ class DaskEngine:
         self._size = 1
         self._size_at = -_SIZE_TTL
         self._owned_client = owned
-        self.finalizer = (
-            weakref.finalize(self, _close_client, self._client) if owned else None
-        )
+        self.finalizer = weakref.finalize(self, _close_client, self._client) if owned else None
 
     # --- the cluster --------------------------------------------------------------------------
     @property
@@ -331,7 +329,8 @@ class DaskEngine:
                     return
             try:
                 batch = self._completed.next_batch(block=True)
-            except StopIteration:  # pragma: no cover - every outstanding future is in the collection
+            # (never while futures are outstanding: every one of them is in the collection)
+            except StopIteration:  # pragma: no cover
                 continue
             dropped: list[Any] = []
             with self._cond:
@@ -398,7 +397,10 @@ class DaskEngine:
         if killed and len(chunk.items) > 1:
             # which item killed the workers? each runs again alone, so only that one fails
             job.requeue(
-                [Chunk(job, chunk.start + i, chunk.items[i : i + 1]) for i in range(len(chunk.items))]
+                [
+                    Chunk(job, chunk.start + i, chunk.items[i : i + 1])
+                    for i in range(len(chunk.items))
+                ]
             )
             return
         if killed:

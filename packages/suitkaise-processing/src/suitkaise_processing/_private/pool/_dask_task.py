@@ -122,7 +122,9 @@ def _encode_values(
     except Exception:
         pass
     bad = wire.first_unencodable(values)
-    index, cause = bad if bad is not None else (len(values), RuntimeError("unknown encoding failure"))
+    index, cause = (
+        bad if bad is not None else (len(values), RuntimeError("unknown encoding failure"))
+    )
     err = PoolError(
         f"the result of item {start + index} could not be serialized to return it to the parent: "
         f"{type(cause).__name__}: {cause}; return plain data or a picklable object"

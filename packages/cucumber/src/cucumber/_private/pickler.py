@@ -10,6 +10,7 @@ from the same per-type cache instead.
 from __future__ import annotations
 
 import copyreg
+import functools
 import types
 from typing import Any
 
@@ -18,6 +19,12 @@ from cloudpickle import cloudpickle as _cp
 
 from cucumber._private import registry
 from cucumber._private.importable import module_importable_elsewhere
+from cucumber._private.namespaces import (
+    lru_cache_by_value,
+    reduce_code,
+    reduce_lru_cache,
+    reduce_module_function,
+)
 
 __all__ = ["PROTOCOL", "CucumberPickler", "install_code_handlers"]
 
@@ -30,6 +37,9 @@ _NEEDED = (
     "_BUILTIN_TYPE_NAMES",
     "_module_reduce",
     "subimport",
+    "_code_reduce",
+    "_make_empty_cell",
+    "_function_getstate",
 )
 _missing = [name for name in _NEEDED if not hasattr(_cp, name)] + [
     name
@@ -58,7 +68,11 @@ def _function_handler(pickler: Any, obj: types.FunctionType) -> Any:
     if _by_reference.get(id(obj)) is obj:
         return NotImplemented
     module = getattr(obj, "__module__", None)
-    if not isinstance(module, str) or not module_importable_elsewhere(module):
+    if not isinstance(module, str):
+        return pickler._dynamic_function_reduce(obj)
+    if not module_importable_elsewhere(module):
+        if obj.__globals__.get("__name__") == module:
+            return reduce_module_function(pickler, obj)
         return pickler._dynamic_function_reduce(obj)
     result = pickler._function_reduce(obj)
     if result is NotImplemented:
@@ -78,6 +92,10 @@ def _class_handler(_pickler: Any, obj: type) -> Any:
     if result is NotImplemented:
         _by_reference[id(obj)] = obj
     return result
+
+
+def _lru_cache_handler(_pickler: Any, obj: Any) -> Any:
+    return reduce_lru_cache(obj) if lru_cache_by_value(obj) else NotImplemented
 
 
 def _module_handler(_pickler: Any, obj: types.ModuleType) -> Any:
@@ -105,6 +123,14 @@ def install_code_handlers() -> None:
     )
     registry.add_builtin(
         types.ModuleType, "module (by reference if importable, else by value)", _module_handler
+    )
+    registry.add_builtin(
+        types.CodeType, "code (by value, with its file name)", lambda _p, obj: reduce_code(obj)
+    )
+    registry.add_builtin(
+        functools._lru_cache_wrapper,
+        "lru_cache wrapper (by reference if importable, else by value)",
+        _lru_cache_handler,
     )
     registry.add_recogniser(_code_recogniser)
 

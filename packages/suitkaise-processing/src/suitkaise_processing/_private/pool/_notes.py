@@ -1,0 +1,28 @@
+"""The note a failed item's exception carries: ``while processing item 7: 'abc'``.
+
+The note names the item's index in the call's input and a short ``repr`` of the item (at most about
+60 characters per string or object, a few elements per container). It travels with the exception
+(``__notes__``) and in its remote traceback text (see :func:`..wire.add_note`).
+"""
+
+from __future__ import annotations
+
+import reprlib
+from typing import Any
+
+from suitkaise_processing._private import wire
+
+__all__ = ["note_item"]
+
+_repr = reprlib.Repr()
+_repr.maxstring = 60
+_repr.maxother = 60
+
+
+def note_item(exc: BaseException, index: int, item: Any) -> None:
+    """Add ``while processing item <index>: <short repr>`` to the exception of a failed item."""
+    try:
+        shown = _repr.repr(item)
+    except Exception:  # a broken __repr__ must not hide the item's own error
+        shown = f"<{type(item).__name__} object>"
+    wire.add_note(exc, f"while processing item {index}: {shown}")

@@ -27,7 +27,7 @@ from multiprocessing import heap, util
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from suitkaise_processing._private import wire
+from suitkaise_processing._private import bigbuffers, wire
 from suitkaise_processing._private.context import get_context, get_start_method
 from suitkaise_processing._private.context import start as start_process
 from suitkaise_processing._private.errors import (
@@ -37,6 +37,7 @@ from suitkaise_processing._private.errors import (
     ProcessTimeoutError,
     WorkerDiedError,
 )
+from suitkaise_processing._private.fdpass import recv_fd_on, send_fd_on
 from suitkaise_processing._private.pool._errors import ItemTimeoutError
 from suitkaise_processing._private.pool._item_timeout import is_innocent, running_timed_item
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
@@ -83,32 +84,43 @@ class _Cancelled(PoolError):
     """Kill reason of a worker stopped because its call was cancelled: its other items run again."""
 
 
+def _send_frame(conn: Connection, frame: bytes, fd: int | None) -> None:
+    """Send ``frame``, then the memory file ``fd`` of its big buffers (closed here) if any."""
+    try:
+        conn.send_bytes(frame)
+        if fd is not None:
+            send_fd_on(conn.fileno(), fd)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 class _FrameSender:
     """Writes one worker's large frames from a thread, so the leader never blocks on a send."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[tuple[bytes, int | None] | None] = queue.SimpleQueue()
         self.pending = 0
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="sk-pool-sender", daemon=True)
         self.thread.start()
 
-    def put(self, frame: bytes) -> None:
+    def put(self, frame: bytes, fd: int | None) -> None:
         with self.lock:
             self.pending += 1
-        self.queue.put(frame)
+        self.queue.put((frame, fd))
 
     def busy(self) -> bool:
         return self.pending > 0
 
     def _run(self) -> None:
         while True:
-            frame = self.queue.get()
-            if frame is None:
+            entry = self.queue.get()
+            if entry is None:
                 return
             try:
-                self.conn.send_bytes(frame)
+                _send_frame(self.conn, *entry)
             except (OSError, ValueError):
                 pass  # the worker died: the pump files its death
             finally:
@@ -462,7 +474,10 @@ class Engine:
 
     # --- messages -----------------------------------------------------------------------------
     def _on_message(self, worker: _Worker, data: bytes | bytearray) -> None:
-        msg = wire.loads(data)
+        if bigbuffers.is_marked(data):  # its big buffers are in a memory file, passed next
+            msg = bigbuffers.load(data, recv_fd_on(worker.conn.fileno()), wire.loads)
+        else:
+            msg = wire.loads(data)
         tag = msg[0]
         if tag == Tag.RESULT:
             _, seq, offset, payload, packed, done, elapsed = msg
@@ -490,8 +505,9 @@ class Engine:
                     )
                 )
             chunk.flushed = offset + len(values) - chunk.start
-            if len(data) > 65536:
-                job.note_bytes(len(data), len(values))
+            size = len(data) + bigbuffers.nbytes(data)
+            if size > 65536:
+                job.note_bytes(size, len(values))
             if done:
                 worker.inflight.pop(0)
                 worker.inflight_bytes -= chunk.nbytes
@@ -511,6 +527,7 @@ class Engine:
                 chunk = worker.inflight.pop(0)
                 worker.inflight_bytes -= chunk.nbytes
                 chunk.job.inflight -= 1
+                chunk.buffers = None
                 try:
                     chunk.payload = wire.serialize(chunk.items)
                 except Exception as exc:
@@ -539,12 +556,18 @@ class Engine:
         """Encode ``chunk`` once; an unencodable item fails alone (the rest of the chunk is cut)."""
         if chunk.payload is not None:
             return True
+        big = bigbuffers.Collector() if bigbuffers.enabled() else None
         try:
-            chunk.payload = wire.encode_by_reference(chunk.items)
-            chunk.job.note_bytes(len(chunk.payload), len(chunk.items))
-            return True
+            payload = wire.encode_by_reference(chunk.items, big)
         except Exception:
             pass
+        else:
+            if big is not None and big.buffers:  # sent through shared memory by _send
+                chunk.buffers = big.buffers
+                payload = bigbuffers.pack(payload, big.buffers)
+            chunk.payload = payload
+            chunk.job.note_bytes(len(payload) + (big.nbytes if big else 0), len(chunk.items))
+            return True
         bad = wire.first_unencodable(chunk.items)
         index, cause = bad if bad is not None else (0, RuntimeError("unknown encoding failure"))
         chunk.job.add_part(
@@ -606,6 +629,7 @@ class Engine:
             ),
             chunk.payload or b"",
         )
+        fd = bigbuffers.write_segment(chunk.buffers) if chunk.buffers else None
         sender = worker.sender
         if (sender is not None and sender.busy()) or (
             (worker.inflight or not worker.ready)
@@ -614,10 +638,10 @@ class Engine:
             # it might not fit in the socket buffer while the worker is busy: write it from a thread
             if sender is None:
                 sender = worker.sender = _FrameSender(worker.conn)
-            sender.put(frame)
+            sender.put(frame, fd)
         else:
             try:
-                worker.conn.send_bytes(frame)
+                _send_frame(worker.conn, frame, fd)
             except OSError:
                 return False
         size = len(frame)

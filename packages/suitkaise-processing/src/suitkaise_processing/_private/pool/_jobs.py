@@ -66,6 +66,7 @@ class Chunk:
 
     __slots__ = (
         "attempts",
+        "buffers",
         "flushed",
         "items",
         "job",
@@ -82,6 +83,8 @@ class Chunk:
         self.items = items
         self.seq = 0
         self.payload: bytes | None = None  # the items encoded by wire.encode_by_reference
+        #: the big buffers of ``payload`` (a :mod:`..bigbuffers` message): copied to shared memory per send
+        self.buffers: list[memoryview] | None = None
         self.nbytes = 0
         self.attempts = 0
         self.flushed = 0  # items at the front whose results already came back

@@ -16,8 +16,9 @@ from itertools import compress, islice, repeat, starmap
 from multiprocessing.connection import Connection
 from typing import Any
 
-from suitkaise_processing._private import wire
+from suitkaise_processing._private import bigbuffers, wire
 from suitkaise_processing._private.errors import MessageError, PoolError
+from suitkaise_processing._private.fdpass import recv_fd_on, send_fd_on
 from suitkaise_processing._private.logforward import forward_logs
 from suitkaise_processing._private.pool._protocol import (
     DECODING,
@@ -55,9 +56,21 @@ class _Sender:
         self.lock = threading.Lock()
 
     def __call__(self, msg: tuple[Any, ...]) -> None:
-        data = wire.dumps(msg)
-        with self.lock:
-            self.conn.send_bytes(data)
+        big = bigbuffers.Collector() if bigbuffers.enabled() else None
+        data = wire.dumps(msg, big)
+        if big is None or not big.buffers:
+            with self.lock:
+                self.conn.send_bytes(data)
+            return
+        # big buffers (numpy arrays in the results): a memory file passed after the frame
+        data = bigbuffers.pack(data, big.buffers)
+        shm = bigbuffers.write_segment(big.buffers)
+        try:
+            with self.lock:
+                self.conn.send_bytes(data)
+                send_fd_on(self.conn.fileno(), shm)
+        finally:
+            os.close(shm)
 
 
 def _watch_lifeline(lifeline: Connection) -> None:
@@ -187,8 +200,11 @@ def _serve(
     item_deadline = base + Slot.ITEM_DEADLINE
     monotonic_ns = time.monotonic_ns
     while True:
+        shm: int | None = None  # the memory file of the chunk's big buffers (bigbuffers)
         try:
             frame = read_chunk_frame(wire.read_frame(fd))
+            if frame is not None and bigbuffers.is_marked(frame[1]):
+                shm = recv_fd_on(fd)
         except (EOFError, OSError, MessageError):  # the parent is gone, or sent garbage
             return
         if frame is None:
@@ -210,15 +226,19 @@ def _serve(
                 fns[job_id] = fn
             fn = fns[job_id]
         except BaseException as exc:
+            if shm is not None:
+                os.close(shm)
             _send_part(send, seq, start, [], exc, True, monotonic() - started)
             mv[slot] = IDLE
             continue
         try:
-            items = wire.decode(payload)
+            items = (
+                wire.decode(payload) if shm is None else bigbuffers.load(payload, shm, wire.decode)
+            )
             if type(items) is not list and type(items) is not range:
                 items = list(items)
         except BaseException as exc:
-            if wire.is_pickle(payload):
+            if wire.is_pickle(payload) or bigbuffers.is_marked(payload):
                 # pickled by reference to something this process cannot import: ask for cucumber
                 send((int(Tag.DECODE_FAILED), seq))
             else:

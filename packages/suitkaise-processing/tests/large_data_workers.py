@@ -1,0 +1,85 @@
+"""Functions and processes for the large-data tests (imported by reference in the workers)."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import signal
+from typing import Any
+
+import numpy as np
+
+from suitkaise_processing import Skprocess
+
+
+def in_shared_memory(value: Any) -> bool:
+    """Whether ``value`` views a mapped memory file (follows ``.base`` and ``memoryview.obj``)."""
+    seen = value
+    while seen is not None:
+        if isinstance(seen, mmap.mmap):
+            return True
+        seen = seen.obj if isinstance(seen, memoryview) else getattr(seen, "base", None)
+    return False
+
+
+def echo(value: Any) -> Any:
+    return value
+
+
+def total(a: np.ndarray) -> float:
+    return float(a.sum())
+
+
+def double(a: np.ndarray) -> np.ndarray:
+    return a * 2
+
+
+def describe(a: np.ndarray) -> tuple[bool, bool, str, tuple[int, ...]]:
+    """How the worker received ``a``: (in shared memory, writeable, dtype, shape)."""
+    return in_shared_memory(a), bool(a.flags.writeable), a.dtype.str, a.shape
+
+
+def add_one_in_place(a: np.ndarray) -> float:
+    a += 1
+    return float(a.sum())
+
+
+def die_holding(a: np.ndarray) -> float:
+    """Keep a view of the argument, then die by SIGKILL (the item is marked by a negative first value)."""
+    view = a[: len(a) // 2]
+    if a[0] < 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return float(view.sum())
+
+
+class ArrayEcho(Skprocess):
+    """Receives values on its point and sends each back with whether it arrived in shared memory,
+    until ``None``."""
+
+    def __init__(self, point: Any) -> None:
+        self.point = point
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        while True:
+            value = self.point.recv()
+            if value is None:
+                break
+            self.point.send((in_shared_memory(value), value))
+
+    def __result__(self) -> str:
+        return "done"
+
+
+class ArrayResult(Skprocess):
+    """Returns a big array as its result."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        pass
+
+    def __result__(self) -> np.ndarray:
+        return np.arange(self.size, dtype=np.float64)

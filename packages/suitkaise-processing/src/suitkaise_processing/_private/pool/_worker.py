@@ -20,6 +20,8 @@ from suitkaise_processing._private import bigbuffers, wire
 from suitkaise_processing._private.errors import MessageError, PoolError
 from suitkaise_processing._private.fdpass import recv_fd_on, send_fd_on
 from suitkaise_processing._private.logforward import forward_logs
+from suitkaise_processing._private.pool import _main_namespace
+from suitkaise_processing._private.pool._notes import note_item
 from suitkaise_processing._private.pool._protocol import (
     DECODING,
     IDLE,
@@ -155,6 +157,7 @@ def worker_main(
     send = _Sender(conn)
     if log_level is not None:
         forward_logs(lambda record: send((_LOG, record)), log_level)
+    _main_namespace.install()  # before anything arrives: by-value functions share one namespace
     if init_blob is not None:
         try:
             initializer, initargs = wire.deserialize(init_blob)
@@ -291,6 +294,8 @@ def _serve(
                 ran = len(out) - before
                 pos += ran
                 mv[slot] = batch_word(start + pos + 1)  # the failed item is done too
+                failed = items[pos]
+                note_item(exc, start + pos, failed.item if type(failed) is Resume else failed)
                 retiring = retirement is not None and retirement.ran(ran + 1)
                 break
             if timed:

@@ -1,0 +1,279 @@
+"""``Pool.submit``: single calls run by the pool's workers, each with a ``concurrent.futures.Future``.
+
+Every submitted call becomes one item of the pool's *submissions job* (:class:`Submissions`, one
+long-lived job per pool, registered with the engine at the first ``submit``), sent to a worker as a
+chunk of its own; the job's function is :func:`._task.run_task` and each item is a task
+``(fn_blob, args, kwargs)``. A task is encoded in the caller's thread, so an argument that cannot be
+sent fails ``submit()`` itself. One job for all submissions keeps the engine's per-round work
+independent of the number of calls in flight.
+
+States of a future (those of ``concurrent.futures``): *pending* while its task waits in the job's
+queue (``cancel()`` succeeds, and the task never runs), *running* from the moment the engine takes
+the task to send it to a worker (:meth:`Submissions.next_chunk`; ``cancel()`` then returns
+``False``), *finished* when its result or exception arrived. An exception is the worker's own (same
+type, with the worker's traceback as ``__cause__``), as for ``map``.
+
+The engine has no thread of its own (a caller waiting on a call pumps it), but a future must complete
+while nobody waits on the pool, so a *courier* thread (:class:`Submitter`) leads the engine's pump
+while submitted calls are outstanding and completes their futures outside the engine's lock (a
+future's callbacks may submit again). It keeps pumping for ``LINGER`` seconds after the last one, so
+that the next ``submit`` only has to wake it (the engine's wake pipe) to have its call sent, and then
+exits. At interpreter exit the outstanding calls finish before the workers are stopped (as with
+``ProcessPoolExecutor``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import Any, cast
+
+from suitkaise_processing._private import wire
+from suitkaise_processing._private.errors import PoolError
+from suitkaise_processing._private.pool._backend import Backend
+from suitkaise_processing._private.pool._jobs import CallSpec, Chunk, Job
+from suitkaise_processing._private.pool._protocol import PoolState
+from suitkaise_processing._private.pool._task import Task, run_task
+
+#: seconds the courier thread keeps pumping after the last outstanding call, for the next ``submit``
+LINGER = 0.5
+
+_Outcome = tuple["concurrent.futures.Future[Any]", Any, "BaseException | None"]
+
+
+class Submissions(Job):
+    """The pool's submitted calls as one engine job: a queue of tasks, one chunk per task.
+
+    The engine uses it under its lock; :attr:`queue` is guarded by :attr:`lock` too, since ``submit``
+    adds tasks without the engine's lock (the engine takes them at its next dispatch).
+    """
+
+    def __init__(self, job_id: int, spec: CallSpec) -> None:
+        super().__init__(job_id, spec, ())
+        self.exhausted = False  # more tasks may always come
+        self.lock = threading.Lock()
+        #: submitted, not yet taken by the engine: (future, task, encoded chunk payload)
+        self.queue: deque[tuple[concurrent.futures.Future[Any], Task, bytes]] = deque()
+        #: taken by the engine, by item index
+        self.running: dict[int, concurrent.futures.Future[Any]] = {}
+        #: results and exceptions for the courier to hand to their futures
+        self.finished: deque[_Outcome] = deque()
+
+    def add(self, future: concurrent.futures.Future[Any], task: Task, payload: bytes) -> bool:
+        """Queue one task (any thread); ``False`` when the job was closed (the pool closed)."""
+        with self.lock:
+            if self.closed:
+                return False
+            self.queue.append((future, task, payload))
+            return True
+
+    def queued(self) -> list[concurrent.futures.Future[Any]]:
+        """The futures still waiting in the queue (any thread)."""
+        with self.lock:
+            return [future for future, _, _ in self.queue]
+
+    def outstanding(self) -> bool:
+        """Whether a task is queued or running, or an outcome waits for the courier."""
+        return bool(self.queue or self.running or self.finished)
+
+    # --- the engine's side ----------------------------------------------------------------------
+    def dispatchable(self) -> bool:
+        return not self.closed and bool(self.pending or self.queue)
+
+    def next_chunk(self) -> Chunk | None:
+        if self.closed:
+            return None
+        if self.pending:  # a chunk re-queued after its worker died
+            return self.pending.popleft()
+        with self.lock:
+            while self.queue:
+                future, task, payload = self.queue.popleft()
+                if not future.set_running_or_notify_cancel():
+                    continue  # cancelled while queued: it never runs
+                index = self.read
+                self.read += 1
+                self.running[index] = future
+                chunk = Chunk(self, index, [task])
+                chunk.payload = payload
+                return chunk
+        return None
+
+    def add_part(
+        self, start: int, values: list[Any], error: BaseException | None, elapsed: float
+    ) -> None:
+        running = self.running
+        for index, value in enumerate(values, start):
+            future = running.pop(index, None)
+            if future is not None:
+                self.finished.append((future, value, None))
+        if error is not None:
+            future = running.pop(start + len(values), None)
+            if future is not None:
+                self.finished.append((future, None, error))
+
+    def fail(self, error: BaseException) -> None:
+        super().fail(error)
+        outcomes: list[_Outcome] = [(future, None, error) for future in self.running.values()]
+        self.running.clear()
+        with self.lock:
+            outcomes += [(future, None, error) for future, _, _ in self.queue]
+            self.queue.clear()
+        self.finished.extend(outcomes)
+
+
+def _deliver(outcomes: list[_Outcome]) -> None:
+    for future, value, error in outcomes:
+        try:
+            if error is None:
+                future.set_result(value)
+            else:
+                future.set_exception(error)
+        except concurrent.futures.InvalidStateError:
+            pass  # a queued future cancelled while the pool failed it
+
+
+class Submitter:
+    """``submit()`` of one pool: encodes calls, queues them on the submissions job, and runs the
+    courier thread that completes their futures."""
+
+    def __init__(
+        self,
+        engine: Backend,
+        encode: Callable[[str, Callable[..., Any]], bytes],
+        item_timeout: float | None,
+    ) -> None:
+        self._engine = engine
+        self._encode = encode
+        self._item_timeout = item_timeout
+        self._lock = threading.Lock()
+        self._job: Submissions | None = None
+        self._run_blob: bytes | None = None
+        self._thread: threading.Thread | None = None
+        self._exiting = False
+
+    def submit(
+        self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> concurrent.futures.Future[Any]:
+        """Queue ``fn(*args, **kwargs)``; its future."""
+        if self._engine.state is not PoolState.OPEN:
+            raise PoolError(f"the pool is {self._engine.state}; create a new Pool to run more work")
+        if not callable(fn):
+            raise TypeError(
+                f"pool.submit: the first argument must be a function, not {type(fn).__name__}"
+            )
+        blob = self._encode("pool.submit", fn)
+        task: Task = (blob, args, kwargs)
+        try:
+            payload = wire.encode_by_reference([task])
+        except Exception as exc:
+            detailed = wire.explain_failure((args, kwargs), exc)
+            raise PoolError(
+                f"pool.submit: the arguments of {getattr(fn, '__name__', fn)!r} could not be "
+                f"serialized to send them to a worker: {type(detailed).__name__}: {detailed}"
+            ) from detailed
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        if not self._submissions().add(future, task, payload):
+            raise PoolError(f"the pool is {self._engine.state}; create a new Pool to run more work")
+        self._start_courier()
+        self._engine.wake()  # the thread pumping the engine (mostly the courier) sends it at once
+        return future
+
+    def cancel_queued(self) -> None:
+        """Cancel every future whose call has not started (``shutdown(cancel_futures=True)``)."""
+        job = self._job
+        if job is not None:
+            for future in job.queued():
+                future.cancel()
+
+    def _submissions(self) -> Submissions:
+        with self._lock:
+            job = self._job
+            if job is None or job.closed:  # the first submit, or the pool closed (submit raises)
+                if self._run_blob is None:
+                    self._run_blob = wire.serialize(run_task)
+                spec = CallSpec(
+                    name="pool.submit",
+                    target=run_task,
+                    fn_blob=self._run_blob,
+                    skprocess=False,
+                    star=False,
+                    ordered=False,
+                    lazy=False,
+                    workers=self._engine.size,
+                    chunksize=1,
+                    estimate=None,
+                    progress=None,
+                    item_timeout=self._item_timeout,
+                )
+                made = self._engine.submit(lambda job_id: Submissions(job_id, spec))
+                job = self._job = cast(Submissions, made)
+            return job
+
+    # --- the courier ----------------------------------------------------------------------------
+    def _start_courier(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._courier, name="sk-pool-futures", daemon=True
+                )
+                self._thread.start()
+                _couriers.add(self)
+
+    def _courier(self) -> None:
+        """The courier thread: serves, and exits once nothing was submitted for ``LINGER`` s."""
+        job = self._job
+        while job is not None:
+            self._serve(job)
+            with self._lock:
+                if self._exiting or not job.queued():  # else a submit came just now
+                    self._thread = None
+                    return
+
+    def _serve(self, job: Submissions) -> None:
+        """Pump the engine while submitted calls are outstanding, completing their futures as their
+        results arrive, and for ``LINGER`` s after the last one (a ``submit`` wakes the pump, which
+        sends the call at once)."""
+        engine = self._engine
+        batch: list[_Outcome] = []
+
+        def ready() -> bool:
+            if job.finished:
+                batch.extend(job.finished)
+                job.finished.clear()
+                return True
+            if job.outstanding():
+                return False
+            return self._exiting or engine.state is not PoolState.OPEN
+
+        while True:
+            arrived = engine.run_until(ready, time.monotonic() + LINGER)
+            if batch:
+                _deliver(batch)
+                batch.clear()
+            elif arrived or not job.outstanding():
+                return
+
+    def stop(self) -> None:
+        """At interpreter exit: let the outstanding calls finish, then end the courier."""
+        with self._lock:
+            self._exiting = True
+            thread = self._thread
+        if thread is not None:
+            self._engine.wake()
+            thread.join()
+
+
+#: pools whose courier ran: stopped before the engines' exit finalizers release the workers
+_couriers: weakref.WeakSet[Submitter] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_couriers() -> None:
+    # registered after multiprocessing's exit function (imported first), so it runs before it
+    for submitter in list(_couriers):
+        submitter.stop()

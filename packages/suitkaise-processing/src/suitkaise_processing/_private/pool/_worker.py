@@ -225,7 +225,9 @@ def _serve(
             if fn_blob is not None:
                 fn = wire.deserialize(fn_blob)
                 if skprocess:
-                    fn = _skprocess_runner(fn, mv, base, send)
+                    from suitkaise_processing._private.pool._rate_limit import runner_of
+
+                    fn = runner_of(fn, lambda cls: _skprocess_runner(cls, mv, base, send))
                 fns[job_id] = fn
             fn = fns[job_id]
         except BaseException as exc:

@@ -14,6 +14,7 @@ from typing import Any
 from typing_extensions import assert_type
 
 from sk_modifiers import DeferredCall, ModifiedCall, SkFunction, blocking, sk
+from suitkaise.sk import AsyncSkfunction, Skclass, Skfunction
 
 
 @sk
@@ -103,3 +104,15 @@ def methods_bind_their_instance() -> None:
 def functions_of_any_kind() -> None:
     assert_type(sk(len), SkFunction[[Sized], int])  # a builtin
     assert_type(sk(lambda x: x).__name__, str)
+
+
+def plain(a: int, b: int) -> int:
+    return a + b
+
+
+async def names_of_suitkaise_0_4() -> None:
+    assert_type(Skfunction(plain)(1, 2), int)  # deprecated: sk(plain)
+    assert_type(Skfunction(plain).timeout(1.0)(1, 2), int)
+    assert_type(await AsyncSkfunction(plain)(1, 2), int)  # deprecated: sk(plain).asynced()
+    assert_type(Skclass(Store), type[Store])
+    Skfunction(plain).retry(2)("1", 2)  # type: ignore[arg-type]

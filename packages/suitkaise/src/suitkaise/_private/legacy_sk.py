@@ -9,10 +9,15 @@ in annotations keep working.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar, overload
 
-from sk_modifiers import Modified, modifiable, sk
+from sk_modifiers import DeferredCall, Modified, SkFunction, modifiable, sk
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+C = TypeVar("C", bound=type)
 
 __all__ = ["AsyncSkfunction", "Skclass", "Skfunction"]
 
@@ -39,7 +44,9 @@ class _LegacyName(type):
 class Skfunction(metaclass=_LegacyName):
     """Deprecated: ``Skfunction(fn)`` is ``sk(fn)``, the function itself with the modifiers."""
 
-    def __new__(cls, func: Callable[..., Any]) -> Any:
+    # Each constructor returns what ``sk`` returns, not an instance of its class (mypy: [misc]); type
+    # checkers see that type, so ``Skfunction(add).timeout(1.0)(1, 2)`` is checked like ``sk(add)``.
+    def __new__(cls, func: Callable[P, R]) -> SkFunction[P, R]:  # type: ignore[misc]
         _deprecated("Skfunction(fn)", "sk(fn) (or @sk); it returns fn itself with the modifiers")
         return sk(func)
 
@@ -56,7 +63,7 @@ class Skfunction(metaclass=_LegacyName):
 class Skclass(metaclass=_LegacyName):
     """Deprecated: ``Skclass(C)`` is ``sk(C)``, the class itself with modifiers and ``_shared_meta``."""
 
-    def __new__(cls, klass: type) -> Any:
+    def __new__(cls, klass: C) -> C:  # type: ignore[misc]
         _deprecated("Skclass(C)", "sk(C) (or @sk on the class); it returns C itself")
         return sk(klass)
 
@@ -68,9 +75,18 @@ class Skclass(metaclass=_LegacyName):
 class AsyncSkfunction(metaclass=_LegacyName):
     """Deprecated: ``AsyncSkfunction(fn)`` is ``sk(fn).asynced()``, an awaitable call of ``fn``."""
 
-    def __new__(cls, func: Callable[..., Any]) -> Any:
+    @overload
+    def __new__(  # type: ignore[misc]
+        cls, func: Callable[P, Coroutine[Any, Any, T]]
+    ) -> DeferredCall[P, Coroutine[Any, Any, T]]: ...
+    @overload
+    def __new__(  # type: ignore[misc]
+        cls, func: Callable[P, R]
+    ) -> DeferredCall[P, Coroutine[Any, Any, R]]: ...
+    def __new__(cls, func: Callable[P, R]) -> Any:
         _deprecated("AsyncSkfunction(fn)", "sk(fn).asynced() (or fn.asynced() on an @sk function)")
-        return modifiable()(func).asynced()
+        target: SkFunction[P, R] = modifiable()(func)
+        return target.asynced()
 
     @staticmethod
     def _is_kind(obj: object) -> bool:

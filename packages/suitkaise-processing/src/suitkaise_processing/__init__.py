@@ -35,6 +35,7 @@ from suitkaise_processing._private.errors import (
 if TYPE_CHECKING:
     from suitkaise_processing._private.autoreconnect import autoreconnect
     from suitkaise_processing._private.pipe import Pipe
+    from suitkaise_processing._private.pool._arguments import PoolArgumentError
     from suitkaise_processing._private.pool._errors import (
         InvalidSizeError,
         ItemTimeoutError,
@@ -79,6 +80,7 @@ _LAZY = {
     "autoreconnect": "suitkaise_processing._private.autoreconnect",
     "Pool": "suitkaise_processing._private.pool.pool",
     "PoolTimeoutError": "suitkaise_processing._private.pool._errors",
+    "PoolArgumentError": "suitkaise_processing._private.pool._arguments",
     "ItemTimeoutError": "suitkaise_processing._private.pool._errors",
     "InvalidSizeError": "suitkaise_processing._private.pool._errors",
     # state in a Redis server, for processes on any machine
@@ -149,6 +151,7 @@ __all__ = [
     # Pool
     "Pool",
     "PoolTimeoutError",
+    "PoolArgumentError",
     "ItemTimeoutError",
     "InvalidSizeError",
     # a counter in a Redis server

@@ -1,0 +1,128 @@
+"""Errors raised by items point home: the script's file, line and source text, and the failed item.
+
+Each test runs a real script as ``__main__`` in a fresh interpreter (the workers cannot import it,
+so its functions travel by value) and reads the error it caught, printed as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.timeout(180)
+
+_SCRIPT = """
+import json, traceback
+from suitkaise_processing import Pool
+
+
+def check(text):
+    if text.endswith("-7"):
+        raise ValueError(f"cannot use {text}")
+    return len(text)
+
+
+def boom(text):
+    return check(text) * 2
+
+
+def add(a, b):
+    return a + b
+
+
+def report(exc):
+    return {
+        "type": type(exc).__name__,
+        "notes": getattr(exc, "__notes__", None),
+        "remote": str(exc.__cause__),
+        "shown": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
+
+
+if __name__ == "__main__":
+    out = {}
+    with Pool(workers=2) as pool:
+        try:
+            pool.map(boom, [f"item-{i}" for i in range(20)])
+        except ValueError as exc:
+            out["map"] = report(exc)
+        try:
+            pool.star().map(add, [(1, 2), (3, "x"), (5, 6)])
+        except TypeError as exc:
+            out["star"] = report(exc)
+        try:
+            list(pool.imap(boom, ["a" * 1000 + "-7"]))
+        except ValueError as exc:
+            out["long"] = report(exc)
+    print(json.dumps(out))
+"""
+
+
+def _line_of(text: str) -> int:
+    """The line number of ``text`` in the script."""
+    lines = textwrap.dedent(_SCRIPT).splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
+@pytest.fixture(scope="module")
+def caught(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("tracebacks")
+    script = folder / "script.py"
+    script.write_text(textwrap.dedent(_SCRIPT))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        env=dict(os.environ, SUITKAISE_START_METHOD="forkserver"),
+        cwd=folder,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return script, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_remote_traceback_names_the_script_line_and_source(
+    caught: tuple[Path, dict[str, Any]],
+) -> None:
+    script, out = caught
+    remote = out["map"]["remote"]
+    raising = _line_of('raise ValueError(f"cannot use {text}")')
+    calling = _line_of("return check(text) * 2")
+    assert f'File "{script}", line {calling}, in boom\n    return check(text) * 2\n' in remote
+    assert (
+        f'File "{script}", line {raising}, in check\n'
+        f'    raise ValueError(f"cannot use {{text}}")\n' in remote
+    )
+    assert "<dynamic-code>" not in out["map"]["shown"]
+    assert "ValueError: cannot use item-7" in remote
+
+
+def test_the_error_names_the_failed_item(caught: tuple[Path, dict[str, Any]]) -> None:
+    _, out = caught
+    note = "while processing item 7: 'item-7'"
+    assert out["map"]["notes"] == [note]
+    assert f"ValueError: cannot use item-7\n{note}\n" in out["map"]["remote"]
+    if sys.version_info >= (3, 11):  # Python 3.10 does not print __notes__: the remote text has it
+        assert out["map"]["shown"].rstrip().endswith(note)  # under the re-raised error too
+
+
+def test_star_items_are_shown_as_their_argument_tuple(caught: tuple[Path, dict[str, Any]]) -> None:
+    _, out = caught
+    assert out["star"]["type"] == "TypeError"
+    assert out["star"]["notes"] == ["while processing item 1: (3, 'x')"]
+    assert f"line {_line_of('return a + b')}, in add\n    return a + b\n" in out["star"]["remote"]
+
+
+def test_long_items_are_shortened_in_the_note(caught: tuple[Path, dict[str, Any]]) -> None:
+    _, out = caught
+    (note,) = out["long"]["notes"]
+    assert note.startswith("while processing item 0: 'aaaa")
+    assert "..." in note
+    assert len(note) < 100

@@ -67,6 +67,12 @@ _SCATTER_BYTES = 64 * 1024
 _SIZE_TTL = 2.0
 
 
+_NO_ITEM_TIMEOUT = (
+    "Pool(cluster=...) cannot enforce item_timeout: a Dask worker cannot stop a running task; "
+    "bound the whole call with .timeout(seconds) instead"
+)
+
+
 def _close_client(client: Any) -> None:
     try:
         client.close()
@@ -110,7 +116,17 @@ class DaskEngine:
         cluster: object,
         initializer: Callable[..., object] | None,
         initargs: tuple[Any, ...],
+        *,
+        recycling: object = None,
+        item_timeout: float | None = None,
     ) -> None:
+        if recycling is not None:
+            raise PoolError(
+                "Pool(cluster=...) takes no max_tasks_per_child or max_memory_per_child: Dask "
+                "manages its workers (give them a memory limit: dask worker --memory-limit)"
+            )
+        if item_timeout is not None:
+            raise PoolError(_NO_ITEM_TIMEOUT)
         self._client, owned = _as_client(cluster)
         self.state = PoolState.OPEN
         self.broken: BaseException | None = None
@@ -173,6 +189,9 @@ class DaskEngine:
                 raise PoolError(f"the pool is {self.state}; create a new Pool to run more work")
             job = make_job(self._next_job)
             self._next_job += 1
+            if job.item_timeout is not None:
+                job.close()
+                raise PoolError(_NO_ITEM_TIMEOUT)
             if not job.exhausted:
                 self._jobs.append(job)
                 self._functions[job.id] = self._ship_function(job.fn_blob)

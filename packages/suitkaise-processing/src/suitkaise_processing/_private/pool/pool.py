@@ -51,13 +51,11 @@ def _cpu_count() -> int:
     return os.cpu_count() or 1
 
 
-def _cluster_backend(
-    cluster: object, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
-) -> Backend:
+def _cluster_backend(cluster: object, *args: Any, **options: Any) -> Backend:
     """``Pool(cluster=...)``: the items run as Dask tasks (imports ``distributed``)."""
     from suitkaise_processing._private.pool._dask_backend import DaskEngine
 
-    return DaskEngine(cluster, initializer, initargs)
+    return DaskEngine(cluster, *args, **options)
 
 
 def _is_skprocess_class(fn: object) -> bool:
@@ -359,7 +357,13 @@ class Pool:
         if cluster is None:
             self._engine = Engine(workers, initializer, tuple(initargs), forward_logs, limits)
         else:
-            self._engine = _cluster_backend(cluster, initializer, tuple(initargs))
+            self._engine = _cluster_backend(
+                cluster,
+                initializer,
+                tuple(initargs),
+                recycling=limits,
+                item_timeout=self._item_timeout,
+            )
 
     @property
     def workers(self) -> int:

@@ -72,7 +72,12 @@ def _function(fn_key: bytes, fn_blob: bytes, skprocess: bool) -> Callable[..., A
             _functions.move_to_end(fn_key)
             return fn
     target = wire.deserialize(fn_blob)
-    fn = _skprocess_runner(target) if skprocess else target
+    if skprocess:
+        from suitkaise_processing._private.pool._rate_limit import runner_of
+
+        fn = runner_of(target, _skprocess_runner)  # under Pool(rate_limit=...) if it was given
+    else:
+        fn = target
     with _lock:
         _functions[fn_key] = fn
         while len(_functions) > _FUNCTIONS_KEPT:

@@ -41,11 +41,13 @@ import signal
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import memory_probe
 import psutil
 
 from suitkaise.processing import Pipe, Pool, ProcessError, Share, Skprocess, WorkerDiedError
@@ -176,6 +178,13 @@ class Report:
     pipe_bytes: int = 0
     share_ids: list[str] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)  # the parent's RSS every tenth of the run
+    # --memory-detail: a sample every tenth of the run (seconds, RSS, malloc's counts, traced Python
+    # allocations; MiB), and the Python allocations that grew most from the mark to the end
+    memory_detail: bool = False
+    tracemalloc_frames: int = 0
+    mark_at: float = 120.0
+    memory: list[dict[str, float]] = field(default_factory=list)
+    traced_growth: list[str] = field(default_factory=list)
     before: Resources | None = None
     after: Resources | None = None
     problems: list[str] = field(default_factory=list)
@@ -197,6 +206,9 @@ class Report:
                 f"RSS during the run: {min(self.rss_mib):.1f} to {max(self.rss_mib):.1f} MiB "
                 f"({len(self.rss_mib)} samples, last {self.rss_mib[-1]:.1f})"
             )
+        for sample in self.memory:
+            lines.append("memory: " + ", ".join(f"{k} {v}" for k, v in sample.items()))
+        lines += self.traced_growth
         if self.before and self.after:
             b, a = self.before, self.after
             lines.append(
@@ -434,11 +446,26 @@ def _chaos(run: _Run, rng: random.Random) -> None:
                 last_coordinator_kill = time.monotonic()
 
 
-def _sampler(run: _Run, every: float) -> None:
-    """The parent's RSS every ``every`` seconds, for the report (is memory flat over a long run?)."""
+def _sampler(run: _Run, every: float, traced: memory_probe.TracedGrowth | None) -> None:
+    """The parent's RSS every ``every`` seconds, for the report (is memory flat over a long run?);
+    with ``memory_detail`` also malloc's counts and the traced Python allocations."""
     me = psutil.Process()
+    report = run.report
+    started = time.monotonic()
+    marked = False
     while not run.stop.wait(every) and time.monotonic() < run.deadline:
-        run.report.rss_mib.append(round(me.memory_info().rss / 2**20, 1))
+        rss = round(me.memory_info().rss / 2**20, 1)
+        report.rss_mib.append(rss)
+        if not report.memory_detail:
+            continue
+        elapsed = time.monotonic() - started
+        sample = {"t": round(elapsed), "rss": rss, **(memory_probe.malloc_counts() or {})}
+        if traced is not None:
+            sample["py_traced"] = traced.traced_mib()
+            if not marked and elapsed >= report.mark_at:
+                traced.mark()
+                marked = True
+        report.memory.append(sample)
 
 
 # --- running it --------------------------------------------------------------------------------------
@@ -470,9 +497,13 @@ def _measured_part(report: Report, seconds: float, *, chaos: bool) -> None:
             ("share", lambda: _share_part(run, share, rngs[2])),
             ("pipe", lambda: _pipe_part(run, rngs[3])),
         ]
+        traced = None
+        if chaos and report.tracemalloc_frames:
+            traced = memory_probe.TracedGrowth(report.tracemalloc_frames)
         if chaos:
+            every = min(60.0, max(1.0, seconds / 10))
             parts.append(("chaos", lambda: _chaos(run, rngs[4])))
-            parts.append(("sampler", lambda: _sampler(run, min(60.0, max(1.0, seconds / 10)))))
+            parts.append(("sampler", lambda: _sampler(run, every, traced)))
         threads = [_guarded_thread(run, name, body) for name, body in parts]
         for thread in threads:
             thread.start()
@@ -480,6 +511,9 @@ def _measured_part(report: Report, seconds: float, *, chaos: bool) -> None:
             thread.join(seconds + 300)
             if thread.is_alive():
                 run.problem(f"{thread.name}: still running 300 s after the deadline (hung)")
+        if traced is not None:
+            report.traced_growth = traced.report()
+            tracemalloc.stop()
         run.pool = run.share = None
 
 
@@ -524,9 +558,24 @@ def _leaks(report: Report) -> list[str]:
     return found
 
 
-def run(seconds: float, seed: int, *, kill_coordinator: bool = True) -> Report:
+def run(
+    seconds: float,
+    seed: int,
+    *,
+    kill_coordinator: bool = True,
+    memory_detail: bool = False,
+    tracemalloc_frames: int = 0,
+    mark_at: float = 120.0,
+) -> Report:
     """The whole thing: a warm-up round without chaos, then ``seconds`` under chaos, then the checks."""
-    report = Report(seed=seed, seconds=seconds, kill_coordinator=kill_coordinator)
+    report = Report(
+        seed=seed,
+        seconds=seconds,
+        kill_coordinator=kill_coordinator,
+        memory_detail=memory_detail or tracemalloc_frames > 0,
+        tracemalloc_frames=tracemalloc_frames,
+        mark_at=mark_at,
+    )
     warm_up = Report(seed=seed, seconds=1.0, kill_coordinator=False)
     _measured_part(warm_up, 1.0, chaos=False)
     if warm_up.problems:
@@ -552,12 +601,38 @@ def main(argv: list[str] | None = None) -> int:
         "--no-coordinator-kills", action="store_true", help="leave the Share coordinator alone"
     )
     parser.add_argument("--json", type=Path, help="also write the report there as JSON")
+    parser.add_argument(
+        "--memory-detail",
+        action="store_true",
+        help="sample malloc's counts (in use, held free) beside the RSS (see memory_probe.py)",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="trace Python allocations (FRAMES deep) and list those that grew from --mark-at to the end",
+    )
+    parser.add_argument(
+        "--mark-at",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="when the early tracemalloc snapshot is taken (default 120)",
+    )
     args = parser.parse_args(argv)
     seconds = args.minutes * 60 if args.minutes is not None else (args.seconds or 20.0)
     seed = args.seed if args.seed is not None else default_seed()
     print(f"chaos seed {seed}: {seconds:.0f} s of mixed workload under SIGKILLs", flush=True)
     started = time.monotonic()
-    report = run(seconds, seed, kill_coordinator=not args.no_coordinator_kills)
+    report = run(
+        seconds,
+        seed,
+        kill_coordinator=not args.no_coordinator_kills,
+        memory_detail=args.memory_detail,
+        tracemalloc_frames=args.tracemalloc,
+        mark_at=args.mark_at,
+    )
     print(report.summary(), flush=True)
     print(f"wall time {time.monotonic() - started:.0f} s", flush=True)
     if args.json is not None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from cucumber._private.families.runtime import DeadReference
     from cucumber._private.ir import deserialize_ir, serialize_ir
     from cucumber._private.jsonview import ir_to_json, ir_to_jsonable, to_json, to_jsonable
-from cucumber._private.namespaces import NamespaceProvider, set_namespace_provider
+    from cucumber._private.namespaces import NamespaceProvider, set_namespace_provider
     from cucumber._private.reconnect_all import reconnect_all
     from cucumber._private.reconnectors import (
         DbReconnector,
@@ -38,7 +38,6 @@ from cucumber._private.namespaces import NamespaceProvider, set_namespace_provid
         SubprocessReconnector,
         ThreadReconnector,
     )
-    from cucumber._private.namespaces import NamespaceProvider, set_namespace_provider
     from cucumber._private.registry import register
 
 # public name -> the module that defines it, imported when the name is first looked up
@@ -90,8 +89,6 @@ __all__ = [
     "to_jsonable",
     "to_json",
     "register",
-    "set_namespace_provider",
-    "NamespaceProvider",
     "set_namespace_provider",
     "NamespaceProvider",
     "Reconnector",

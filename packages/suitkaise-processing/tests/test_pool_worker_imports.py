@@ -1,0 +1,53 @@
+"""A Pool worker loads only what running items needs (start-up time and memory per worker, bench P19).
+
+The script runs as ``__main__`` in a fresh interpreter, as a user's program does, so its function
+travels by value and every module a worker holds was imported by the fork server or the worker itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+_SCRIPT = """
+import json, sys
+from suitkaise_processing import Pool
+
+def loaded(_):
+    import sys
+    return sorted(sys.modules)
+
+if __name__ == "__main__":
+    with Pool(workers=1) as pool:
+        print(json.dumps(pool.map(loaded, [0])[0]))
+"""
+
+# The parent side of the Pool, cucumber's serialize side (its pickler's families of handlers and
+# what they import) and the Share, Pipe and Skprocess-parent machinery.
+_NOT_IN_A_WORKER = (
+    "suitkaise_processing._private.pool.pool",
+    "suitkaise_processing._private.pool._engine",
+    "sk_modifiers",
+    "cucumber._private.families",
+    "cucumber._private.pickler",
+    "sqlite3",
+    "suitkaise_processing._private.share",
+    "suitkaise_processing._private.skprocess.parent",
+    "asyncio",
+)
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_holds_neither_the_parent_side_nor_cucumbers_serializer(tmp_path: Path) -> None:
+    script = tmp_path / "main_script.py"
+    script.write_text(_SCRIPT)
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=100
+    ).stdout
+    modules = set(json.loads(out.strip().splitlines()[-1]))
+    assert "suitkaise_processing._private.pool._worker" in modules  # the probe ran in a worker
+    assert sorted(m for m in _NOT_IN_A_WORKER if m in modules) == []

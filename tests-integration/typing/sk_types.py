@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Sized
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from typing_extensions import assert_type
 
 from sk_modifiers import DeferredCall, ModifiedCall, SkFunction, blocking, sk
 from suitkaise.sk import AsyncSkfunction, Skclass, Skfunction
+
+T = TypeVar("T")
 
 
 @sk
@@ -99,6 +101,17 @@ def methods_bind_their_instance() -> None:
     assert_type(Store.load(store, "k"), int)  # on the class: the function, self first
     assert_type(Store.load.retry(2)(store, "k"), int)
     store.load.timeout(1.0)(store, "k")  # type: ignore[arg-type]
+
+
+@sk
+def first(items: list[T]) -> T:
+    return items[0]
+
+
+def generic_functions_stay_generic() -> None:
+    assert_type(first([1]), int)
+    assert_type(first.timeout(1.0)(["a"]), str)
+    assert_type(first.background()([1.5]), Future[float])
 
 
 def functions_of_any_kind() -> None:

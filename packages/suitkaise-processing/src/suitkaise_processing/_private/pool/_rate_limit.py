@@ -28,11 +28,13 @@ import threading
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sk_modifiers import RateLimiter, RateSchedule, sharing_rate_limits
 from suitkaise_processing._private.errors import PoolError
-from suitkaise_processing._private.pool._rate_shm import SharedMemorySchedule
+
+if TYPE_CHECKING:
+    from suitkaise_processing._private.pool._rate_shm import SharedMemorySchedule
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -176,6 +178,9 @@ class PoolRateLimits:
     def _new_schedule(self) -> SharedMemorySchedule:
         if self._released:
             raise PoolError("the pool is closed; create a new Pool to run more work")
+        # imported on first use: it loads shared_counter, which a Pool without rate limits never needs
+        from suitkaise_processing._private.pool._rate_shm import SharedMemorySchedule
+
         schedule = SharedMemorySchedule.create()
         self._created.append(schedule)
         return schedule

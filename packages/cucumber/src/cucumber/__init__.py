@@ -40,42 +40,44 @@ if TYPE_CHECKING:
     )
     from cucumber._private.registry import register
 
-# public name -> the module that defines it, imported when the name is first looked up
-_LAZY = {
-    "reconnect_all": "cucumber._private.reconnect_all",
-    "serialize_ir": "cucumber._private.ir",
-    "deserialize_ir": "cucumber._private.ir",
-    "ir_to_jsonable": "cucumber._private.jsonview",
-    "ir_to_json": "cucumber._private.jsonview",
-    "to_jsonable": "cucumber._private.jsonview",
-    "to_json": "cucumber._private.jsonview",
-    "register": "cucumber._private.registry",
-    "Reconnector": "cucumber._private.reconnectors",
-    "DbReconnector": "cucumber._private.reconnectors",
-    "SocketReconnector": "cucumber._private.reconnectors",
-    "PipeReconnector": "cucumber._private.reconnectors",
-    "ThreadReconnector": "cucumber._private.reconnectors",
-    "SubprocessReconnector": "cucumber._private.reconnectors",
-    "MatchReconnector": "cucumber._private.reconnectors",
-    "SQLiteConnectionReconnector": "cucumber._private.reconnectors",
-    "SQLiteCursorReconnector": "cucumber._private.reconnectors",
-    "DeadReference": "cucumber._private.families.runtime",
-    "set_namespace_provider": "cucumber._private.namespaces",
-    "NamespaceProvider": "cucumber._private.namespaces",
+# module -> the public names it defines; the module is imported, and all its names bound here, when
+# one of them is first looked up
+_LAZY_MODULES = {
+    "cucumber._private.reconnect_all": ("reconnect_all",),
+    "cucumber._private.ir": ("serialize_ir", "deserialize_ir"),
+    "cucumber._private.jsonview": ("ir_to_jsonable", "ir_to_json", "to_jsonable", "to_json"),
+    "cucumber._private.registry": ("register",),
+    "cucumber._private.namespaces": ("set_namespace_provider", "NamespaceProvider"),
+    "cucumber._private.reconnectors": (
+        "Reconnector",
+        "DbReconnector",
+        "SocketReconnector",
+        "PipeReconnector",
+        "ThreadReconnector",
+        "SubprocessReconnector",
+        "MatchReconnector",
+        "SQLiteConnectionReconnector",
+        "SQLiteCursorReconnector",
+    ),
+    "cucumber._private.families.runtime": ("DeadReference",),
 }
+_MODULE_OF = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+    try:
+        module = _MODULE_OF[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    loaded = importlib.import_module(module)
+    namespace = globals()
+    for public in _LAZY_MODULES[module]:  # later lookups of these names skip this function
+        namespace[public] = getattr(loaded, public)
+    return namespace[name]
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_MODULE_OF))
 
 
 __all__ = [

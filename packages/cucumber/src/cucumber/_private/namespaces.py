@@ -11,8 +11,9 @@ see :mod:`.importable`). A function defined in such a module travels as
 - ``module``: the module's identity, ``{"__name__", "__file__", "__package__", "__path__"}`` as far
   as the module has them; one dict per module and payload (the pickle memo shares it);
 - ``closure``: empty cells, filled by the state (a closure may refer to the function itself);
-- ``tracker_id``: a random hex id naming the function object in the process that first sent it;
-  kept in a weak table on both sides, so that sending a received function on keeps its id;
+- ``tracker_id``: a random hex id naming the function object in the process that first sent it
+  (a weak table in the sender; also in a receiver with a provider, so that sending a received
+  function on keeps its id);
 - the state: cloudpickle's ``(func.__dict__, slots)``; ``slots["__globals__"]`` holds the globals
   the code names, with the values they had in the sending process.
 
@@ -30,6 +31,7 @@ Rebuilding, two modes (per process):
   globals they arrived with go to ``provider.merge(namespace, globals)``, and a tracker id already
   known in this process gives back the object rebuilt before (its state is not applied again: a
   closure's cells and the function's attributes keep what this process made of them).
+  Install the provider before deserializing (a pool worker does it first thing).
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ _provider: NamespaceProvider | None = None
 _ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _objects: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 _lock = threading.Lock()
-#: functions made by make_function whose state was not applied yet
-_unfinished: weakref.WeakSet[types.FunctionType] = weakref.WeakSet()
+#: id -> function, for the functions make_function made whose state was not applied yet (provider set)
+_fresh: dict[int, types.FunctionType] = {}
 
 
 def set_namespace_provider(provider: NamespaceProvider | None) -> None:
@@ -105,11 +107,6 @@ def _tracker_id(obj: Any) -> str:
             _ids[obj] = tracker_id
             _objects[tracker_id] = obj
     return tracker_id
-
-
-def _known(tracker_id: str) -> Any:
-    with _lock:
-        return _objects.get(tracker_id)
 
 
 def _track(tracker_id: str, obj: Any) -> None:
@@ -181,16 +178,16 @@ def make_function(
     """Rebuild a function of a by-value module (its state follows: :func:`_function_setstate`)."""
     provider = _provider
     if provider is None:
-        namespace = module
-    else:
-        known = _known(tracker_id)
-        if isinstance(known, types.FunctionType):
-            return known
-        namespace = provider.namespace(module)
+        module["__builtins__"] = builtins
+        return types.FunctionType(code, module, None, None, closure)
+    known = _objects.get(tracker_id)
+    if type(known) is types.FunctionType:
+        return known
+    namespace = provider.namespace(module)
     namespace.setdefault("__builtins__", builtins)
     func = types.FunctionType(code, namespace, None, None, closure)
     _track(tracker_id, func)
-    _unfinished.add(func)
+    _fresh[id(func)] = func
     return func
 
 
@@ -204,9 +201,8 @@ def _function_setstate(
         func.__globals__.update(arrived)
     else:
         provider.merge(func.__globals__, arrived)
-    if func not in _unfinished:
-        return  # an object rebuilt before: it keeps what this process made of it
-    _unfinished.discard(func)
+        if _fresh.pop(id(func), None) is not func:
+            return  # an object rebuilt before: it keeps what this process made of it
     func.__dict__.update(attributes)
     cells = slots.pop("__closure__")
     slots.pop("_cloudpickle_submodules")  # held only so that those modules were imported
@@ -225,10 +221,11 @@ def make_lru_cache(
     tracker_id: str, wrapped: Callable[..., Any], maxsize: int | None, typed: bool
 ) -> Any:
     """Rebuild an ``lru_cache`` wrapper (the one rebuilt before, when a provider is installed)."""
-    if _provider is not None:
-        known = _known(tracker_id)
-        if known is not None:
-            return known
+    if _provider is None:
+        return functools.lru_cache(maxsize=maxsize, typed=typed)(wrapped)
+    known = _objects.get(tracker_id)
+    if known is not None:
+        return known
     wrapper = functools.lru_cache(maxsize=maxsize, typed=typed)(wrapped)
     _track(tracker_id, wrapper)
     return wrapper

@@ -7,11 +7,19 @@ with ``sk_``, see ``shared_counter``'s names)::
     counter "l"   last: when the last call started, in ``time.monotonic_ns()``
 
 ``CLOCK_MONOTONIC`` is one clock for every process of a machine, so the times of different
-processes compare. Every operation holds the lock of "n" (a cross-process lock that a process
-killed while holding it does not leave taken: waiters recover it) while it reads and writes both
-words; a process killed between the two writes leaves a valid state (each word is written whole,
-and any pair of them only delays the next call by at most one interval). A process killed after
-booking a slot costs that one slot, nothing more.
+processes compare. Each word changes only by compare-and-swap (the counter's atomic operation; a
+process killed inside one does not leave its lock taken: waiters recover it), retried when another
+process changed the word first:
+
+- ``reserve``: ``next`` from ``cur`` to ``max(now, cur) + interval``; the slot is ``max(now, cur)``.
+- ``start``: ``last`` from ``old`` to ``now``, only when ``now >= old + interval`` (else: wait
+  ``old + interval - now``). Of two processes starting at once, one swaps, the other sees the new
+  ``last`` and waits: two starts are never less than one interval apart. Then ``next`` is raised to
+  at least ``now + interval`` (skipped when it is already there, the usual case with waiters).
+
+A process killed between the two swaps of ``start`` leaves ``next`` lower than it should be: the
+next booking gets an early slot, and its own ``start`` makes it wait the rest. A process killed
+after booking a slot costs that one slot, nothing more.
 
 The creator (the Pool) unlinks both counters; the copies its workers unpickle only connect. What
 the algorithm does with the two times is ``sk_modifiers.RateSchedule``'s contract.
@@ -37,7 +45,7 @@ def _ns(interval: float) -> int:
 class SharedMemorySchedule:
     """The ``RateSchedule`` of a rate limit shared by the processes of one machine."""
 
-    __slots__ = ("_last", "_lock", "_next", "run_id")
+    __slots__ = ("_last", "_next", "run_id")
 
     def __init__(self, run_id: str, *, create: bool) -> None:
         self.run_id = run_id
@@ -48,7 +56,6 @@ class SharedMemorySchedule:
             if create:
                 self._next.unlink()
             raise
-        self._lock = self._next.get_lock()
 
     @classmethod
     def create(cls) -> SharedMemorySchedule:
@@ -57,23 +64,28 @@ class SharedMemorySchedule:
 
     def reserve(self, interval: float) -> float:
         step = _ns(interval)
-        with self._lock:
+        nxt = self._next
+        while True:
+            cur = int(nxt.value)
             now = time.monotonic_ns()
-            slot = max(now, int(self._next.value))
-            self._next.value = slot + step
-        return (slot - now) / 1e9
+            slot = max(now, cur)
+            if nxt.compare_and_swap(cur, slot + step):
+                return (slot - now) / 1e9
 
     def start(self, interval: float) -> float:
         step = _ns(interval)
-        with self._lock:
+        last, nxt = self._last, self._next
+        while True:
+            old = int(last.value)
             now = time.monotonic_ns()
-            earliest = int(self._last.value) + step
-            if now < earliest:
-                return (earliest - now) / 1e9
-            self._last.value = now
-            if self._next.value < now + step:
-                self._next.value = now + step
-        return 0.0
+            if now < old + step:
+                return (old + step - now) / 1e9
+            if last.compare_and_swap(old, now):
+                break
+        while True:
+            cur = int(nxt.value)
+            if cur >= now + step or nxt.compare_and_swap(cur, now + step):
+                return 0.0
 
     def unlink(self) -> None:
         """Remove both counters (creator only; idempotent)."""

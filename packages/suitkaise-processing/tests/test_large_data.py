@@ -105,7 +105,9 @@ def test_every_dtype_and_shape_round_trips_through_the_pool() -> None:
     arrays = _all_arrays()
     with Pool(workers=2) as pool:
         back = pool.map(w.echo, arrays)
-    bad = [i for i, (got, want) in enumerate(zip(back, arrays, strict=True)) if not _same(got, want)]
+    bad = [
+        i for i, (got, want) in enumerate(zip(back, arrays, strict=True)) if not _same(got, want)
+    ]
     assert bad == []
 
 
@@ -117,8 +119,10 @@ def test_big_contiguous_arrays_are_views_of_shared_memory_in_both_directions() -
         doubled = pool.map(w.double, [big, big[::2]])
     assert [s[0] for s in seen] == [True, True, True, False, False]  # small and strided: copied
     assert all(s[1] for s in seen)  # writeable in the worker (copy-on-write)
-    assert w.in_shared_memory(doubled[0]) and doubled[0].flags.writeable
-    assert np.array_equal(doubled[0], big * 2) and np.array_equal(doubled[1], big[::2] * 2)
+    assert w.in_shared_memory(doubled[0])
+    assert doubled[0].flags.writeable
+    assert np.array_equal(doubled[0], big * 2)
+    assert np.array_equal(doubled[1], big[::2] * 2)
 
 
 def test_writes_to_received_arrays_stay_private_and_read_only_arrays_stay_read_only() -> None:
@@ -218,7 +222,8 @@ def test_concurrent_callers_and_pipes_read_their_own_data() -> None:
                     value = _filled(np.int32, 2 * BIG) * seed + k
                     anchor.send({"k": k, "a": value})
                     got = point.recv(timeout=60)
-                    assert got["k"] == k and np.array_equal(got["a"], value)
+                    assert got["k"] == k
+                    assert np.array_equal(got["a"], value)
                     assert w.in_shared_memory(got["a"])
         except BaseException as exc:
             errors.append(exc)

@@ -153,10 +153,12 @@ def nbytes(body: bytes | bytearray | memoryview) -> int:
 
 
 class _File:
-    __slots__ = ("fd", "map", "size")
+    __slots__ = ("fd", "map", "size", "touched")
 
     def __init__(self, size: int) -> None:
         self.size = size
+        #: bytes from the start whose pages exist (written once): below it, copy through the mapping
+        self.touched = 0
         self.fd = os.memfd_create("sk_buffers", os.MFD_CLOEXEC)
         try:
             os.ftruncate(self.fd, size)
@@ -246,8 +248,15 @@ def write_segment(buffers: Sequence[memoryview]) -> int:
         target = file.map
         for buf in buffers:
             size = buf.nbytes
-            target[offset : offset + size] = buf
+            if offset + size <= file.touched:
+                target[offset : offset + size] = buf  # pages exist: a plain memcpy
+            else:
+                # new pages: write() fills them without the page faults and zeroing of a mapping
+                done = 0
+                while done < size:
+                    done += os.pwrite(file.fd, buf[done:], offset + done)
             offset += _round(size)
+        file.touched = max(file.touched, offset)
     except BaseException:
         os.close(fd)
         raise

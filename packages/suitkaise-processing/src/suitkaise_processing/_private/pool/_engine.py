@@ -10,7 +10,9 @@ item, a dead worker costs only the item it was running (which fails with ``Worke
 that had finished but whose results had not yet been sent back. Large sub-batches of items shorter
 than ``MARK_MIN_SECONDS`` run unmarked (see ``_protocol``): a death inside one runs each of that
 sub-batch's items again alone, so an item that crashes its worker still fails by itself. What a dead
-worker's chunk runs again is decided by ``_protocol.plan_recovery`` (a pure function).
+worker's chunk runs again is decided by ``_protocol.plan_recovery`` (a pure function). The same
+path files workers killed for an item timeout (``_item_timeout``) and workers that retire between
+items (``_recycling``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import select
 import signal
 import socket
 import threading
@@ -76,6 +79,8 @@ _MAX_START_KILLS = 20
 _WORTH_A_RESTART = 1.0
 #: a chunk expected to take longer than this (seconds) is not queued behind two others
 _LONG_CHUNK = 0.002
+#: messages the leader reads from one worker in a row when they are already waiting
+_DRAIN = 64
 #: while Skprocess items run, the leader looks at their section deadlines at least this often (s)
 _DEADLINE_POLL = 0.05
 
@@ -753,7 +758,13 @@ class Engine:
                 if from_conn is None:
                     continue
                 try:
-                    self._on_message(from_conn, wire.read_frame(obj.fileno()))
+                    fd = obj.fileno()
+                    # what already waits in the socket is filed in this round (items under an
+                    # item_timeout each send a message): one wait per burst, not per message
+                    for _ in range(_DRAIN):
+                        self._on_message(from_conn, wire.read_frame(fd))
+                        if not select.select((fd,), (), (), 0)[0]:
+                            break
                 except (EOFError, OSError):
                     dead.append(from_conn)
                 except MessageError as exc:  # the stream is out of step: replace the worker

@@ -126,7 +126,7 @@ class Retirement:
 
     def __init__(self, limits: Recycling) -> None:
         self._left = limits.max_tasks if limits.max_tasks is not None else sys.maxsize
-        self._max_memory = limits.max_memory
+        self._max_memory = limits.max_memory or 0
         self._rss = _Rss() if limits.max_memory is not None else None
 
     @property
@@ -139,4 +139,4 @@ class Retirement:
         self._left -= count
         if self._left <= 0:
             return True
-        return self._rss is not None and self._rss() > (self._max_memory or 0)
+        return self._rss is not None and self._rss() > self._max_memory

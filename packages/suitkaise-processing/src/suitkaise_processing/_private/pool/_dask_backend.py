@@ -249,7 +249,14 @@ class DaskEngine:
         return not self._tasks and not any(job.dispatchable() for job in self._jobs)
 
     def wake(self) -> None:
-        """Nothing to interrupt: abandoned jobs are dropped by the next dispatch or result."""
+        """Interrupt a wait in :meth:`run_until` (new input, an abandoned job). Safe without the lock,
+        even from a finalizer in a thread that holds it: that thread dispatches next anyway, and the
+        bounded wait only delays this call."""
+        if self._lock.acquire(timeout=0.1):
+            try:
+                self._cond.notify_all()
+            finally:
+                self._lock.release()
 
     # --- dispatch -----------------------------------------------------------------------------
     def _next_chunk(self) -> Chunk | None:

@@ -1,0 +1,196 @@
+"""P16: ``Pool(cluster=client).map`` against Dask's own ways, on one LocalCluster.
+
+The cluster: ``distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1)`` on
+127.0.0.1, started once (its start-up time is a row of its own). Each row maps one function over N
+items and compares, on the same client:
+
+- ours: ``Pool(cluster=client).map(fn, items)``;
+- ``client.map`` one task per item, then ``client.gather`` (the naive way; only where it takes
+  seconds, not minutes);
+- batched by hand: the items cut into one list per worker thread, ``client.map`` of a function
+  that maps over its list, ``client.gather`` and concatenate;
+- batched by hand, as bytes: the same batches pickled by the caller and unpickled in the task, so
+  Dask never walks into the items (what an expert does once they find that Dask traverses every
+  list argument looking for futures).
+
+Rows: trivial items (``x + 1``) at N = 10,000 and 100,000, the same with a lambda, and ~10 ms items
+(``time.sleep(0.01)``, so that the row measures the overhead and not CPU contention on a small
+machine). The contenders run in turns (one call each per round, median over the rounds); every one
+is warmed up first (ours thereby knows the function's item time, as in a program that calls it
+again). Bar: ours <= 1.1x the best plain Dask way of the row.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from suitkaise_processing import Pool
+from tools.bench._core import Result
+from tools.bench.benchmarks.p01_pool_trivial import interleaved
+
+WORKERS = 2
+BAR = 1.1
+
+
+def trivial(x: int) -> int:
+    """The work of one item: nothing."""
+    return x + 1
+
+
+def ten_ms(x: int) -> int:
+    """About 10 ms of waiting."""
+    time.sleep(0.01)
+    return x
+
+
+def map_list(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """A hand-made batch task: the function over a list of items."""
+    return [fn(x) for x in items]
+
+
+def map_bytes(fn: Callable[[Any], Any], blob: bytes) -> bytes:
+    """A hand-made batch task on pickled items, returning the pickled results."""
+    return pickle.dumps([fn(x) for x in pickle.loads(blob)], pickle.HIGHEST_PROTOCOL)
+
+
+def _batches(items: Sequence[Any], count: int) -> list[Sequence[Any]]:
+    size = math.ceil(len(items) / count)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _contenders(
+    client: Any, pool: Pool, fn: Callable[[Any], Any], n: int, per_item: bool
+) -> dict[str, Callable[[], object]]:
+    items = list(range(n))
+    threads = sum(client.nthreads().values())
+
+    def ours() -> object:
+        return pool.map(fn, items)
+
+    def one_task_per_item() -> object:
+        return client.gather(client.map(fn, items, pure=False))
+
+    def batched() -> object:
+        parts = client.gather(
+            client.map(map_list, [fn] * threads, _batches(items, threads), pure=False)
+        )
+        return [x for part in parts for x in part]
+
+    def batched_bytes() -> object:
+        blobs = [pickle.dumps(list(b), pickle.HIGHEST_PROTOCOL) for b in _batches(items, threads)]
+        parts = client.gather(client.map(map_bytes, [fn] * threads, blobs, pure=False))
+        return [x for part in parts for x in pickle.loads(part)]
+
+    contenders: dict[str, Callable[[], object]] = {"ours": ours}
+    if per_item:
+        contenders["client.map per item"] = one_task_per_item
+    contenders["client.map batched"] = batched
+    contenders["client.map batched (bytes)"] = batched_bytes
+    expected = [fn(x) for x in items]
+    for name, run in contenders.items():  # every way gives the same list
+        if run() != expected:
+            raise AssertionError(f"P16: {name} gave a wrong result")
+    return contenders
+
+
+def _row(name: str, times: dict[str, float], notes: str) -> Result:
+    ours = times.pop("ours")
+    best = min(times, key=lambda peer: times[peer])
+    return Result(
+        id="P16",
+        name=name,
+        ours=ours,
+        peers=times,
+        bar=f"<= {BAR}x the best plain Dask way",
+        bar_peer=best,
+        bar_ratio=BAR,
+        notes=notes,
+    )
+
+
+def run(quick: bool) -> list[Result]:
+    import distributed
+
+    local_cluster: Any = distributed.LocalCluster  # distributed is not fully annotated
+    make_client: Any = distributed.Client
+
+    repeat = 3 if quick else 7
+    started = time.perf_counter()
+    cluster = local_cluster(
+        processes=True,
+        n_workers=WORKERS,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    client = make_client(cluster, set_as_default=False)
+    start_up = time.perf_counter() - started
+    results = [
+        Result(
+            id="P16",
+            name="LocalCluster(2 workers) start-up",
+            ours=start_up,
+            notes="LocalCluster + Client until ready; not compared (Dask's own cost)",
+        )
+    ]
+    try:
+        with Pool(cluster=client) as pool:
+            square = 2
+
+            def closure(x: int) -> int:
+                return x * square
+
+            rows: list[tuple[str, Callable[[Any], Any], int, bool, str]] = [
+                ("trivial items, N=10,000", trivial, 10_000, False, ""),
+                ("trivial items, N=100,000", trivial, 100_000, False, ""),
+                ("a lambda, N=10,000", lambda x: x * 3, 10_000, False, "lambdas on both sides"),
+                ("a closure, N=10,000", closure, 10_000, False, "closures on both sides"),
+                ("~10 ms items, N=400", ten_ms, 400, True, "time.sleep(0.01) per item"),
+            ]
+            if not quick:
+                rows.insert(0, ("trivial items, N=1,000", trivial, 1_000, True, ""))
+            rounds = iter(range(1, 1_000_000))
+
+            def first_call(x: int) -> int:
+                # a new function each call: cucumber bytes differ, so no item time is known yet
+                return x + next_k
+
+            next_k = 0
+
+            def new_function_each_call() -> object:
+                nonlocal next_k
+                next_k = next(rounds)
+                return pool.map(first_call, items_10k)
+
+            items_10k = list(range(10_000))
+            for name, fn, n, per_item, notes in rows:
+                contenders = _contenders(client, pool, fn, n, per_item)
+                times = interleaved(contenders, repeat)
+                items_per_s = n / times["ours"]
+                results.append(
+                    _row(
+                        f"Pool(cluster=).map, {name}",
+                        times,
+                        f"{WORKERS} workers x 1 thread; ours {items_per_s:,.0f} items/s"
+                        + (f"; {notes}" if notes else ""),
+                    )
+                )
+            # the first call of a function: ours learns its item time on the first chunks
+            contenders = _contenders(client, pool, trivial, 10_000, False)
+            contenders["ours"] = new_function_each_call
+            times = interleaved(contenders, repeat)
+            results.append(
+                _row(
+                    "Pool(cluster=).map, first call of a function, N=10,000",
+                    times,
+                    "a new function each call (no item time learned yet); peers map trivial",
+                )
+            )
+    finally:
+        client.close()
+        cluster.close()
+    return results

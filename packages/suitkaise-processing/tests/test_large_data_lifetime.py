@@ -6,10 +6,11 @@ with an empty cache."""
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import pickle
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -187,22 +188,23 @@ def test_nbytes_and_marks() -> None:
     assert bigbuffers.nbytes(b"\x80\x05pickle") == 0
 
 
-def _count_files(conn: Any) -> None:
-    conn.send(len(bigbuffers._cache.files))
-    conn.close()
+_FORK_SCRIPT = """
+import os
+from suitkaise_processing._private import bigbuffers
+os.close(bigbuffers.write_segment([memoryview(bytes(bigbuffers.THRESHOLD))]))
+assert len(bigbuffers._cache.files) == 1
+pid = os.fork()
+if pid == 0:
+    os._exit(len(bigbuffers._cache.files))
+_, status = os.waitpid(pid, 0)
+print("child files", os.waitstatus_to_exitcode(status))
+"""
 
 
 def test_a_forked_child_starts_with_an_empty_cache() -> None:
-    fd = bigbuffers.write_segment([memoryview(bytes(bigbuffers.THRESHOLD))])
-    os.close(fd)
-    assert bigbuffers._cache.files
-    ctx = multiprocessing.get_context("fork")
-    here, there = ctx.Pipe()
-    child = ctx.Process(target=_count_files, args=(there,))
-    child.start()
-    there.close()
-    try:
-        assert here.recv() == 0
-    finally:
-        child.join(30)
-        here.close()
+    # a fresh interpreter: forking a process without threads
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["child", "files", "0"]

@@ -43,11 +43,11 @@ Lifetime
 
 from __future__ import annotations
 
-import fcntl
 import mmap
 import os
 import pickle
 import struct
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -81,14 +81,15 @@ CACHE_IDLE_BYTES = 256 << 20
 _CACHE_FILES = 64
 _MIN_FILE = 1 << 20
 _FLOCK = struct.Struct("@hhqqi4x")  # struct flock: l_type, l_whence, l_start, l_len, l_pid
-_PROBE = _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0)
-_HOLD = _FLOCK.pack(fcntl.F_RDLCK, os.SEEK_SET, 0, 1, 0)
+if sys.platform == "linux":  # memfd and open file description locks: Linux only
+    import fcntl
+
+    _PROBE = _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0)
+    _HOLD = _FLOCK.pack(fcntl.F_RDLCK, os.SEEK_SET, 0, 1, 0)
 
 
 def _supported() -> bool:
-    if not (
-        hasattr(os, "memfd_create") and hasattr(fcntl, "F_OFD_GETLK") and os.path.isdir("/proc")
-    ):
+    if sys.platform != "linux" or not os.path.isdir("/proc/self/fd"):
         return False
     return os.environ.get("SK_SHM_BUFFERS", "1").strip().lower() not in ("0", "off", "false", "no")
 
@@ -236,7 +237,8 @@ class _Cache:
 
 
 _cache = _Cache()
-os.register_at_fork(after_in_child=_cache.drop_after_fork)
+if sys.platform == "linux":
+    os.register_at_fork(after_in_child=_cache.drop_after_fork)
 
 
 def write_segment(buffers: Sequence[memoryview]) -> int:

@@ -679,7 +679,10 @@ class Engine:
 
     # --- the pump -----------------------------------------------------------------------------
     def wake(self) -> None:
-        """Interrupt the leader's wait (a new job arrived, a job was cancelled, ...)."""
+        """Interrupt the leader's wait (a new job arrived, a job was cancelled, ...). Without a leader
+        there is nothing to interrupt: the next one dispatches before it waits."""
+        if not self._leader:
+            return
         try:
             os.write(self._wake_w, b"!")
         except OSError:

@@ -13,13 +13,17 @@ the task to send it to a worker (:meth:`Submissions.next_chunk`; ``cancel()`` th
 ``False``), *finished* when its result or exception arrived. An exception is the worker's own (same
 type, with the worker's traceback as ``__cause__``), as for ``map``.
 
-The engine has no thread of its own (a caller waiting on a call pumps it), but a future must complete
-while nobody waits on the pool, so a *courier* thread (:class:`Submitter`) leads the engine's pump
-while submitted calls are outstanding and completes their futures outside the engine's lock (a
-future's callbacks may submit again). It keeps pumping for ``LINGER`` seconds after the last one, so
-that the next ``submit`` only has to wake it (the engine's wake pipe) to have its call sent, and then
-exits. At interpreter exit the outstanding calls finish before the workers are stopped (as with
-``ProcessPoolExecutor``).
+Who completes the futures: the engine has no thread of its own; a thread waiting for results pumps it
+(leader/follower, see :mod:`._engine`). Waiting on a future (``result()``, ``exception()``) does the
+same (:class:`SubmittedFuture`), so ``submit(fn, x).result()`` costs no thread switch in the parent:
+the waiting thread sends the call and reads its result. Futures must also complete while nobody waits
+on them (fire and forget, callbacks, ``as_completed``, ``asyncio``), so each ``submit`` also wakes a
+*courier* thread (:class:`Submitter`) that pumps while calls are outstanding, unless a thread waiting
+on a future pumps already (that thread wakes the courier again when it stops with calls still
+outstanding), and then waits ``LINGER`` seconds for the next ``submit`` before it exits. Outcomes
+are taken from the job under the engine's lock (a future is then *taken*) and set on the futures
+outside it (a future's callbacks may submit again). At interpreter exit the outstanding calls finish
+before the workers are stopped (as with ``ProcessPoolExecutor``).
 """
 
 from __future__ import annotations
@@ -40,10 +44,40 @@ from suitkaise_processing._private.pool._jobs import CallSpec, Chunk, Job
 from suitkaise_processing._private.pool._protocol import PoolState
 from suitkaise_processing._private.pool._task import Task, run_task
 
-#: seconds the courier thread keeps pumping after the last outstanding call, for the next ``submit``
-LINGER = 0.5
+#: seconds an idle courier thread waits for the next ``submit`` before it exits
+LINGER = 2.0
 
-_Outcome = tuple["concurrent.futures.Future[Any]", Any, "BaseException | None"]
+_Outcome = tuple["SubmittedFuture", Any, "BaseException | None"]
+
+
+class SubmittedFuture(concurrent.futures.Future[Any]):
+    """The future of one submitted call: a ``concurrent.futures.Future`` whose ``result()`` and
+    ``exception()`` pump the pool from the waiting thread while it is not done."""
+
+    def __init__(self, submitter: Submitter) -> None:
+        super().__init__()
+        self._submitter = weakref.ref(submitter)  # a kept future does not keep the pool alive
+        #: its outcome was taken from the job (under the engine's lock); a thread sets it next
+        self.taken = False
+
+    def _wait(self, timeout: float | None) -> float | None:
+        """Pump until the outcome is taken; what is left of ``timeout``."""
+        submitter = self._submitter()
+        if submitter is None or (timeout is not None and timeout <= 0):
+            return timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        submitter.wait_for(self, deadline)
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not self.done():
+            timeout = self._wait(timeout)
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if not self.done():
+            timeout = self._wait(timeout)
+        return super().exception(timeout)
 
 
 class Submissions(Job):
@@ -58,13 +92,13 @@ class Submissions(Job):
         self.exhausted = False  # more tasks may always come
         self.lock = threading.Lock()
         #: submitted, not yet taken by the engine: (future, task, encoded chunk payload)
-        self.queue: deque[tuple[concurrent.futures.Future[Any], Task, bytes]] = deque()
+        self.queue: deque[tuple[SubmittedFuture, Task, bytes]] = deque()
         #: taken by the engine, by item index
-        self.running: dict[int, concurrent.futures.Future[Any]] = {}
+        self.running: dict[int, SubmittedFuture] = {}
         #: results and exceptions for the courier to hand to their futures
         self.finished: deque[_Outcome] = deque()
 
-    def add(self, future: concurrent.futures.Future[Any], task: Task, payload: bytes) -> bool:
+    def add(self, future: SubmittedFuture, task: Task, payload: bytes) -> bool:
         """Queue one task (any thread); ``False`` when the job was closed (the pool closed)."""
         with self.lock:
             if self.closed:
@@ -72,14 +106,22 @@ class Submissions(Job):
             self.queue.append((future, task, payload))
             return True
 
-    def queued(self) -> list[concurrent.futures.Future[Any]]:
+    def queued(self) -> list[SubmittedFuture]:
         """The futures still waiting in the queue (any thread)."""
         with self.lock:
             return [future for future, _, _ in self.queue]
 
     def outstanding(self) -> bool:
-        """Whether a task is queued or running, or an outcome waits for the courier."""
+        """Whether a task is queued or running, or an outcome waits to be taken."""
         return bool(self.queue or self.running or self.finished)
+
+    def take_outcomes(self) -> list[_Outcome]:
+        """The outcomes that arrived, each future marked *taken* (under the engine's lock)."""
+        outcomes = list(self.finished)
+        self.finished.clear()
+        for future, _, _ in outcomes:
+            future.taken = True
+        return outcomes
 
     # --- the engine's side ----------------------------------------------------------------------
     def dispatchable(self) -> bool:
@@ -154,7 +196,10 @@ class Submitter:
         self._job: Submissions | None = None
         self._run_blob: bytes | None = None
         self._thread: threading.Thread | None = None
+        self._wakeup = threading.Event()
         self._exiting = False
+        #: threads pumping in :meth:`wait_for` (the courier leaves the pump to them)
+        self._waiting = 0
 
     def submit(
         self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -176,12 +221,36 @@ class Submitter:
                 f"pool.submit: the arguments of {getattr(fn, '__name__', fn)!r} could not be "
                 f"serialized to send them to a worker: {type(detailed).__name__}: {detailed}"
             ) from detailed
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        future = SubmittedFuture(self)
         if not self._submissions().add(future, task, payload):
             raise PoolError(f"the pool is {self._engine.state}; create a new Pool to run more work")
         self._start_courier()
-        self._engine.wake()  # the thread pumping the engine (mostly the courier) sends it at once
+        self._engine.wake()  # a thread pumping the engine now sends it at once
         return future
+
+    def wait_for(self, future: SubmittedFuture, deadline: float | None) -> None:
+        """Pump the engine from this thread until ``future``'s outcome is taken (or ``deadline``),
+        then set the outcomes this thread took."""
+        job = self._job
+        if job is None:
+            return
+        batch: list[_Outcome] = []
+
+        def taken() -> bool:
+            if job.finished:
+                batch.extend(job.take_outcomes())
+            return future.taken or future.done()
+
+        with self._lock:
+            self._waiting += 1
+        try:
+            self._engine.run_until(taken, deadline)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+            _deliver(batch)
+            if job.outstanding():  # other calls: the courier takes over
+                self._start_courier()
 
     def cancel_queued(self) -> None:
         """Cancel every future whose call has not started (``shutdown(cancel_futures=True)``)."""
@@ -223,40 +292,41 @@ class Submitter:
                 )
                 self._thread.start()
                 _couriers.add(self)
+            else:
+                self._wakeup.set()
 
     def _courier(self) -> None:
-        """The courier thread: serves, and exits once nothing was submitted for ``LINGER`` s."""
+        """The courier thread: serves while calls are outstanding, then waits for the next
+        ``submit``; exits after ``LINGER`` s without one (or at interpreter exit)."""
         job = self._job
         while job is not None:
-            self._serve(job)
+            self._wakeup.clear()  # before serving: a submit from now on wakes the wait below
+            if self._exiting or not self._waiting:  # else a waiting thread pumps, then wakes us
+                self._serve(job)
+            if self._wakeup.wait(LINGER) and not self._exiting:
+                continue
             with self._lock:
-                if self._exiting or not job.queued():  # else a submit came just now
+                if self._exiting or not self._wakeup.is_set():
                     self._thread = None
                     return
 
     def _serve(self, job: Submissions) -> None:
-        """Pump the engine while submitted calls are outstanding, completing their futures as their
-        results arrive, and for ``LINGER`` s after the last one (a ``submit`` wakes the pump, which
-        sends the call at once)."""
-        engine = self._engine
+        """Pump the engine until no submitted call is outstanding, setting the outcomes as they
+        arrive."""
         batch: list[_Outcome] = []
 
         def ready() -> bool:
             if job.finished:
-                batch.extend(job.finished)
-                job.finished.clear()
+                batch.extend(job.take_outcomes())
                 return True
-            if job.outstanding():
-                return False
-            return self._exiting or engine.state is not PoolState.OPEN
+            return not job.outstanding()
 
         while True:
-            arrived = engine.run_until(ready, time.monotonic() + LINGER)
-            if batch:
-                _deliver(batch)
-                batch.clear()
-            elif arrived or not job.outstanding():
+            self._engine.run_until(ready, None)
+            if not batch:
                 return
+            _deliver(batch)
+            batch.clear()
 
     def stop(self) -> None:
         """At interpreter exit: let the outstanding calls finish, then end the courier."""
@@ -264,7 +334,7 @@ class Submitter:
             self._exiting = True
             thread = self._thread
         if thread is not None:
-            self._engine.wake()
+            self._wakeup.set()
             thread.join()
 
 

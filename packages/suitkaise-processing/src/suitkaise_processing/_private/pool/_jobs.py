@@ -54,7 +54,8 @@ class CallSpec(NamedTuple):
     chunksize: int | None
     #: seconds per item measured in earlier calls of the same function
     estimate: float | None
-    progress: bool
+    #: progress display options (tqdm keywords; ``None``: no display), :mod:`._progress`
+    progress: dict[str, Any] | None
     #: the backend's chunk sizing (local workers: the defaults)
     batching: Batching = Batching()
     #: seconds each item may run (``None``: no limit), :mod:`._item_timeout`
@@ -124,7 +125,9 @@ class Job:
             except TypeError:
                 self.total = None
             self._iter = iter(items)
-        self.progress = Progress(spec.name, self.total) if spec.progress else None
+        self.progress = (
+            None if spec.progress is None else Progress(spec.name, self.total, options=spec.progress)
+        )
         workers, chunksize, estimate = spec.workers, spec.chunksize, spec.estimate
         self.workers = workers
         self.adaptive = chunksize is None

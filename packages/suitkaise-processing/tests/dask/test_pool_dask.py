@@ -245,3 +245,12 @@ def test_a_local_share_used_on_another_machine_points_to_redis() -> None:
     assert isinstance(error, ShareError)
     assert "Share(backend='redis://" in str(error)
     assert "the-laptop" in str(error)
+
+
+def test_chunks_grow_with_the_cluster_so_the_scheduler_keeps_up(dask_client: Any) -> None:
+    with Pool(cluster=dask_client) as pool:
+        engine: Any = pool._engine
+        assert engine.batching.target == pytest.approx(0.2)  # 2 threads: the fixed ~0.2 s
+        engine._size, engine._size_at = 1_600, float("inf")  # as if 100 machines x 16 threads
+        # 1,600 threads finishing <= 250 tasks/s between them: 6.4 s of work per task
+        assert engine.batching.target == pytest.approx(6.4)

@@ -20,8 +20,11 @@ class Backend(Protocol):
 
     #: life stage (open, closing, closed, terminated)
     state: PoolState
-    #: how adaptive chunks are sized for this backend's cost per chunk
-    batching: Batching
+
+    @property
+    def batching(self) -> Batching:
+        """How adaptive chunks are sized for this backend's cost per chunk."""
+        ...
 
     @property
     def size(self) -> int:

@@ -59,6 +59,10 @@ _KilledWorker: type[Exception] = distributed.KilledWorker
 #: tiny items get at least 50 ms of work per task (up to one task per thread), and a call starts on
 #: chunks half the largest size while it learns the item time
 DASK_BATCHING = Batching(target=0.2, min_work=0.05, ramp=2)
+#: tasks per second the pool asks of the scheduler at most when its whole cluster is busy: the
+#: scheduler ran 290-610 tasks/s on the shared 2-core test machine (about 1,000 on a core of its
+#: own), so a large cluster gets longer chunks instead of a saturated scheduler (docs/scaling.md)
+_SCHEDULER_TASKS_PER_S = 250.0
 #: tasks in flight per cluster thread: one running, one waiting on the scheduler
 _INFLIGHT_PER_THREAD = 2
 #: a function of more bytes than this is scattered to the workers once, not inlined in every task
@@ -108,8 +112,6 @@ class _Task:
 
 class DaskEngine:
     """The :class:`._backend.Backend` of a Pool whose workers are a Dask cluster."""
-
-    batching = DASK_BATCHING
 
     def __init__(
         self,
@@ -174,9 +176,11 @@ class DaskEngine:
         return self._size
 
     @property
-    def address(self) -> str:
-        """The scheduler's address."""
-        return str(self._client.scheduler.address)
+    def batching(self) -> Batching:
+        """:data:`DASK_BATCHING`, with chunks long enough that all the cluster's threads together
+        finish at most :data:`_SCHEDULER_TASKS_PER_S` tasks per second."""
+        target = max(DASK_BATCHING.target, self.size / _SCHEDULER_TASKS_PER_S)
+        return DASK_BATCHING._replace(target=target)
 
     # --- jobs ---------------------------------------------------------------------------------
     def submit(self, make_job: Callable[[int], Job]) -> Job:

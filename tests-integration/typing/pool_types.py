@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from typing_extensions import assert_type
@@ -52,6 +52,29 @@ def lists(pool: Pool) -> None:
     pool.map(sq, ["not an int"])  # type: ignore[arg-type]
     pool.map(describe, [1])  # type: ignore[arg-type]
     pool.map.timeout(1.0)(sq, [b"x"])  # type: ignore[arg-type]
+    assert_type(pool.map(sq, [1, 2], chunksize=10, progress={"desc": "squares"}), list[int])
+    assert_type(pool.map.progress(desc="squares").timeout(5)(sq, [1]), list[int])
+    pool.map(sq, [1], chunksize="10")  # type: ignore[call-overload]
+    pool.map(sq, [1], chunk_size=10)  # type: ignore[call-overload]
+
+
+def several_iterables(pool: Pool) -> None:
+    """``pool.map(fn, xs, ys)`` is ``fn(x, y)`` per pair, as with ``Executor.map``: the result is
+    typed, the items are not checked against ``fn``."""
+    assert_type(pool.map(describe, [1, 2], [0.5, 1.5]), list[str])
+    assert_type(pool.unordered_map(describe, [1], [0.5], timeout=5.0), list[str])
+    assert_type(pool.map.background()(describe, [1], [0.5]), Future[list[str]])
+    assert_type(pool.imap(describe, [1], [0.5], chunksize=1), Results[str])
+    assert_type(pool.imap.background()(describe, [1], [0.5]), Future[list[str]])
+    assert_type(pool.map(Square, [1], [2]), list[int])
+
+
+def as_an_executor(pool: Pool) -> None:
+    assert_type(pool.submit(sq, 1), Future[int])
+    assert_type(pool.submit(describe, 1, b=2.0).result(), str)
+    pool.submit(sq, "1")  # type: ignore[arg-type]
+    executor: Executor = pool
+    assert_type(executor.submit(sq, 1), Future[int])
 
 
 async def background_and_asynced(pool: Pool) -> None:
@@ -81,6 +104,9 @@ async def iterators(pool: Pool) -> None:
     pool.imap(sq, [1]).close()
     pool.imap.retry(2)  # type: ignore[attr-defined]  # a retry cannot take back handed-out items
     pool.imap(sq, ["x"])  # type: ignore[arg-type]
+    assert_type(pool.imap(sq, [1], chunksize=4, progress=True), Results[int])
+    assert_type(pool.imap.progress(desc="d").asynced()(sq, [1]), ResultStream[int])
+    pool.imap(sq, [1], timeout=1.0)  # type: ignore[call-overload]  # .timeout() bounds each wait
 
 
 async def star(pool: Pool) -> None:

@@ -28,25 +28,43 @@ from __future__ import annotations
 from collections.abc import (
     AsyncIterator,
     Awaitable,
+    Callable,
     Coroutine,
     Generator,
     Iterable,
     Iterator,
 )
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypedDict, TypeVar, overload
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from typing_extensions import Self
+    from typing_extensions import Self, Unpack
+
+    from suitkaise_processing._private.pool._progress import ProgressOption
 
 P = ParamSpec("P")
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
 R_co = TypeVar("R_co", covariant=True)
 C_co = TypeVar("C_co", covariant=True)
 
 Exceptions = type[BaseException] | tuple[type[BaseException], ...]
+
+
+class ImapOptions(TypedDict, total=False):
+    """The keyword arguments of ``pool.imap(...)`` and ``pool.unordered_imap(...)``."""
+
+    chunksize: int | None
+    progress: ProgressOption | None
+
+
+class MapOptions(ImapOptions, total=False):
+    """The keyword arguments of ``pool.map(...)`` and ``pool.unordered_map(...)``."""
+
+    timeout: float | None
+    item_timeout: float | None
 
 
 class Method(Protocol[C_co]):
@@ -84,11 +102,12 @@ class ResultStream(Protocol[R]):
 
 # --- the modifiers, by what they keep: each returns the same shape of call ------------------------
 class Timed(Protocol):
-    """``.timeout(seconds)`` and ``.item_timeout(seconds)``: every call keeps them (``imap``'s only
-    ones after its mode)."""
+    """``.timeout(seconds)``, ``.item_timeout(seconds)`` and ``.progress(**tqdm_options)``: every
+    call keeps them (``imap``'s only ones after its mode)."""
 
     def timeout(self, seconds: float) -> Self: ...
     def item_timeout(self, seconds: float) -> Self: ...
+    def progress(self, **options: Any) -> Self: ...
 
 
 class Repeated(Timed, Protocol):
@@ -112,13 +131,22 @@ class ListCall(Repeated, Protocol[P, R]):
     def __call__(
         self,
         fn_or_process: type[ProcessClass[T]],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-        item_timeout: float | None = None,
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[MapOptions],
     ) -> list[T]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> list[R]: ...
+    @overload
+    def __call__(
+        self,
+        fn_or_process: Callable[..., S],
+        iterable: Iterable[Any],
+        iterable2: Iterable[Any],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[MapOptions],
+    ) -> list[S]: ...
     def background(self) -> FutureListCall[P, R]: ...
     def asynced(self) -> AsyncListCall[P, R]: ...
 
@@ -130,13 +158,22 @@ class FutureListCall(Repeated, Protocol[P, R]):
     def __call__(
         self,
         fn_or_process: type[ProcessClass[T]],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-        item_timeout: float | None = None,
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[MapOptions],
     ) -> Future[list[T]]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Future[list[R]]: ...
+    @overload
+    def __call__(
+        self,
+        fn_or_process: Callable[..., S],
+        iterable: Iterable[Any],
+        iterable2: Iterable[Any],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[MapOptions],
+    ) -> Future[list[S]]: ...
 
 
 class AsyncListCall(Repeated, Protocol[P, R]):
@@ -146,13 +183,22 @@ class AsyncListCall(Repeated, Protocol[P, R]):
     def __call__(
         self,
         fn_or_process: type[ProcessClass[T]],
-        iterable: Iterable[Any],
-        *,
-        timeout: float | None = None,
-        item_timeout: float | None = None,
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[MapOptions],
     ) -> Coroutine[Any, Any, list[T]]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, list[R]]: ...
+    @overload
+    def __call__(
+        self,
+        fn_or_process: Callable[..., S],
+        iterable: Iterable[Any],
+        iterable2: Iterable[Any],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[MapOptions],
+    ) -> Coroutine[Any, Any, list[S]]: ...
 
 
 # --- imap / unordered_imap: results as they come ----------------------------------------------
@@ -161,10 +207,24 @@ class IterCall(Timed, Protocol[P, R]):
 
     @overload
     def __call__(
-        self, fn_or_process: type[ProcessClass[T]], iterable: Iterable[Any]
+        self,
+        fn_or_process: type[ProcessClass[T]],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[ImapOptions],
     ) -> Results[T]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Results[R]: ...
+    @overload
+    def __call__(
+        self,
+        fn_or_process: Callable[..., S],
+        iterable: Iterable[Any],
+        iterable2: Iterable[Any],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[ImapOptions],
+    ) -> Results[S]: ...
     def background(self) -> FutureIterCall[P, R]: ...
     def asynced(self) -> AsyncIterCall[P, R]: ...
 
@@ -174,10 +234,24 @@ class FutureIterCall(Timed, Protocol[P, R]):
 
     @overload
     def __call__(
-        self, fn_or_process: type[ProcessClass[T]], iterable: Iterable[Any]
+        self,
+        fn_or_process: type[ProcessClass[T]],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[ImapOptions],
     ) -> Future[list[T]]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Future[list[R]]: ...
+    @overload
+    def __call__(
+        self,
+        fn_or_process: Callable[..., S],
+        iterable: Iterable[Any],
+        iterable2: Iterable[Any],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[ImapOptions],
+    ) -> Future[list[S]]: ...
 
 
 class AsyncIterCall(Timed, Protocol[P, R]):
@@ -185,7 +259,21 @@ class AsyncIterCall(Timed, Protocol[P, R]):
 
     @overload
     def __call__(
-        self, fn_or_process: type[ProcessClass[T]], iterable: Iterable[Any]
+        self,
+        fn_or_process: type[ProcessClass[T]],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[ImapOptions],
     ) -> ResultStream[T]: ...
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> ResultStream[R]: ...
+    @overload
+    def __call__(
+        self,
+        fn_or_process: Callable[..., S],
+        iterable: Iterable[Any],
+        iterable2: Iterable[Any],
+        /,
+        *iterables: Iterable[Any],
+        **options: Unpack[ImapOptions],
+    ) -> ResultStream[S]: ...

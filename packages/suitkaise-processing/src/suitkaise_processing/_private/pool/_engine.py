@@ -614,6 +614,8 @@ class Engine:
             # only pile work on one worker while another may become idle (balance at the end)
             return False
         estimate = len(chunk.payload or b"") + len(fn_blob or b"") + 64
+        if chunk.buffers:  # big buffers in shared memory: they count as much as in a frame
+            estimate += sum(buffer.nbytes for buffer in chunk.buffers)
         if (
             worker.inflight
             and worker.inflight_bytes + estimate > self._prefetch_bytes

@@ -86,6 +86,26 @@ def test_a_done_callback_may_submit_again(pool: Pool) -> None:
     assert chained.result(timeout=60).result(timeout=60) == 20
 
 
+def test_a_call_runs_without_anyone_waiting_on_its_future(pool: Pool, tmp_path: Path) -> None:
+    fifo = tmp_path / "ran"
+    os.mkfifo(fifo)
+    pool.submit(ew.record, str(fifo), "fire and forget")  # the future is dropped
+    with open(fifo) as ran:  # blocks until the call runs in a worker
+        assert ran.readline() == "fire and forget\n"
+
+
+def test_a_done_callback_alone_completes_the_future(pool: Pool) -> None:
+    called = threading.Event()
+    seen: list[int] = []
+
+    def on_done(future: concurrent.futures.Future[int]) -> None:
+        seen.append(future.result())
+        called.set()
+
+    pool.submit(w.double, 8).add_done_callback(on_done)
+    assert called.wait(60) and seen == [16]
+
+
 def test_submit_and_map_share_the_pool_from_several_threads(pool: Pool) -> None:
     results: dict[str, object] = {}
 

@@ -44,10 +44,34 @@ from suitkaise_processing._private.pool._jobs import CallSpec, Chunk, Job
 from suitkaise_processing._private.pool._protocol import PoolState
 from suitkaise_processing._private.pool._task import Task, run_task
 
-#: seconds an idle courier thread waits for the next ``submit`` before it exits
+#: seconds between the courier thread's looks for calls that nobody pumps
+WATCH = 0.005
+#: seconds the courier thread stays after the last outstanding call
 LINGER = 2.0
 
 _Outcome = tuple["SubmittedFuture", Any, "BaseException | None"]
+
+
+class _Waiters(list[Any]):
+    """``Future._waiters`` of a submitted future (a CPython detail stable since 3.2):
+    ``concurrent.futures.wait`` and ``as_completed`` append their waiter here, which wakes the
+    courier at once, so that the future completes without the courier's ``WATCH`` delay."""
+
+    __slots__ = ("_submitter",)
+
+    def __init__(self, submitter: weakref.ReferenceType[Submitter]) -> None:
+        super().__init__()
+        self._submitter = submitter
+
+    def append(self, waiter: Any) -> None:
+        super().append(waiter)
+        _wake(self._submitter)
+
+
+def _wake(ref: weakref.ReferenceType[Submitter]) -> None:
+    submitter = ref()
+    if submitter is not None:
+        submitter.wake()
 
 
 class SubmittedFuture(concurrent.futures.Future[Any]):
@@ -57,8 +81,14 @@ class SubmittedFuture(concurrent.futures.Future[Any]):
     def __init__(self, submitter: Submitter) -> None:
         super().__init__()
         self._submitter = weakref.ref(submitter)  # a kept future does not keep the pool alive
+        self._waiters = _Waiters(self._submitter)
         #: its outcome was taken from the job (under the engine's lock); a thread sets it next
         self.taken = False
+
+    def add_done_callback(self, fn: Callable[[concurrent.futures.Future[Any]], object]) -> None:
+        super().add_done_callback(fn)
+        if not self.done():
+            _wake(self._submitter)  # complete it without the courier's WATCH delay
 
     def _wait(self, timeout: float | None) -> float | None:
         """Pump until the outcome is taken; what is left of ``timeout``."""
@@ -228,6 +258,11 @@ class Submitter:
         self._engine.wake()  # a thread pumping the engine now sends it at once
         return future
 
+    def wake(self) -> None:
+        """Have the courier pump now (a thread waits on a future without pumping itself)."""
+        self._start_courier()
+        self._wakeup.set()
+
     def wait_for(self, future: SubmittedFuture, deadline: float | None) -> None:
         """Pump the engine from this thread until ``future``'s outcome is taken (or ``deadline``),
         then set the outcomes this thread took."""
@@ -250,7 +285,7 @@ class Submitter:
                 self._waiting -= 1
             _deliver(batch)
             if job.outstanding():  # other calls: the courier takes over
-                self._start_courier()
+                self.wake()
 
     def cancel_queued(self) -> None:
         """Cancel every future whose call has not started (``shutdown(cancel_futures=True)``)."""
@@ -292,23 +327,25 @@ class Submitter:
                 )
                 self._thread.start()
                 _couriers.add(self)
-            else:
-                self._wakeup.set()
 
     def _courier(self) -> None:
-        """The courier thread: serves while calls are outstanding, then waits for the next
-        ``submit``; exits after ``LINGER`` s without one (or at interpreter exit)."""
+        """The courier thread: every ``WATCH`` s (or when woken), pumps if calls are outstanding and
+        no thread waiting on a future pumps already; exits ``LINGER`` s after the last one."""
         job = self._job
+        last = time.monotonic()
         while job is not None:
-            self._wakeup.clear()  # before serving: a submit from now on wakes the wait below
-            if self._exiting or not self._waiting:  # else a waiting thread pumps, then wakes us
-                self._serve(job)
-            if self._wakeup.wait(LINGER) and not self._exiting:
+            self._wakeup.clear()
+            if job.outstanding():
+                if self._exiting or not self._waiting:
+                    self._serve(job)
+                last = time.monotonic()
+            elif self._exiting or time.monotonic() - last > LINGER:
+                with self._lock:
+                    if self._exiting or not job.queued():  # else a submit came just now
+                        self._thread = None
+                        return
                 continue
-            with self._lock:
-                if self._exiting or not self._wakeup.is_set():
-                    self._thread = None
-                    return
+            self._wakeup.wait(WATCH)
 
     def _serve(self, job: Submissions) -> None:
         """Pump the engine until no submitted call is outstanding, setting the outcomes as they

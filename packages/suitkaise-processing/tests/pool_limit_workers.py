@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import threading
 
+from suitkaise_processing import Skprocess
+
 #: blocks forever: never set (an item that "runs too long" waits on it)
 NEVER = threading.Event()
 #: memory kept by :func:`keep_memory` (the worker "leaks" it on purpose)
@@ -80,3 +82,24 @@ def keep_memory(
     _KEPT.append(b"\x01" * size)
     _RUNS += 1
     return x, os.getpid(), _RUNS, rss()
+
+
+class HangOnTwo(Skprocess):
+    """One run; item 2 never returns from ``__run__``; two lives; ``__error__`` names the error."""
+
+    def __init__(self, x: int, log: str | None = None) -> None:
+        self.x = x
+        self.log = log
+        self.process_config.runs = 1
+        self.process_config.lives = 2
+
+    def __run__(self) -> None:
+        note_run(self.x, self.log)
+        if self.x == 2:
+            NEVER.wait()
+
+    def __result__(self) -> int:
+        return self.x * 10
+
+    def __error__(self) -> str:
+        return f"error: {type(self.error).__name__}"

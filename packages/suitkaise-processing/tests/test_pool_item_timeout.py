@@ -143,6 +143,16 @@ def test_star_calls_and_the_pool_wide_default(tmp_path: Path) -> None:
         assert pool.star().map(lw.add_in, [(1, 2)])[0][0] == 3
 
 
+def test_an_skprocess_item_spends_its_lives_then_its_error_handler_runs(
+    pool: Pool, tmp_path: Path
+) -> None:
+    log = tmp_path / "runs"
+    items = [(x, str(log)) for x in range(5)]
+    results = pool.star().map.item_timeout(LIMIT)(lw.HangOnTwo, items)
+    assert results == [0, 10, "error: ItemTimeoutError", 30, 40]
+    assert _runs(log) == [0, 1, 2, 2, 3, 4]  # item 2 ran again once (its second life)
+
+
 def test_the_whole_call_timeout_still_works_beside_it(pool: Pool) -> None:
     fn = functools.partial(lw.hang_on, hang=1)
     started = time.monotonic()

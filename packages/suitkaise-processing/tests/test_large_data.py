@@ -18,7 +18,7 @@ import large_data_workers as w
 import numpy as np
 import pytest
 
-from suitkaise_processing import Pipe, Pool, WorkerDiedError
+from suitkaise_processing import Pipe, Pool, Share, WorkerDiedError
 from suitkaise_processing._private import bigbuffers
 
 pytestmark = [
@@ -330,3 +330,12 @@ def test_the_environment_switch_turns_shared_memory_off() -> None:
     out = _run_script({"SK_SHM_BUFFERS": "0"})
     assert "shared False False" in out
     assert "left 0" in out
+
+
+def test_a_share_method_result_with_a_big_array_comes_back_in_shared_memory() -> None:
+    value = _filled(np.float64, 4 * BIG)
+    with Share() as share:
+        share.big = value
+        copied = share.big.copy()  # runs in the coordinator; its result is the reply
+    assert np.array_equal(copied, value)
+    assert w.in_shared_memory(copied)

@@ -30,7 +30,9 @@ from multiprocessing.connection import Connection, Listener, answer_challenge, d
 from typing import Any
 
 import suitkaise_processing._private.share.segment as segment
+from suitkaise_processing._private import bigbuffers
 from suitkaise_processing._private.errors import MessageError
+from suitkaise_processing._private.fdpass import send_fd_on
 from suitkaise_processing._private.share.kinds import kind_of
 from suitkaise_processing._private.share.layout import (
     C_APPLIED,
@@ -1035,16 +1037,27 @@ def _defer_error(
 
 
 def _reply(conn: Connection, req: int, ok: int, result: Any) -> None:
+    big = bigbuffers.Collector() if bigbuffers.enabled() else None
     try:
-        data = encode((req, ok, result))
+        data = encode((req, ok, result), big)
     except Exception as exc:
         from suitkaise_processing._private.errors import ShareError
 
+        big = None
         data = encode((req, 0, ShareError(f"the result could not be sent back: {exc}")))
+    shm = None
+    if big is not None and big.buffers:  # a big array: its memory file follows the frame
+        data = bigbuffers.pack(data, big.buffers)
+        shm = bigbuffers.write_segment(big.buffers)
     try:
         conn.send_bytes(data)
+        if shm is not None:
+            send_fd_on(conn.fileno(), shm)
     except OSError:
         pass  # the client is gone
+    finally:
+        if shm is not None:
+            os.close(shm)
 
 
 def _repair_lost_writes(core: Core, seen: dict[int, tuple[int, int]], idle_since: float) -> float:

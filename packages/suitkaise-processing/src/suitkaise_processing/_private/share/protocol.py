@@ -31,7 +31,9 @@ import pickle
 from multiprocessing.connection import Connection
 from typing import Any
 
+from suitkaise_processing._private import bigbuffers
 from suitkaise_processing._private.errors import MessageError
+from suitkaise_processing._private.fdpass import recv_fd_on
 from suitkaise_processing._private.wire import FRAME_LIMIT, decode, encode, read_frame
 
 Path = tuple[tuple[str, Any], ...]
@@ -58,6 +60,8 @@ def read_message(conn: Connection) -> Any:
     except MessageError:
         conn.close()
         raise
+    if bigbuffers.is_marked(data):  # a reply with a big array: its memory file follows
+        return bigbuffers.load(data, recv_fd_on(conn.fileno()), decode)
     return decode(data)
 
 

@@ -3,8 +3,10 @@
 A message whose pickle stream has *out-of-band buffers* of :data:`THRESHOLD` bytes or more (numpy
 arrays, pandas columns, anything whose ``__reduce_ex__(5)`` returns a ``pickle.PickleBuffer``)
 carries those buffers in a shared memory file instead of inside its frame. Used by the ``Pool`` (items
-and results), ``Channel`` (``Pipe`` messages, ``Skprocess`` results). Linux only (``memfd`` and open
-file description locks); elsewhere, and with ``SK_SHM_BUFFERS=0``, the buffers stay in the stream.
+and results), ``Channel`` (``Pipe`` messages, ``Skprocess`` results; its large raw messages too) and
+the replies of a ``Share`` coordinator. Linux only (``memfd`` and open file description locks);
+elsewhere, and with ``SK_SHM_BUFFERS=0``, the buffers stay in the stream. Only the sender decides:
+receiving always accepts both forms.
 
 Message body (one frame of :mod:`.wire`), integers little-endian::
 

@@ -18,10 +18,12 @@ from shared_counter._private.errors import (
     CounterNotFoundError,
 )
 from shared_counter._private.lock import CounterLock
+from shared_counter._private.waiting import wait_until
 
 __all__ = [
     "SharedMemoryCounter",
     "CounterLock",
+    "wait_until",
     "CounterError",
     "CounterNotFoundError",
     "CounterExistsError",

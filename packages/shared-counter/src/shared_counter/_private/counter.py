@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, NoReturn, cast
@@ -12,6 +11,7 @@ from shared_counter._private import core as _core
 from shared_counter._private.errors import CounterClosedError
 from shared_counter._private.lock import CounterLock
 from shared_counter._private.names import validate
+from shared_counter._private.waiting import wait_until
 
 
 class _Closed:
@@ -184,30 +184,7 @@ class SharedMemoryCounter:
         Polls with growing sleeps (0.5 ms up to 50 ms), never busy-spinning. Returns True when the
         condition holds, False when ``timeout`` seconds passed first (``None``: wait forever).
         """
-        if timeout is not None and timeout < 0:
-            raise ValueError(f"timeout must be >= 0 or None, not {timeout!r}")
-        if callable(predicate_or_value):
-            predicate = predicate_or_value
-        else:
-            target = operator.index(predicate_or_value)
-
-            def predicate(value: int) -> bool:
-                return value == target
-
-        load = self._core.load
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.0005
-        while True:
-            if predicate(load()):
-                return True
-            if deadline is None:
-                time.sleep(delay)
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.05)
+        return wait_until(self._core.load, predicate_or_value, timeout)
 
     # --- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:

@@ -14,11 +14,11 @@ a script. A counter that does not exist reads as 0 and the first write creates i
 from __future__ import annotations
 
 import operator
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from shared_counter import wait_until
 from suitkaise_processing._private.concurrency.redis_backend import DEFAULT_URL, RedisLock
 from suitkaise_processing._private.redis_state.connection import (
     DEFAULT_TIMEOUT,
@@ -182,14 +182,17 @@ class RedisCounter:
         return self._closed
 
     # --- value --------------------------------------------------------------------------------
+    def _read(self) -> int:
+        """The stored value (a counter that does not exist reads as 0)."""
+        return int(self._do(self._client.get, self._key) or 0)
+
     @property
     def value(self) -> int:
         """The current value; ``counter.value = x`` stores, ``counter.value += n`` adds atomically.
 
         ``counter.value = counter.value + 1`` is NOT atomic: use :meth:`increment`.
         """
-        raw = self._do(self._client.get, self._key)
-        view: int = make_view(int(raw or 0), self._origin)
+        view: int = make_view(self._read(), self._origin)
         return view
 
     @value.setter
@@ -255,29 +258,7 @@ class RedisCounter:
         Polls the server with growing sleeps (0.5 ms up to 50 ms). Returns True when the condition
         holds, False when ``timeout`` seconds passed first (``None``: wait forever).
         """
-        if timeout is not None and timeout < 0:
-            raise ValueError(f"timeout must be >= 0 or None, not {timeout!r}")
-        if callable(predicate_or_value):
-            predicate = predicate_or_value
-        else:
-            target = operator.index(predicate_or_value)
-
-            def predicate(value: int) -> bool:
-                return value == target
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.0005
-        while True:
-            if predicate(int(self._do(self._client.get, self._key) or 0)):
-                return True
-            if deadline is None:
-                time.sleep(delay)
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.05)
+        return wait_until(self._read, predicate_or_value, timeout)
 
     # --- lifetime -----------------------------------------------------------------------------
     def close(self) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from types import CoroutineType
 
 P = ParamSpec("P")
 Q = ParamSpec("Q")
@@ -64,15 +65,25 @@ class ModifiedCall(DeferredCall[P, R], Protocol[P, R]):
         exceptions: Exceptions = ...,
     ) -> ModifiedCall[P, R]: ...
     def rate_limit(self, per_second: float) -> ModifiedCall[P, R]: ...
+    # An ``async def`` function's result is a ``Coroutine`` for mypy, a ``CoroutineType`` (its
+    # subclass) for pyright: R is invariant, so each needs its overload.
     @overload
     def background(
         self: ModifiedCall[P, Coroutine[Any, Any, T]],
+    ) -> DeferredCall[P, Future[T]]: ...
+    @overload
+    def background(
+        self: ModifiedCall[P, CoroutineType[Any, Any, T]],
     ) -> DeferredCall[P, Future[T]]: ...
     @overload
     def background(self) -> DeferredCall[P, Future[R]]: ...
     @overload
     def asynced(
         self: ModifiedCall[P, Coroutine[Any, Any, T]],
+    ) -> DeferredCall[P, Coroutine[Any, Any, T]]: ...
+    @overload
+    def asynced(
+        self: ModifiedCall[P, CoroutineType[Any, Any, T]],
     ) -> DeferredCall[P, Coroutine[Any, Any, T]]: ...
     @overload
     def asynced(self) -> DeferredCall[P, Coroutine[Any, Any, R]]: ...

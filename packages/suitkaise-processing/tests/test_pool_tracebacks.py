@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from suitkaise_processing import ProcessError
+from suitkaise_processing._private import wire
+
 pytestmark = pytest.mark.timeout(180)
 
 _SCRIPT = """
@@ -126,3 +129,40 @@ def test_long_items_are_shortened_in_the_note(caught: tuple[Path, dict[str, Any]
     assert note.startswith("while processing item 0: 'aaaa")
     assert "..." in note
     assert len(note) < 100
+
+
+class _DropsItsDict(Exception):
+    """Like many user exceptions: a ``__reduce__`` of its own that leaves ``__dict__`` (the notes) out."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_DropsItsDict, (self.args[0], self.code))
+
+
+def _raised_with_note(exc: BaseException, note: str) -> BaseException:
+    try:
+        raise exc
+    except BaseException as caught:
+        wire.add_note(caught, note)
+        return caught
+
+
+def test_notes_travel_beside_an_exception_whose_reduce_drops_them() -> None:
+    packed = wire.pack_error(
+        _raised_with_note(_DropsItsDict("bad", 3), "while processing item 3: 3")
+    )
+    err = wire.unpack_error(packed, "item 3")
+    assert type(err) is _DropsItsDict
+    assert err.code == 3
+    assert getattr(err, "__notes__", None) == ["while processing item 3: 3"]
+
+
+def test_an_error_that_cannot_be_sent_is_named_by_its_exception_line_not_its_note() -> None:
+    _, tb = wire.pack_error(_raised_with_note(KeyError("k"), "while processing item 5: 'x'"))
+    assert tb.rstrip().endswith("KeyError: 'k'\nwhile processing item 5: 'x'")
+    err = wire.unpack_error((b"", tb), "item 5")
+    assert isinstance(err, ProcessError)
+    assert "back to the parent (KeyError: 'k'); make the exception picklable" in str(err)

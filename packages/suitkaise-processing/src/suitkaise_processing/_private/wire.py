@@ -25,8 +25,9 @@ Frames
 
 Errors and log records
     A log record travels as :func:`pack_log_record` (plain data). An exception raised in another process travels as :func:`pack_error` ``(blob, traceback_text)``:
-    the exception itself (encoded, or ``b""`` when it cannot be), and its formatted traceback, which
-    :func:`unpack_error` attaches as a :class:`RemoteTraceback` ``__cause__`` (or as
+    the exception itself (encoded; ``(exception, notes)`` when its own ``__reduce__`` drops its
+    ``__notes__``; ``b""`` when it cannot be encoded), and its formatted traceback with its notes,
+    which :func:`unpack_error` attaches as a :class:`RemoteTraceback` ``__cause__`` (or as
     ``remote_traceback`` of a :class:`~._private.errors.ProcessError`).
 """
 
@@ -280,8 +281,10 @@ def format_exception(exc: BaseException) -> str:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if sys.version_info < (3, 11):
         notes = getattr(exc, "__notes__", None)
-        if isinstance(notes, list):
-            text += "".join(f"{note}\n" for note in notes)
+        if isinstance(notes, list) and notes:
+            tail = "".join(f"{note}\n" for note in notes)
+            if not text.endswith(tail):  # the exceptiongroup backport, when imported, prints them
+                text += tail
     return text
 
 
@@ -294,14 +297,31 @@ def pack_error(exc: BaseException) -> tuple[bytes, str]:
     tb = format_exception(exc)
     exc.__traceback__ = None
     exc.__context__ = None
+    notes = getattr(exc, "__notes__", None)
     for encoder in (dumps, serialize):
         try:
             blob = encoder(exc)
-            decode(blob)  # exceptions with unusual __init__ signatures fail only when loaded
+            back = decode(blob)  # exceptions with unusual __init__ signatures fail only when loaded
+            if notes and getattr(back, "__notes__", None) != notes:
+                # its own __reduce__ drops its notes: they travel beside it
+                blob = encoder((exc, list(notes)))
+                decode(blob)
         except Exception:
             continue
         return blob, tb
     return b"", tb
+
+
+def _exception_line(tb: str) -> str:
+    """The ``Type: message`` line of a formatted traceback (the first line after its last frame;
+    notes come after it)."""
+    lines = tb.rstrip().splitlines()
+    frames = [i for i, line in enumerate(lines) if line.startswith("  File ")]
+    if frames:
+        for line in lines[frames[-1] + 1 :]:
+            if line and not line.startswith(" "):
+                return line
+    return lines[-1] if lines else "unknown error"
 
 
 def unpack_error(
@@ -319,10 +339,16 @@ def unpack_error(
             exc = decode(blob)
         except Exception:
             exc = None
+    if type(exc) is tuple and len(exc) == 2 and isinstance(exc[0], BaseException):
+        # notes sent beside an exception whose __reduce__ drops them
+        noted: BaseException = exc[0]
+        for note in exc[1]:
+            add_note(noted, note)
+        exc = noted
     if not isinstance(exc, BaseException):
-        last = tb.strip().splitlines()[-1] if tb.strip() else "unknown error"
         return fallback(
-            f"{what} raised an exception that could not be sent back to the parent ({last}); "
+            f"{what} raised an exception that could not be sent back to the parent "
+            f"({_exception_line(tb)}); "
             "make the exception picklable to get it with its own type",
             remote_traceback=tb,
         )

@@ -41,6 +41,7 @@ from typing import Any
 
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError, ShareError
+from suitkaise_processing._private.pool._notes import note_item
 from suitkaise_processing._private.pool._protocol import call_style
 
 DONE = 0
@@ -174,6 +175,7 @@ def run_batch(
             out.extend(starmap(fn, items) if star else map(fn, items))
         except BaseException as exc:
             error = exc
+            note_item(exc, start + len(out), items[len(out)])
     elapsed = time.monotonic() - started
     if error is not None:
         error = _explained(error, start + len(out), origin)

@@ -73,6 +73,9 @@ def as_legacy_pool_error(exc: BaseException) -> BaseException:
             new.__dict__.update(state)
     except Exception:
         return exc
+    notes = exc.__dict__.get("__notes__")
+    if notes is not None:  # a __reduce__ of its own may leave them out
+        new.__dict__.setdefault("__notes__", list(notes))
     new.__cause__ = exc.__cause__
     new.__suppress_context__ = exc.__suppress_context__
     new.__traceback__ = exc.__traceback__

@@ -20,7 +20,13 @@ import executor_workers as ew
 import pool_workers as w
 import pytest
 
-from suitkaise_processing import Pool, PoolError, PoolTimeoutError, WorkerDiedError
+from suitkaise_processing import (
+    ItemTimeoutError,
+    Pool,
+    PoolError,
+    PoolTimeoutError,
+    WorkerDiedError,
+)
 from suitkaise_processing._private.pool._progress import Progress
 
 pytestmark = pytest.mark.timeout(120)
@@ -41,7 +47,8 @@ def test_a_pool_is_an_executor_and_submit_gives_a_future(pool: Pool) -> None:
     future = pool.submit(w.double, 21)
     assert isinstance(future, concurrent.futures.Future)
     assert future.result(timeout=60) == 42
-    assert future.done() and not future.cancelled()
+    assert future.done()
+    assert not future.cancelled()
 
 
 def test_submit_passes_positional_and_keyword_arguments(pool: Pool) -> None:
@@ -61,8 +68,10 @@ def test_an_exception_is_the_workers_own_with_its_traceback_as_cause(pool: Pool)
     assert type(error).__name__ == "ValueError"
     assert str(error) == "boom on 3"
     cause = error.__cause__
-    assert cause is not None and type(cause).__name__ == "RemoteTraceback"
-    assert "executor_workers.py" in str(cause) and "in boom" in str(cause)
+    assert cause is not None
+    assert type(cause).__name__ == "RemoteTraceback"
+    assert "executor_workers.py" in str(cause)
+    assert "in boom" in str(cause)
     with pytest.raises(ValueError, match="boom on 3"):
         future.result()
 
@@ -73,7 +82,8 @@ def test_many_futures_complete_with_as_completed_and_wait(pool: Pool) -> None:
     assert seen == {i: 2 * i for i in range(300)}
     more = [pool.submit(w.add, i, i) for i in range(50)]
     done, not_done = concurrent.futures.wait(more, timeout=90)
-    assert not not_done and sorted(f.result() for f in done) == [2 * i for i in range(50)]
+    assert not not_done
+    assert sorted(f.result() for f in done) == [2 * i for i in range(50)]
 
 
 def test_a_done_callback_may_submit_again(pool: Pool) -> None:
@@ -103,7 +113,8 @@ def test_a_done_callback_alone_completes_the_future(pool: Pool) -> None:
         called.set()
 
     pool.submit(w.double, 8).add_done_callback(on_done)
-    assert called.wait(60) and seen == [16]
+    assert called.wait(60)
+    assert seen == [16]
 
 
 def test_submit_and_map_share_the_pool_from_several_threads(pool: Pool) -> None:
@@ -125,6 +136,14 @@ def test_a_worker_that_dies_fails_its_future_only(pool: Pool) -> None:
     with pytest.raises(WorkerDiedError, match="died"):
         dead.result(timeout=60)
     assert [pool.submit(w.double, i).result(timeout=60) for i in range(4)] == [0, 2, 4, 6]
+
+
+def test_the_pools_item_timeout_holds_for_submitted_calls() -> None:
+    with Pool(workers=1, item_timeout=0.5) as pool:
+        slow = pool.submit(w.sleep_forever, 1)
+        with pytest.raises(ItemTimeoutError):
+            slow.result(timeout=60)
+        assert pool.submit(w.double, 3).result(timeout=60) == 6  # on a new worker
 
 
 def test_unsendable_arguments_or_functions_fail_submit_itself(pool: Pool) -> None:
@@ -173,7 +192,8 @@ def test_cancel_of_a_queued_call_succeeds_and_it_never_runs(tmp_path: Path) -> N
         # one worker holds at most a few calls: the last ones wait in the queue
         queued = [pool.submit(ew.record, str(ran), i) for i in range(10)]
         assert queued[-1].cancel()
-        assert queued[-1].cancelled() and queued[-1].done()
+        assert queued[-1].cancelled()
+        assert queued[-1].done()
         with pytest.raises(concurrent.futures.CancelledError):
             queued[-1].result()
         _release(fifo)
@@ -214,7 +234,8 @@ def test_shutdown_cancel_futures_cancels_what_has_not_started(tmp_path: Path) ->
         assert blocker.result() == "go"
         # the calls a worker had taken ran; the others were cancelled and never ran
         finished = [f.result() for f in calls if not f.cancelled()]
-        assert len(finished) < 20 and finished == list(range(len(finished)))
+        assert len(finished) < 20
+        assert finished == list(range(len(finished)))
         assert (ran.read_text().split() if ran.exists() else []) == [str(i) for i in finished]
     finally:
         pool.terminate()
@@ -306,7 +327,9 @@ def test_pool_progress_options_reach_the_bar(capsys: pytest.CaptureFixture[str])
         assert pool.map(w.double, range(30)) == [2 * i for i in range(30)]
         pool.map(w.double, range(5), progress=False)
     err = capsys.readouterr().err
-    assert "squares" in err and "30/30" in err and "sq/s" in err
+    assert "squares" in err
+    assert "30/30" in err
+    assert "sq/s" in err
     assert "5/5" not in err
 
 
@@ -445,20 +468,27 @@ def test_executor_from_a_script_run_as_main(tmp_path: Path, method: str) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     is_type_error, message = out["names"]
-    assert is_type_error and "Pool(workers=2)" in message
+    assert is_type_error
+    assert "Pool(workers=2)" in message
     assert out["executor"] is True
-    assert out["submit"] == 1006 and out["lambda"] == 1001
+    assert out["submit"] == 1006
+    assert out["lambda"] == 1001
     name, is_key_error, cause = out["error"]
-    assert name == "KeyError" and is_key_error
-    assert "in boom" in cause and "missing 7" in cause
-    assert out["map"] == [11, 22, 33] and out["per_call"] == [2]
+    assert name == "KeyError"
+    assert is_key_error
+    assert "in boom" in cause
+    assert "missing 7" in cause
+    assert out["map"] == [11, 22, 33]
+    assert out["per_call"] == [2]
     assert out["asyncio"] == 1005
     assert out["many"] == sum(range(100)) + 100 * 1000
     assert out["after_shutdown"] == "PoolError"
     assert out["cancel"] == [True, True]
     assert out["after_cancel"] == ["go"] + [1000 + i for i in range(9)]
-    assert "script-map" in done.stderr and "script-call" in done.stderr
-    assert "Traceback" not in done.stderr and "resource_tracker" not in done.stderr
+    assert "script-map" in done.stderr
+    assert "script-call" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "resource_tracker" not in done.stderr
 
 
 @pytest.mark.timeout(180)

@@ -25,7 +25,8 @@ def test_other_pools_names_say_what_to_write(kwargs: dict[str, object], instead:
     with pytest.raises(PoolArgumentError) as info:
         Pool(**kwargs)  # type: ignore[arg-type]
     error = info.value
-    assert isinstance(error, TypeError) and isinstance(error, PoolError)
+    assert isinstance(error, TypeError)
+    assert isinstance(error, PoolError)
     name = next(iter(kwargs))
     assert f"Pool() has no argument `{name}`" in str(error)
     assert instead in str(error)
@@ -36,14 +37,16 @@ def test_a_typo_gets_the_closest_argument_and_the_list() -> None:
         Pool(worker=2)  # type: ignore[call-arg]
     message = str(info.value)
     assert "unexpected keyword argument `worker`; did you mean `workers=`?" in message
-    assert "Its arguments are: workers=, " in message and "initializer=" in message
+    assert "Its arguments are: workers=, " in message
+    assert "initializer=" in message
 
 
 def test_every_misnamed_argument_is_reported() -> None:
     with pytest.raises(PoolArgumentError) as info:
         Pool(processes=2, maxtasksperchild=3)  # type: ignore[call-arg]
     message = str(info.value)
-    assert "Pool(workers=2)" in message and "Pool(max_tasks_per_child=3)" in message
+    assert "Pool(workers=2)" in message
+    assert "Pool(max_tasks_per_child=3)" in message
 
 
 def test_multiprocessing_positional_order_asks_for_keywords() -> None:

@@ -131,6 +131,38 @@ def test_long_items_are_shortened_in_the_note(caught: tuple[Path, dict[str, Any]
     assert len(note) < 100
 
 
+_CELL_SCRIPT = """
+import json, linecache
+from suitkaise_processing import Pool
+
+# What a notebook does: the cell's code has a file name that exists only in this process's linecache.
+CELL = "/nonexistent/ipykernel_1/cell_3.py"
+SOURCE = "def cell_work(x):\\n    return 10 // (x - 2)\\n"
+linecache.cache[CELL] = (len(SOURCE), None, SOURCE.splitlines(True), CELL)
+exec(compile(SOURCE, CELL, "exec"))
+
+if __name__ == "__main__":
+    with Pool(workers=2) as pool:
+        try:
+            pool.map(cell_work, range(5))
+        except ZeroDivisionError as exc:
+            print(json.dumps(str(exc.__cause__)))
+"""
+
+
+def test_source_lines_only_the_parent_has_are_shown(tmp_path: Path) -> None:
+    script = tmp_path / "notebook_like.py"
+    script.write_text(textwrap.dedent(_CELL_SCRIPT))
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=150, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    remote = json.loads(done.stdout.strip().splitlines()[-1])
+    frame = 'File "/nonexistent/ipykernel_1/cell_3.py", line 2, in cell_work\n'
+    assert f"{frame}    return 10 // (x - 2)\n" in remote
+    assert "while processing item 2: 2" in remote
+
+
 class _DropsItsDict(Exception):
     """Like many user exceptions: a ``__reduce__`` of its own that leaves ``__dict__`` (the notes) out."""
 

@@ -28,15 +28,18 @@ Errors and log records
     the exception itself (encoded; ``(exception, notes)`` when its own ``__reduce__`` drops its
     ``__notes__``; ``b""`` when it cannot be encoded), and its formatted traceback with its notes,
     which :func:`unpack_error` attaches as a :class:`RemoteTraceback` ``__cause__`` (or as
-    ``remote_traceback`` of a :class:`~._private.errors.ProcessError`).
+    ``remote_traceback`` of a :class:`~._private.errors.ProcessError`), after adding the source
+    lines that the receiving process can read and the sender could not (notebook cells).
 """
 
 from __future__ import annotations
 
 import io
+import linecache
 import logging
 import os
 import pickle
+import re
 import signal
 import struct
 import sys
@@ -324,6 +327,29 @@ def _exception_line(tb: str) -> str:
     return lines[-1] if lines else "unknown error"
 
 
+_FRAME_LINE = re.compile(r'^( *)File "(.+)", line (\d+), in ')
+
+
+def _with_source_lines(tb: str) -> str:
+    """``tb`` with the source line added under each frame the other process could not read but
+    this one can (a notebook cell's code is in this process's ``linecache`` only)."""
+    lines = tb.splitlines(keepends=True)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        found = _FRAME_LINE.match(line)
+        if found is None:
+            continue
+        indent = found.group(1)
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if following.startswith(indent + "  "):
+            continue  # the source line is there
+        source = linecache.getline(found.group(2), int(found.group(3))).strip()
+        if source:
+            out.append(f"{indent}  {source}\n")
+    return "".join(out)
+
+
 def unpack_error(
     packed: tuple[bytes, str], what: str, fallback: type[ProcessError] = ProcessError
 ) -> BaseException:
@@ -333,6 +359,7 @@ def unpack_error(
     exception itself could not be sent.
     """
     blob, tb = packed
+    tb = _with_source_lines(tb)
     exc: object = None
     if blob:
         try:

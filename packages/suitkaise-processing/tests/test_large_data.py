@@ -339,3 +339,13 @@ def test_a_share_method_result_with_a_big_array_comes_back_in_shared_memory() ->
         copied = share.big.copy()  # runs in the coordinator; its result is the reply
     assert np.array_equal(copied, value)
     assert w.in_shared_memory(copied)
+
+
+def test_pool_shared_memory_false_sends_arrays_inside_the_messages() -> None:
+    big = _filled(np.float64, 4 * BIG)
+    with Pool(workers=1, shared_memory=False) as pool:
+        seen = pool.map(w.describe, [big])[0]
+        doubled = pool.map(w.double, [big])[0]
+    assert seen[:2] == (False, True)
+    assert not w.in_shared_memory(doubled)
+    assert np.array_equal(doubled, big * 2)

@@ -238,9 +238,12 @@ class Engine:
         initargs: tuple[Any, ...],
         forward_logs: bool,
         recycling: Recycling | None = None,
+        shared_memory: bool = True,
     ) -> None:
         self.size = workers
         self._recycling = recycling
+        #: big buffers of items and results go through shared memory (:mod:`..bigbuffers`)
+        self._shared_memory = shared_memory and bigbuffers.enabled()
         self._ctx = get_context()
         self._fork = get_start_method() == "fork"
         self._lock = threading.Lock()
@@ -312,6 +315,7 @@ class Engine:
                 self._log_level,
                 close_fds,
                 self._recycling,
+                self._shared_memory,
             ),
             name=f"sk-pool-worker-{index}",
             daemon=False,
@@ -561,7 +565,7 @@ class Engine:
         """Encode ``chunk`` once; an unencodable item fails alone (the rest of the chunk is cut)."""
         if chunk.payload is not None:
             return True
-        big = bigbuffers.Collector() if bigbuffers.enabled() else None
+        big = bigbuffers.Collector() if self._shared_memory else None
         try:
             payload = wire.encode_by_reference(chunk.items, big)
         except Exception:

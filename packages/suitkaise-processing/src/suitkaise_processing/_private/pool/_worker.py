@@ -53,12 +53,14 @@ _LOG = int(Tag.LOG)
 class _Sender:
     """Serialises sends from the main thread and logging threads."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, shared_memory: bool = True) -> None:
         self.conn = conn
         self.lock = threading.Lock()
+        #: big buffers of results go through shared memory (:mod:`..bigbuffers`)
+        self.shared_memory = shared_memory and bigbuffers.enabled()
 
     def __call__(self, msg: tuple[Any, ...]) -> None:
-        big = bigbuffers.Collector() if bigbuffers.enabled() else None
+        big = bigbuffers.Collector() if self.shared_memory else None
         data = wire.dumps(msg, big)
         if big is None or not big.buffers:
             with self.lock:
@@ -143,6 +145,7 @@ def worker_main(
     log_level: int | None,
     close_fds: tuple[int, ...],
     recycling: Recycling | None = None,
+    shared_memory: bool = True,
 ) -> None:
     """Entry point of a worker process (started by the pool, never by users)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
@@ -154,7 +157,7 @@ def worker_main(
     _watch_lifeline(lifeline)
     mv = memoryview(slots).cast("B").cast("q")
     base = slot_index * SLOT_WIDTH
-    send = _Sender(conn)
+    send = _Sender(conn, shared_memory)
     if log_level is not None:
         forward_logs(lambda record: send((_LOG, record)), log_level)
     _main_namespace.install()  # before anything arrives: by-value functions share one namespace

@@ -401,7 +401,8 @@ class Pool(concurrent.futures.Executor):
     """A process pool for parallel batch processing; also a ``concurrent.futures.Executor``.
 
     ``Pool(workers=None, *, chunksize=None, initializer=None, initargs=(), progress=False,
-    forward_logs=True, max_tasks_per_child=None, max_memory_per_child=None, item_timeout=None)``
+    forward_logs=True, max_tasks_per_child=None, max_memory_per_child=None, item_timeout=None,
+    shared_memory=True)``
 
     - ``workers``: worker processes (``None``: the number of CPUs). They start with the pool and are
       reused by every call; a worker that dies is replaced.
@@ -424,6 +425,9 @@ class Pool(concurrent.futures.Executor):
       or a ``RateLimit``; ``RateLimit(5, backend="redis://...", name="api")`` shares the limit with
       every pool on any machine that uses the same server and name). A function's own
       ``.rate_limit(n)`` holds across the workers too.
+    - ``shared_memory``: large numpy arrays (and other pickle protocol 5 buffers of 256 KiB or more)
+      in items and results travel through shared memory, and arrive as copy-on-write views of it
+      (Linux; see docs/suitkaise-processing/large-data.md). ``False``: inside the messages.
 
     Use it as a context manager, or call ``close()`` (finish, then stop the workers) or
     ``terminate()`` (stop now).
@@ -455,6 +459,7 @@ class Pool(concurrent.futures.Executor):
         max_memory_per_child: int | str | None = None,
         item_timeout: float | None = None,
         rate_limit: RateLimit | float | None = None,
+        shared_memory: bool = True,
         **misnamed: NoReturn,
     ) -> None:
         if misplaced or misnamed:  # other pools' habits: say what to write here
@@ -484,7 +489,14 @@ class Pool(concurrent.futures.Executor):
         self._rate_limits = PoolRateLimits(rate_limit)
         self._engine: Backend
         if cluster is None:
-            self._engine = Engine(workers, initializer, tuple(initargs), forward_logs, limits)
+            self._engine = Engine(
+                workers,
+                initializer,
+                tuple(initargs),
+                forward_logs,
+                limits,
+                shared_memory=bool(shared_memory),
+            )
         else:
             self._engine = _cluster_backend(
                 cluster,

@@ -38,10 +38,13 @@ from suitkaise_processing._private.pool._signatures import (
 )
 
 if TYPE_CHECKING:
-    from suitkaise_processing._private.pool._calls import IterCall, ListCall, Method
+    from typing_extensions import Unpack
+
+    from suitkaise_processing._private.pool._calls import IterCall, ListCall, MapOptions, Method
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 _Fn = Callable[..., Any]
 _Items = Iterable[Any]
 
@@ -397,6 +400,13 @@ def _list_method(
     return cast("Method[ListCall[P, R]]", method)
 
 
+def _list_method_of(
+    owner: str, kind: str, star: bool, doc: str
+) -> Callable[[Callable[P, R]], Method[ListCall[P, R]]]:
+    """``_list_method`` as a decorator of the signature (``Pool.map``: see there)."""
+    return lambda signature: _list_method(owner, kind, star, doc, signature)
+
+
 class Pool(concurrent.futures.Executor):
     """A process pool for parallel batch processing; also a ``concurrent.futures.Executor``.
 
@@ -439,8 +449,16 @@ class Pool(concurrent.futures.Executor):
     ``max_workers=``, ``maxtasksperchild=``) raise a ``TypeError`` saying what to write here.
     """
 
-    # a list where Executor.map gives an iterator: iterating it works the same (see docs/pool.md)
-    map = _list_method("Pool", "map", False, _MAP_DOC, map_signature)  # type: ignore[assignment]
+    # A list where Executor.map gives an iterator: iterating it works the same (see docs/pool.md).
+    # A def, not an assignment: pyright keeps Executor.map's type for an assignment that overrides
+    # it; a decorated def is a declaration, so type checkers see this call's type. The def is the
+    # call's signature (its body never runs), as map_signature is unordered_map's.
+    @_list_method_of("Pool", "map", False, _MAP_DOC)
+    def map(  # type: ignore[override]
+        fn_or_process: Callable[[T], R], iterable: Iterable[T], /, **options: Unpack[MapOptions]
+    ) -> R:
+        raise NotImplementedError
+
     unordered_map = _list_method("Pool", "unordered_map", False, _UNORDERED_MAP_DOC, map_signature)
     imap = _iter_method("imap", False, _IMAP_DOC, imap_signature)
     unordered_imap = _iter_method("unordered_imap", False, _UNORDERED_IMAP_DOC, imap_signature)

@@ -317,7 +317,7 @@ def test_an_executor_user_sees_the_same_results(pool: Pool) -> None:
     def run(executor: concurrent.futures.Executor) -> tuple[list[Any], int]:
         return list(executor.map(w.add, range(5), range(5))), executor.submit(w.double, 8).result()
 
-    with concurrent.futures.ProcessPoolExecutor(2) as peer:
+    with concurrent.futures.ThreadPoolExecutor(2) as peer:
         assert run(pool) == run(peer) == ([0, 2, 4, 6, 8], 16)
 
 

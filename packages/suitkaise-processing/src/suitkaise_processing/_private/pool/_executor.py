@@ -17,13 +17,16 @@ Who completes the futures: the engine has no thread of its own; a thread waiting
 (leader/follower, see :mod:`._engine`). Waiting on a future (``result()``, ``exception()``) does the
 same (:class:`SubmittedFuture`), so ``submit(fn, x).result()`` costs no thread switch in the parent:
 the waiting thread sends the call and reads its result. Futures must also complete while nobody waits
-on them (fire and forget, callbacks, ``as_completed``, ``asyncio``), so each ``submit`` also wakes a
-*courier* thread (:class:`Submitter`) that pumps while calls are outstanding, unless a thread waiting
-on a future pumps already (that thread wakes the courier again when it stops with calls still
-outstanding), and then waits ``LINGER`` seconds for the next ``submit`` before it exits. Outcomes
-are taken from the job under the engine's lock (a future is then *taken*) and set on the futures
-outside it (a future's callbacks may submit again). At interpreter exit the outstanding calls finish
-before the workers are stopped (as with ``ProcessPoolExecutor``).
+on them (fire and forget, callbacks, ``as_completed``, ``asyncio``): a *courier* thread
+(:class:`Submitter`, started by the first ``submit``) looks every ``WATCH`` seconds for outstanding
+calls that no waiting thread pumps and pumps until none is left. It is woken at once by what waits
+without pumping (``add_done_callback``, which ``asyncio`` uses, and ``concurrent.futures.wait`` /
+``as_completed``, through the future's waiter list) and by a waiting thread that stops while calls
+are still outstanding. Waking it on every ``submit`` instead would cost a thread switch per call. It
+exits ``LINGER`` seconds after the last call. Outcomes are taken from the job under the engine's lock
+(a future is then *taken*) and set on the futures outside it (a future's callbacks may submit again).
+At interpreter exit the outstanding calls finish before the workers are stopped (as with
+``ProcessPoolExecutor``).
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ class Submissions(Job):
         self.queue: deque[tuple[SubmittedFuture, Task, bytes]] = deque()
         #: taken by the engine, by item index
         self.running: dict[int, SubmittedFuture] = {}
-        #: results and exceptions for the courier to hand to their futures
+        #: results and exceptions to be taken (by the courier or a waiting thread) and set
         self.finished: deque[_Outcome] = deque()
 
     def add(self, future: SubmittedFuture, task: Task, payload: bytes) -> bool:

@@ -333,7 +333,8 @@ class Submitter:
 
     def _courier(self) -> None:
         """The courier thread: every ``WATCH`` s (or when woken), pumps if calls are outstanding and
-        no thread waiting on a future pumps already; exits ``LINGER`` s after the last one."""
+        no thread waiting on a future pumps already; exits ``LINGER`` s after the last one, or once
+        the pool is closed and nothing is left."""
         job = self._job
         last = time.monotonic()
         while job is not None:
@@ -342,7 +343,7 @@ class Submitter:
                 if self._exiting or not self._waiting:
                     self._serve(job)
                 last = time.monotonic()
-            elif self._exiting or time.monotonic() - last > LINGER:
+            elif self._exiting or job.closed or time.monotonic() - last > LINGER:
                 with self._lock:
                     if self._exiting or not job.queued():  # else a submit came just now
                         self._thread = None

@@ -63,7 +63,7 @@ def test_a_worker_killed_during_a_map_runs_its_items_again(dask_client: Any) -> 
             assert future.result(timeout=120) == [x * 2 for x in range(20)]
         finally:
             pool.terminate()
-    dask_client.wait_for_workers(2, timeout=120)  # the nanny restarted the killed one
+            dask_client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed one
 
 
 def test_an_item_that_kills_its_worker_fails_alone(dask_client: Any) -> None:
@@ -74,12 +74,14 @@ def test_an_item_that_kills_its_worker_fails_alone(dask_client: Any) -> None:
         assert [next(results) for _ in range(3)] == [0, 2, 4]
         with pytest.raises(WorkerDiedError, match="item 3"):
             next(results)
+        assert pool.map(w.double, range(4)) == [0, 2, 4, 6]  # the pool goes on
     finally:
         pool.terminate()
+        dask_client.wait_for_workers(2, timeout=120)
+
+
+def test_a_scheduler_address(dask_cluster: Any, dask_client: Any) -> None:
     dask_client.wait_for_workers(2, timeout=120)
-
-
-def test_a_scheduler_address(dask_cluster: Any) -> None:
     with Pool(cluster=dask_cluster.address) as pool:
         assert pool.workers == 2
         assert pool.map(lambda x: x + 1, range(5)) == [1, 2, 3, 4, 5]

@@ -14,11 +14,12 @@ differs:
   chunks, at most :data:`_INFLIGHT_PER_THREAD` per cluster thread in flight (and within a lazy
   call's read-ahead). One receiver thread takes finished tasks from ``distributed.as_completed``
   (whose results the client's event loop fetches concurrently), files them into their jobs and wakes
-  the callers; it exits when nothing is in flight.
+  the callers; it exits when nothing was in flight for a second.
 - A worker lost mid-task: Dask reschedules the task on another worker; a task whose workers died
   more than ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``. A chunk of
-  several items then runs again item by item, so the item that kills its worker fails alone with
-  ``WorkerDiedError`` and the others give their results.
+  several items then runs again item by item, one such item in flight at a time (a worker's death
+  counts against every task it holds, queued ones too), so the item that kills its worker fails alone
+  with ``WorkerDiedError`` and the others give their results.
 - Cancelling a call (an error in ``map``, a timeout, a closed iterator) cancels its tasks that have not
   started. A task already running finishes on its worker (Dask cannot stop a running task) and its
   result is dropped.
@@ -32,6 +33,7 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +69,8 @@ _SCHEDULER_TASKS_PER_S = 250.0
 _INFLIGHT_PER_THREAD = 2
 #: a function of more bytes than this is scattered to the workers once, not inlined in every task
 _SCATTER_BYTES = 64 * 1024
+#: the receiver thread waits this long (seconds) for more tasks before it exits
+_RECEIVER_LINGER = 1.0
 #: the cluster's thread count is asked again when older than this (seconds)
 _SIZE_TTL = 2.0
 
@@ -103,11 +107,13 @@ def _as_client(cluster: object) -> tuple[Any, bool]:
 
 
 class _Task:
-    __slots__ = ("chunk", "future")
+    __slots__ = ("chunk", "future", "isolated")
 
-    def __init__(self, chunk: Chunk, future: Any) -> None:
+    def __init__(self, chunk: Chunk, future: Any, isolated: bool) -> None:
         self.chunk = chunk
         self.future = future
+        #: a suspect item (see ``DaskEngine._suspects``)
+        self.isolated = isolated
 
 
 class DaskEngine:
@@ -153,6 +159,12 @@ class DaskEngine:
             loop=self._client.loop, with_results=True, raise_errors=False
         )
         self._receiver: threading.Thread | None = None
+        #: single-item chunks of a chunk whose workers kept dying, run one at a time: a Dask worker
+        #: holds more tasks than it runs, and its death counts against each of them, so two suspects
+        #: in flight together could blame each other (counted in their job's ``inflight``)
+        self._suspects: deque[Chunk] = deque()
+        self._isolated_key: str | None = None
+        self._released = False
         #: per job id: (fn_key, the function's bytes or their scattered future)
         self._functions: dict[int, tuple[bytes, Any]] = {}
         self._item_times: dict[bytes, float] = {}
@@ -237,6 +249,11 @@ class DaskEngine:
                 del self._tasks[key]
                 job.inflight -= 1
                 futures.append(task.future)
+                if task.isolated:
+                    self._isolated_key = None
+        for chunk in [c for c in self._suspects if c.job is job]:
+            self._suspects.remove(chunk)
+            job.inflight -= 1
         return futures
 
     def _cancel(self, futures: list[Any]) -> None:
@@ -250,7 +267,11 @@ class DaskEngine:
         """Nothing in flight and nothing that could be dispatched (under the lock)."""
         if self.state is PoolState.TERMINATED or self.broken is not None:
             return True
-        return not self._tasks and not any(job.dispatchable() for job in self._jobs)
+        return (
+            not self._tasks
+            and not self._suspects
+            and not any(job.dispatchable() for job in self._jobs)
+        )
 
     def wake(self) -> None:
         """Interrupt a wait in :meth:`run_until` (new input, an abandoned job). Safe without the lock,
@@ -313,6 +334,12 @@ class DaskEngine:
         dropped = self._drop_abandoned()
         if self.state is PoolState.TERMINATED or self.broken is not None:
             return dropped
+        while self._suspects and self._isolated_key is None:
+            suspect = self._suspects.popleft()
+            if not suspect.job.closed and self._encode(suspect):
+                self._submit_chunk(suspect, isolated=True)
+            else:  # its call ended (or was told why it cannot be sent)
+                suspect.job.inflight -= 1
         limit = _INFLIGHT_PER_THREAD * size
         while len(self._tasks) < limit:
             chunk = self._next_chunk()
@@ -321,7 +348,8 @@ class DaskEngine:
             self._submit_chunk(chunk)
         return dropped
 
-    def _submit_chunk(self, chunk: Chunk) -> None:
+    def _submit_chunk(self, chunk: Chunk, *, isolated: bool = False) -> None:
+        """Submit ``chunk`` as a task; a suspect (``isolated``) is already counted in flight."""
         job = chunk.job
         fn_key, fn_ref = self._functions[job.id]
         self._next_key += 1
@@ -339,8 +367,11 @@ class DaskEngine:
             key=key,
             pure=False,
         )
-        self._tasks[key] = _Task(chunk, future)
-        job.inflight += 1
+        self._tasks[key] = _Task(chunk, future, isolated)
+        if isolated:
+            self._isolated_key = key
+        else:
+            job.inflight += 1
         self._outstanding += 1
         self._completed.add(future)
         if self._receiver is None:
@@ -348,12 +379,21 @@ class DaskEngine:
                 target=self._receive, name="sk-pool-dask-receiver", daemon=True
             )
             self._receiver.start()
+        elif self._outstanding == 1:
+            self._cond.notify_all()  # the receiver may linger, waiting for work
 
     # --- results ------------------------------------------------------------------------------
     def _receive(self) -> None:
-        """Take finished tasks as they complete and file them; exits when nothing is in flight."""
+        """Take finished tasks as they complete and file them; exits when nothing was in flight for
+        :data:`_RECEIVER_LINGER` seconds (the next calls reuse it) or the pool is released."""
         while True:
             with self._cond:
+                idle_until = time.monotonic() + _RECEIVER_LINGER
+                while self._outstanding == 0 and not self._released:
+                    remaining = idle_until - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
                 if self._outstanding == 0:
                     self._receiver = None
                     return
@@ -369,6 +409,8 @@ class DaskEngine:
                     task = self._tasks.pop(future.key, None)
                     if task is not None:
                         task.chunk.job.inflight -= 1
+                        if task.isolated:
+                            self._isolated_key = None
                         try:
                             self._file(task.chunk, future.status, result)
                         except Exception as exc:  # never lose the receiver: fail the call instead
@@ -426,12 +468,9 @@ class DaskEngine:
         killed = isinstance(exc, _KilledWorker)
         if killed and len(chunk.items) > 1:
             # which item killed the workers? each runs again alone, so only that one fails
-            job.requeue(
-                [
-                    Chunk(job, chunk.start + i, chunk.items[i : i + 1])
-                    for i in range(len(chunk.items))
-                ]
-            )
+            for i in range(len(chunk.items)):
+                self._suspects.append(Chunk(job, chunk.start + i, chunk.items[i : i + 1]))
+                job.inflight += 1
             return
         if killed:
             err: PoolError = WorkerDiedError(
@@ -508,6 +547,7 @@ class DaskEngine:
             self._jobs.clear()
             futures = [task.future for task in self._tasks.values()]
             self._tasks.clear()
+            self._suspects.clear()
             self._cond.notify_all()
         self._release(futures)
 
@@ -515,6 +555,8 @@ class DaskEngine:
         self._cancel(futures)
         with self._cond:
             self._functions.clear()
+            self._released = True
+            self._cond.notify_all()
             receiver = self._receiver
         if receiver is not None and receiver is not threading.current_thread():
             receiver.join(30)

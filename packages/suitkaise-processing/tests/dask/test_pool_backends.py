@@ -216,3 +216,11 @@ def test_terminate_fails_running_calls(pool_factory: PoolFactory) -> None:
         future.result(timeout=60)
     with pytest.raises(PoolError, match="terminated"):
         next(results)
+
+
+def test_submit_single_calls(pool_factory: PoolFactory) -> None:
+    pool = pool_factory()
+    futures = [pool.submit(w.add, i, 10) for i in range(6)]
+    assert [f.result(timeout=120) for f in futures] == [i + 10 for i in range(6)]
+    failing = pool.submit(w.fail_on_7, 7)
+    assert isinstance(failing.exception(timeout=120), w.ItemError)

@@ -1,5 +1,6 @@
-"""What a type checker sees of ``Pool`` calls: each method, each modifier chain, ``star()``, and an
-``Skprocess`` class as the function. Checked by mypy, never run (see ``sk_types.py``)."""
+"""What a type checker sees of ``Pool`` calls: each method, each modifier chain, ``star()``, an
+``Skprocess`` class as the function, and an ``Skprocess``'s own ``result()``. Checked by mypy, never
+run (see ``sk_types.py``)."""
 
 from __future__ import annotations
 
@@ -133,6 +134,19 @@ async def process_classes(pool: Pool) -> None:
     assert_type(await pool.unordered_imap.asynced()(Square, [1]), list[int])
     assert_type(pool.star().map(Square, [(1,)]), list[int])
     assert_type(pool.map(Silent, [1, 2]), list[Any])
+
+
+async def process_results(square: Square, silent: Silent) -> None:
+    """An ``Skprocess``'s own ``result()`` and ``run()`` give what its ``__result__()`` returns."""
+    assert_type(square.result(), int)
+    assert_type(square.run(timeout=5.0), int)
+    assert_type(square.result.timeout(1.0)(), int)
+    assert_type(square.result.background()(), Future[int])
+    assert_type(await square.run.asynced()(), int)
+    assert_type(silent.result(), Any)
+    assert_type(square.wait(1.0), bool)
+    assert_type(square.wait.timeout(1.0)(), bool)
+    square.result("1")  # type: ignore[arg-type]
 
 
 def with_statement() -> None:

@@ -8,7 +8,7 @@ what each call, and each modifier chain on it, returns: ``pool.map(sq, [1, 2])``
 
 A method's signature is written once, as a plain function (:mod:`._signatures`), and captured with
 its type variables by the protocols' ``ParamSpec``. An ``Skprocess`` class as the function
-gives, per item, what its ``__result__()`` returns (:class:`ProcessClass`): a second overload of
+gives, per item, what its ``__result__()`` returns (``ProcessResult``): a second overload of
 each ``__call__``, generic in that type, which is why every shape of result (a list, a ``Future``
 of one, a coroutine of one, an iterator, ...) has its own protocol: the overload has to name it.
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
     from suitkaise_processing._private.pool._progress import ProgressOption
+    from suitkaise_processing._private.skprocess.result_types import ProcessResult
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -74,12 +75,6 @@ class Method(Protocol[C_co]):
     def __get__(self, obj: None, owner: type | None = None) -> Any: ...
     @overload
     def __get__(self, obj: object, owner: type | None = None) -> C_co: ...
-
-
-class ProcessClass(Protocol[R_co]):
-    """An ``Skprocess`` class given as the function: each item gives what ``__result__()`` returns."""
-
-    def __result__(self) -> R_co: ...
 
 
 class Results(Iterator[R_co], Protocol[R_co]):
@@ -130,7 +125,7 @@ class ListCall(Repeated, Protocol[P, R]):
     @overload
     def __call__(
         self,
-        fn_or_process: type[ProcessClass[T]],
+        fn_or_process: type[ProcessResult[T]],
         /,
         *iterables: Iterable[Any],
         **options: Unpack[MapOptions],
@@ -157,7 +152,7 @@ class FutureListCall(Repeated, Protocol[P, R]):
     @overload
     def __call__(
         self,
-        fn_or_process: type[ProcessClass[T]],
+        fn_or_process: type[ProcessResult[T]],
         /,
         *iterables: Iterable[Any],
         **options: Unpack[MapOptions],
@@ -182,7 +177,7 @@ class AsyncListCall(Repeated, Protocol[P, R]):
     @overload
     def __call__(
         self,
-        fn_or_process: type[ProcessClass[T]],
+        fn_or_process: type[ProcessResult[T]],
         /,
         *iterables: Iterable[Any],
         **options: Unpack[MapOptions],
@@ -208,7 +203,7 @@ class IterCall(Timed, Protocol[P, R]):
     @overload
     def __call__(
         self,
-        fn_or_process: type[ProcessClass[T]],
+        fn_or_process: type[ProcessResult[T]],
         /,
         *iterables: Iterable[Any],
         **options: Unpack[ImapOptions],
@@ -235,7 +230,7 @@ class FutureIterCall(Timed, Protocol[P, R]):
     @overload
     def __call__(
         self,
-        fn_or_process: type[ProcessClass[T]],
+        fn_or_process: type[ProcessResult[T]],
         /,
         *iterables: Iterable[Any],
         **options: Unpack[ImapOptions],
@@ -260,7 +255,7 @@ class AsyncIterCall(Timed, Protocol[P, R]):
     @overload
     def __call__(
         self,
-        fn_or_process: type[ProcessClass[T]],
+        fn_or_process: type[ProcessResult[T]],
         /,
         *iterables: Iterable[Any],
         **options: Unpack[ImapOptions],

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sktiming import Sktimer
 from suitkaise_processing._private.errors import ProcessError, ResultTimeoutError
 from suitkaise_processing._private.skprocess.config import ProcessConfig
-from suitkaise_processing._private.skprocess.modifiers import modifiable
+from suitkaise_processing._private.skprocess.modifiers import modifiable, returns_result
 from suitkaise_processing._private.skprocess.parent import ParentHandle
 from suitkaise_processing._private.skprocess.runtime import Runtime
 from suitkaise_processing._private.skprocess.sections import (
@@ -126,12 +126,14 @@ class Skprocess:
             return True
         return bool(rt.wait(timeout))
 
+    @returns_result
     @modifiable(native_timeout="timeout")
     def result(self, timeout: float | None = None) -> Any:
         """What ``__result__()`` returned (blocks until done); raises the ``ProcessError`` if the process
         failed after its lives. ``timeout`` (or ``.timeout(s)``) raises ``ResultTimeoutError``."""
         return self._sk_parent().result(timeout)
 
+    @returns_result
     @modifiable(native_timeout="timeout")
     def run(self, timeout: float | None = None) -> Any:
         """``start()``, ``wait()`` and ``result()`` in one call."""

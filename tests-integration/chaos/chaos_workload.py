@@ -22,7 +22,9 @@ chaos          a thread that SIGKILLs one random process every 0.2-1 s (seeded):
 
 Afterwards the parent's open fds, OS threads, RSS (< 10 % growth), our ``/dev/shm`` entries and its
 child processes must be back to their values before the measured part (taken after one warm-up round
-that creates the lazily started helpers: the fork server, the resource tracker, reusable threads).
+that creates the lazily started helpers: the fork server, the resource tracker, reusable threads; and,
+with ``--warm-up SECONDS``, as the soak does, after that long under chaos, so that what the first kills
+load once is in the baseline and the RSS check measures growth with the work: see ``run``).
 
 Every random choice comes from ``random.Random`` objects derived from one seed, printed at the start
 and with every failure (``--seed`` / ``SUITKAISE_CHAOS_SEED`` replays the same choices; the moments the
@@ -178,6 +180,8 @@ class Report:
     pipe_bytes: int = 0
     share_ids: list[str] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)  # the parent's RSS every tenth of the run
+    warm_up: float = 0.0  # seconds of chaos before the baseline (see run())
+    warm_up_rss_mib: list[float] = field(default_factory=list)  # the RSS samples of the warm-up
     # --memory-detail: a sample every tenth of the run (seconds, RSS, malloc's counts, traced Python
     # allocations; MiB), and the Python allocations that grew most from the mark to the end
     memory_detail: bool = False
@@ -201,6 +205,12 @@ class Report:
             f"Share ids {self.share_ids}",
             f"pipe: {self.pipe_messages} messages, {self.pipe_bytes / 1e6:.1f} MB echoed",
         ]
+        if self.warm_up_rss_mib:
+            lines.append(
+                f"RSS during the {self.warm_up:.0f} s warm-up under chaos: "
+                + ", ".join(f"{v:.1f}" for v in self.warm_up_rss_mib)
+                + " MiB"
+            )
         if self.rss_mib:
             lines.append(
                 f"RSS during the run: {min(self.rss_mib):.1f} to {max(self.rss_mib):.1f} MiB "
@@ -459,7 +469,12 @@ def _sampler(run: _Run, every: float, traced: memory_probe.TracedGrowth | None) 
         if not report.memory_detail:
             continue
         elapsed = time.monotonic() - started
-        sample = {"t": round(elapsed), "rss": rss, **(memory_probe.malloc_counts() or {})}
+        sample = {
+            "t": round(elapsed),
+            "rss": rss,
+            **(memory_probe.malloc_counts() or {}),
+            **memory_probe.pymalloc_counts(),
+        }
         if traced is not None:
             sample["py_traced"] = traced.traced_mib()
             if not marked and elapsed >= report.mark_at:
@@ -563,25 +578,40 @@ def run(
     seed: int,
     *,
     kill_coordinator: bool = True,
+    warm_up: float = 0.0,
     memory_detail: bool = False,
     tracemalloc_frames: int = 0,
     mark_at: float = 120.0,
 ) -> Report:
-    """The whole thing: a warm-up round without chaos, then ``seconds`` under chaos, then the checks."""
+    """The whole thing: a 1-second round without chaos (it starts the lazily created helpers: the fork
+    server, the resource tracker, reusable threads), then ``warm_up`` seconds under chaos, then
+    ``seconds`` under chaos, then the checks against the resources taken before that last part.
+
+    A chaos warm-up puts into the baseline what the first minutes of kills allocate once and keep
+    (modules and caches of the failure paths, the allocator's arenas at their working size), so
+    the RSS check then measures growth with the work done: a leak.
+    """
     report = Report(
         seed=seed,
         seconds=seconds,
         kill_coordinator=kill_coordinator,
+        warm_up=warm_up,
         memory_detail=memory_detail or tracemalloc_frames > 0,
         tracemalloc_frames=tracemalloc_frames,
         mark_at=mark_at,
     )
-    warm_up = Report(seed=seed, seconds=1.0, kill_coordinator=False)
-    _measured_part(warm_up, 1.0, chaos=False)
-    if warm_up.problems:
-        report.problems += [f"warm-up: {p}" for p in warm_up.problems]
-        return report
-    report.share_ids += warm_up.share_ids
+    rounds = [(Report(seed=seed, seconds=1.0, kill_coordinator=False), False)]
+    if warm_up > 0:
+        rounds.append(
+            (Report(seed=seed + 1, seconds=warm_up, kill_coordinator=kill_coordinator), True)
+        )
+    for before, chaos in rounds:
+        _measured_part(before, before.seconds, chaos=chaos)
+        if before.problems:
+            report.problems += [f"warm-up: {p}" for p in before.problems]
+            return report
+        report.share_ids += before.share_ids
+        report.warm_up_rss_mib += before.rss_mib
     report.before = Resources.take()
     _measured_part(report, seconds, chaos=True)
     for kind in ("pool", "skprocess") + (("share",) if kill_coordinator else ()):
@@ -601,6 +631,14 @@ def main(argv: list[str] | None = None) -> int:
         "--no-coordinator-kills", action="store_true", help="leave the Share coordinator alone"
     )
     parser.add_argument("--json", type=Path, help="also write the report there as JSON")
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="run the workload under chaos this long before taking the baseline (default 0; the "
+        "soak of tools/dev.py uses 120)",
+    )
     parser.add_argument(
         "--memory-detail",
         action="store_true",
@@ -629,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds,
         seed,
         kill_coordinator=not args.no_coordinator_kills,
+        warm_up=args.warm_up,
         memory_detail=args.memory_detail,
         tracemalloc_frames=args.tracemalloc,
         mark_at=args.mark_at,

@@ -6,6 +6,10 @@ Used by ``chaos_workload.py --memory-detail`` (``python tools/dev.py soak --minu
   handed out to the program (``in_use``) and the bytes the allocator holds free without returning
   them to the system (``held_free``). RSS that grows while ``in_use`` stays flat is memory the
   allocator keeps (fragmentation, per-thread arenas), not objects the program keeps.
+- :func:`pymalloc_counts` reads Python's small-object allocator (``sys._debugmallocstats()``): the
+  MiB of its 1 MiB arenas (``py_arenas``) and of the blocks in them that hold objects
+  (``py_blocks``). Arenas that grow while the blocks stay flat are fragmentation: an arena is given
+  back only when every object in it is gone.
 - :class:`TracedGrowth` takes ``tracemalloc`` snapshots (one early, one at the end) and lists the
   places whose Python allocations grew most between them, by traceback.
 """
@@ -15,11 +19,16 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import linecache
+import os
+import re
+import sys
+import tempfile
+import threading
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["TracedGrowth", "malloc_counts"]
+__all__ = ["TracedGrowth", "malloc_counts", "pymalloc_counts"]
 
 MIB = 2**20
 
@@ -68,6 +77,35 @@ def malloc_counts() -> dict[str, float] | None:
         "held_free": round(info.fordblks / MIB, 2),
         "heap": round(info.arena / MIB, 2),
     }
+
+
+_PYMALLOC_LINES = {
+    "py_arenas": re.compile(r"^\d+ arenas \* \d+ bytes/arena\s+=\s+([\d,]+)", re.M),
+    "py_blocks": re.compile(r"^# bytes in allocated blocks\s+=\s+([\d,]+)", re.M),
+}
+_stderr_lock = threading.Lock()
+
+
+def pymalloc_counts() -> dict[str, float]:
+    """MiB of pymalloc's arenas and of the allocated blocks in them (from ``sys._debugmallocstats``,
+    which writes to file descriptor 2: it is pointed at a temporary file for the call)."""
+    with _stderr_lock, tempfile.TemporaryFile("w+") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    counts = {}
+    for key, pattern in _PYMALLOC_LINES.items():
+        found = pattern.search(text)
+        if found is not None:
+            counts[key] = round(int(found.group(1).replace(",", "")) / MIB, 2)
+    return counts
 
 
 @dataclass

@@ -120,7 +120,9 @@ def _ours_sink(point: Any) -> None:
         value = point.recv()
         if value is None:
             return
-        point.send(int(value.nbytes))
+        size = int(value.nbytes)
+        del value  # dropped before the next one arrives, as a consumer of a stream would
+        point.send(size)
 
 
 def _raw_sink(conn: Any) -> None:
@@ -128,7 +130,9 @@ def _raw_sink(conn: Any) -> None:
         value = conn.recv()
         if value is None:
             return
-        conn.send(int(value.nbytes))
+        size = int(value.nbytes)
+        del value
+        conn.send(size)
 
 
 def _pipe_row(quick: bool) -> Result:

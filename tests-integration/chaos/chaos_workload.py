@@ -188,6 +188,8 @@ class Report:
     tracemalloc_frames: int = 0
     mark_at: float = 120.0
     memory: list[dict[str, float]] = field(default_factory=list)
+    # --memory-detail: the same counts when each warm-up round ended and when the checks ran
+    memory_marks: dict[str, dict[str, float]] = field(default_factory=dict)
     traced_growth: list[str] = field(default_factory=list)
     before: Resources | None = None
     after: Resources | None = None
@@ -218,6 +220,8 @@ class Report:
             )
         for sample in self.memory:
             lines.append("memory: " + ", ".join(f"{k} {v}" for k, v in sample.items()))
+        for mark, sample in self.memory_marks.items():
+            lines.append(f"memory {mark}: " + ", ".join(f"{k} {v}" for k, v in sample.items()))
         lines += self.traced_growth
         if self.before and self.after:
             b, a = self.before, self.after
@@ -469,12 +473,7 @@ def _sampler(run: _Run, every: float, traced: memory_probe.TracedGrowth | None) 
         if not report.memory_detail:
             continue
         elapsed = time.monotonic() - started
-        sample = {
-            "t": round(elapsed),
-            "rss": rss,
-            **(memory_probe.malloc_counts() or {}),
-            **memory_probe.pymalloc_counts(),
-        }
+        sample = {"t": round(elapsed), **memory_probe.memory_sample(rss)}
         if traced is not None:
             sample["py_traced"] = traced.traced_mib()
             if not marked and elapsed >= report.mark_at:
@@ -612,13 +611,22 @@ def run(
             return report
         report.share_ids += before.share_ids
         report.warm_up_rss_mib += before.rss_mib
+        _mark_memory(report, "after the chaos warm-up" if chaos else "after the calm round")
     report.before = Resources.take()
     _measured_part(report, seconds, chaos=True)
     for kind in ("pool", "skprocess") + (("share",) if kill_coordinator else ()):
         if report.kills[kind] == 0 and not report.problems:
             report.problems.append(f"the chaos never killed a {kind} process (too short a run?)")
     report.problems += _settled(lambda: _leaks(report))
+    _mark_memory(report, "at the checks")
     return report
+
+
+def _mark_memory(report: Report, mark: str) -> None:
+    if report.memory_detail:
+        gc.collect()
+        rss = round(psutil.Process().memory_info().rss / 2**20, 1)
+        report.memory_marks[mark] = memory_probe.memory_sample(rss)
 
 
 def main(argv: list[str] | None = None) -> int:

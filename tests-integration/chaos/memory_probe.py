@@ -28,7 +28,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["TracedGrowth", "malloc_counts", "pymalloc_counts"]
+__all__ = ["TracedGrowth", "malloc_counts", "memory_sample", "pymalloc_counts"]
 
 MIB = 2**20
 
@@ -106,6 +106,11 @@ def pymalloc_counts() -> dict[str, float]:
         if found is not None:
             counts[key] = round(int(found.group(1).replace(",", "")) / MIB, 2)
     return counts
+
+
+def memory_sample(rss_mib: float) -> dict[str, float]:
+    """The RSS beside malloc's and pymalloc's counts (MiB)."""
+    return {"rss": rss_mib, **(malloc_counts() or {}), **pymalloc_counts()}
 
 
 @dataclass

@@ -20,7 +20,12 @@ import pool_limit_workers as lw
 import pytest
 
 from suitkaise_processing import ItemTimeoutError, Pool, PoolError, PoolTimeoutError
-from suitkaise_processing._private.pool._item_timeout import check_item_timeout
+from suitkaise_processing._private.pool._item_timeout import (
+    check_item_timeout,
+    is_innocent,
+    running_timed_item,
+)
+from suitkaise_processing._private.pool._protocol import IDLE, SLOT_WIDTH, Slot, batch_word
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -210,6 +215,26 @@ def test_bad_per_call_limits_are_refused(pool: Pool) -> None:
     with pytest.raises(ValueError, match="item_timeout must be"):
         pool.map(lw.double_in, [1], item_timeout=0)
     assert repr(pool.imap.item_timeout(3)) == "<pool.imap.item_timeout(3.0)>"
+
+
+def test_the_running_timed_item_is_read_from_the_slot() -> None:
+    slots = memoryview(bytearray(8 * SLOT_WIDTH * 2)).cast("q")
+    base = SLOT_WIDTH  # the second worker's slot
+    assert running_timed_item(slots, base) is None
+    slots[base + Slot.SEQ] = 42
+    slots[base + Slot.BATCH] = batch_word(7, 1)
+    slots[base + Slot.ITEM_DEADLINE] = 123_456
+    assert running_timed_item(slots, base) == (123_456, 42, 7)
+    slots[base + Slot.BATCH] = IDLE  # the worker moved on while the parent read
+    assert running_timed_item(slots, base) is None
+    assert running_timed_item(slots, 0) is None
+
+
+def test_only_the_item_that_timed_out_fails_with_it() -> None:
+    assert not is_innocent(None, 3, 5)  # killed for another reason
+    assert not is_innocent((3, 5), 3, 5)  # the item that timed out
+    assert is_innocent((3, 5), 3, 6)  # it ended just before the kill: the next one runs again
+    assert is_innocent((3, 5), 4, 5)  # the same index in the next chunk (another call, maybe)
 
 
 def test_the_error_pickles_with_its_fields() -> None:

@@ -152,6 +152,7 @@ class _Worker:
         "sender",
         "sentinel",
         "snapshot",
+        "timed_out",
     )
 
     def __init__(self, index: int, proc: Any, conn: Connection) -> None:
@@ -168,6 +169,8 @@ class _Worker:
         self.sender: _FrameSender | None = None
         #: (seq, index, run, lives_left, state) of the last Skprocess snapshot this worker sent
         self.snapshot: tuple[int, int, int, int, bytes] | None = None
+        #: (chunk seq, item index) of the item whose timeout made the pool kill this worker
+        self.timed_out: tuple[int, int] | None = None
 
 
 class _Resources:
@@ -415,7 +418,7 @@ class Engine:
             elif isinstance(step, Resend):
                 first.attempts += 1
                 requeue.append(first)
-            elif is_innocent(worker.kill_reason, first.start + step.item):
+            elif is_innocent(worker.timed_out, first.seq, first.start + step.item):
                 # killed for the item before it, which ended just before the kill: run it again
                 again = Chunk(job, first.start + step.item, first.items[step.item : step.item + 1])
                 again.mode_word = first.mode_word
@@ -718,10 +721,12 @@ class Engine:
             base = worker.index * SLOT_WIDTH
             timed_item = running_timed_item(self._mv, base)
             if timed_item is not None:
-                item_deadline, index = timed_item
-                if item_deadline <= now:
-                    limit = worker.inflight[0].job.item_timeout_ns / 1e9
-                    self._kill(worker, ItemTimeoutError(index, limit))
+                item_deadline, seq, index = timed_item
+                # the worker's chunk: not always inflight[0] when earlier results are still unread
+                chunk = next((c for c in worker.inflight if c.seq == seq), None)
+                if item_deadline <= now and chunk is not None:
+                    worker.timed_out = (seq, index)
+                    self._kill(worker, ItemTimeoutError(index, chunk.job.item_timeout_ns / 1e9))
                     continue
                 if nearest is None or item_deadline < nearest:
                     nearest = item_deadline

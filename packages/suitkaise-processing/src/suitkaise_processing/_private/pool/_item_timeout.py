@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 
-from suitkaise_processing._private.pool._errors import ItemTimeoutError
 from suitkaise_processing._private.pool._protocol import Slot, read_batch
 
 
@@ -38,19 +37,21 @@ def check_item_timeout(value: object, where: str) -> float | None:
     return float(value)
 
 
-def running_timed_item(slots: memoryview, base: int) -> tuple[int, int] | None:
-    """``(deadline_ns, index)`` of the timed item the worker whose slot starts at ``base`` is running,
-    or ``None`` (no timed item runs, or the worker moved on while this was read)."""
+def running_timed_item(slots: memoryview, base: int) -> tuple[int, int, int] | None:
+    """``(deadline_ns, chunk seq, index)`` of the timed item the worker whose slot starts at ``base``
+    is running, or ``None`` (no timed item runs, or the worker moved on while this was read)."""
     deadline = int(slots[base + Slot.ITEM_DEADLINE])
     if deadline <= 0:
         return None
+    seq = int(slots[base + Slot.SEQ])
     batch = read_batch(slots[base + Slot.BATCH])
     if batch is None or slots[base + Slot.ITEM_DEADLINE] != deadline:
         return None
-    return deadline, batch.first
+    return deadline, seq, batch.first
 
 
-def is_innocent(reason: BaseException | None, index: int) -> bool:
-    """Whether item ``index``, running when its worker was killed for ``reason``, must run again: the
-    kill was for another item's timeout (that item ended just before the kill)."""
-    return isinstance(reason, ItemTimeoutError) and reason.index != index
+def is_innocent(timed_out: tuple[int, int] | None, seq: int, index: int) -> bool:
+    """Whether item ``index`` of chunk ``seq``, running when its worker was killed, must run again:
+    the worker was killed for the timeout of another item, ``timed_out`` (its chunk's seq and its
+    index), which ended just before the kill."""
+    return timed_out is not None and timed_out != (seq, index)

@@ -45,8 +45,9 @@ Slots (a shared ``RawArray("q")`` of :data:`SLOT_WIDTH` words per worker, at ``i
         such item runs). Such a job runs one marked item per sub-batch and sends each result as soon
         as the item ends: the worker writes the batch word, then this deadline, runs the item, clears
         the deadline, then moves the batch word on; so a deadline read twice with the same value
-        frames a batch word naming the item it belongs to (:mod:`._item_timeout`), and a worker
-        killed at that deadline holds no result the parent has not received.
+        frames a batch word naming the item it belongs to, and a ``Slot.SEQ`` naming its chunk
+        (:mod:`._item_timeout`), and a worker killed at that deadline holds no result the parent
+        has not received.
 
 Progress bytes (a shared ``multiprocessing.heap.Arena``, :data:`MAX_BATCH` bytes per worker)
     Inside a *marked* sub-batch the worker's area gets one non-zero byte (:data:`STARTED`) per item

@@ -122,3 +122,24 @@ print(json.dumps({"missing": names, "in_dir": sorted(set(cucumber.__all__) - set
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         cucumber.no_such_name  # noqa: B018
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "held", ["cucumber._private.api._load_lock", "cucumber._private.families._lock"]
+)
+def test_a_fork_while_another_thread_loads_the_pickler_does_not_hang_the_child(held: str) -> None:
+    module, _, lock = held.rpartition(".")
+    code = f"""
+import importlib, json, os, signal
+import cucumber
+importlib.import_module({module!r}).{lock}.acquire()  # as if a thread were loading at the fork
+pid = os.fork()
+if pid == 0:
+    signal.alarm(30)  # a deadlocked child dies instead of staying behind
+    ok = cucumber.deserialize(cucumber.serialize(lambda x: x + 1))(1) == 2
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({{"code": os.waitstatus_to_exitcode(status)}}))
+"""
+    assert _fresh(code) == {"code": 0}

@@ -74,14 +74,17 @@ _LENGTH8 = (pickle.BINBYTES8[0], pickle.BINUNICODE8[0], pickle.BYTEARRAY8[0])
 # concurrent call makes its own.
 _shared_lock = threading.Lock()
 _shared: list[_PicklerSlot] = []
+_load_lock = threading.Lock()  # taken by the first serialize while it loads the pickler
 #: dumps larger than this (bytes) retire the shared pickler (see ``_shared_serialize``)
 _BIG_DUMP = 1 << 20
 
 
 def _reset_after_fork() -> None:
-    # A fork taken while another thread was serializing copies a held lock and a half-used pickler.
-    global _shared_lock
+    # A fork taken while another thread was serializing (or loading the pickler) copies a held lock
+    # and a half-used pickler.
+    global _shared_lock, _load_lock
     _shared_lock = threading.Lock()
+    _load_lock = threading.Lock()
     if _shared:
         _shared[0] = _PicklerSlot()
 
@@ -183,9 +186,6 @@ def _shared_serialize(obj: Any) -> bytes:
         raise
     finally:
         _shared_lock.release()
-
-
-_load_lock = threading.Lock()
 
 
 def _load_pickler() -> None:

@@ -7,6 +7,7 @@ loads them (nor sqlite3, subprocess, concurrent.futures, ... that they import).
 
 from __future__ import annotations
 
+import os
 import threading
 
 from cucumber._private.pickler import install_code_handlers
@@ -15,6 +16,16 @@ __all__ = ["install"]
 
 _installed = False
 _lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    # a fork taken while another thread was installing copies a held lock (install runs again)
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def install() -> None:

@@ -170,7 +170,6 @@ class DaskEngine:
         self._item_times: dict[bytes, float] = {}
         self._size = 1
         self._size_at = -_SIZE_TTL
-        self._owned_client = owned
         self.finalizer = weakref.finalize(self, _close_client, self._client) if owned else None
 
     # --- the cluster --------------------------------------------------------------------------
@@ -198,6 +197,13 @@ class DaskEngine:
     def submit(self, make_job: Callable[[int], Job]) -> Job:
         """Register a new job built by ``make_job(job_id)``."""
         size = self.size  # before the lock: it may ask the scheduler
+        dropped: list[Any] = []
+        try:
+            return self._submit_locked(make_job, size, dropped)
+        finally:
+            self._cancel(dropped)
+
+    def _submit_locked(self, make_job: Callable[[int], Job], size: int, dropped: list[Any]) -> Job:
         with self._cond:
             if self.broken is not None:
                 raise PoolError(f"the pool is broken: {self.broken}") from self.broken
@@ -211,7 +217,7 @@ class DaskEngine:
             if not job.exhausted:
                 self._jobs.append(job)
                 self._functions[job.id] = self._ship_function(job.fn_blob)
-                self._dispatch(size)
+                dropped += self._dispatch(size)
             return job
 
     def _ship_function(self, fn_blob: bytes) -> tuple[bytes, Any]:
@@ -451,7 +457,16 @@ class DaskEngine:
             self._break(err)
             return
         _, blob, packed, elapsed = result
-        values: list[Any] = wire.decode(blob)
+        try:
+            values: list[Any] = wire.decode(blob)
+        except Exception as exc:
+            err = PoolError(
+                f"the results of items {chunk.start}.. could not be deserialized in the parent: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            err.__cause__ = exc
+            job.add_part(chunk.start, [], err, 0.0)
+            return
         error = (
             None
             if packed is None

@@ -349,3 +349,22 @@ def test_pool_shared_memory_false_sends_arrays_inside_the_messages() -> None:
     assert seen[:2] == (False, True)
     assert not w.in_shared_memory(doubled)
     assert np.array_equal(doubled, big * 2)
+
+
+def test_pipe_pair_shared_memory_false_sends_arrays_inside_the_messages_in_both_processes() -> None:
+    value = _filled(np.float64, 4 * BIG)
+    anchor, point = Pipe.pair(shared_memory=False)
+    process = w.ArrayEcho(point)
+    process.start()
+    try:
+        anchor.send(value)
+        child_saw_shared, back = anchor.recv(timeout=60)
+        anchor.send(None)
+        assert process.wait(timeout=60)
+    finally:
+        anchor.close()
+        if process.is_alive:
+            process.kill()
+    assert not child_saw_shared
+    assert not w.in_shared_memory(back)  # the moved point kept the setting
+    assert np.array_equal(back, value)

@@ -73,11 +73,14 @@ class Channel:
         "_is_socket",
         "_queue",
         "_send_lock",
+        "_shared_memory",
         "_sock",
     )
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, shared_memory: bool = True) -> None:
         self._conn = conn
+        #: big buffers of messages go through shared memory (:mod:`.bigbuffers`)
+        self._shared_memory = shared_memory and bigbuffers.enabled()
         self._send_lock = threading.Lock()
         self._drained = threading.Condition(self._send_lock)
         self._sock: socket.socket | None = None
@@ -85,6 +88,11 @@ class Channel:
         self._queue: collections.deque[tuple[memoryview | bytes, int | None]] = collections.deque()
         self._feeding = False
         self._broken: BaseException | None = None
+
+    @property
+    def shared_memory(self) -> bool:
+        """Whether big buffers of the messages sent here go through shared memory."""
+        return self._shared_memory
 
     @property
     def connection(self) -> Connection:
@@ -114,7 +122,7 @@ class Channel:
         if (kind is bytes or kind is bytearray) and len(obj) >= LARGE_MESSAGE and self._memfd_ok():
             self._send_large(obj, b"B" if kind is bytes else b"A")  # raw: no pickling copy
             return
-        big = bigbuffers.Collector() if bigbuffers.enabled() and self._memfd_ok() else None
+        big = bigbuffers.Collector() if self._shared_memory and self._memfd_ok() else None
         data = encode(obj, big)
         if big is not None and big.buffers:
             body = bigbuffers.pack(data, big.buffers)

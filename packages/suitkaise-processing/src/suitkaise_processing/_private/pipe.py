@@ -103,7 +103,12 @@ def _endpoint_by_uid(uid: str, kind: str, readable: bool, writable: bool) -> _En
 
 
 def _rebuild_point(
-    uid: str, token: tuple[str, Any], readable: bool, writable: bool, locked: bool
+    uid: str,
+    token: tuple[str, Any],
+    readable: bool,
+    writable: bool,
+    locked: bool,
+    shared_memory: bool = True,
 ) -> Point:
     how, value = token
     if how == "idx":
@@ -112,7 +117,7 @@ def _rebuild_point(
         dup = resource_sharer.DupFd.__new__(resource_sharer.DupFd)
         dup._id = value  # type: ignore[attr-defined]
         fd = dup.detach()
-    point = Point(Connection(fd, readable, writable), uid=uid)
+    point = Point(Connection(fd, readable, writable), uid=uid, shared_memory=shared_memory)
     point._locked = locked
     return point
 
@@ -122,8 +127,15 @@ class _Endpoint:
 
     _kind = "endpoint"
 
-    def __init__(self, conn: Connection, *, uid: str | None = None, locked: bool = False) -> None:
-        self._channel = Channel(conn)
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        uid: str | None = None,
+        locked: bool = False,
+        shared_memory: bool = True,
+    ) -> None:
+        self._channel = Channel(conn, shared_memory)
         self._readable = conn.readable
         self._writable = conn.writable
         self._locked = locked
@@ -250,7 +262,17 @@ class _Endpoint:
         else:
             # Anywhere else (a Pool payload, another pipe): multiprocessing's authenticated resource sharer.
             token = ("rs", resource_sharer.DupFd(self._channel.fileno())._id)  # type: ignore[attr-defined]
-        return (_rebuild_point, (self._uid, token, self._readable, self._writable, self._locked))
+        return (
+            _rebuild_point,
+            (
+                self._uid,
+                token,
+                self._readable,
+                self._writable,
+                self._locked,
+                self._channel.shared_memory,
+            ),
+        )
 
 
 class Anchor(_Endpoint):
@@ -258,8 +280,10 @@ class Anchor(_Endpoint):
 
     _kind = "anchor"
 
-    def __init__(self, conn: Connection, *, uid: str | None = None) -> None:
-        super().__init__(conn, uid=uid, locked=True)
+    def __init__(
+        self, conn: Connection, *, uid: str | None = None, shared_memory: bool = True
+    ) -> None:
+        super().__init__(conn, uid=uid, locked=True, shared_memory=shared_memory)
 
     def unlock(self) -> None:
         """Always raises ``PipeEndpointError``: an anchor never leaves its process."""
@@ -292,17 +316,24 @@ class Pipe:
         raise TypeError("create endpoints with Pipe.pair() (or Pipe.pair(one_way=True))")
 
     @staticmethod
-    def pair(one_way: bool = False) -> tuple[_AnchorType, _PointType]:
+    def pair(one_way: bool = False, shared_memory: bool = True) -> tuple[_AnchorType, _PointType]:
         """A connected ``(anchor, point)``.
 
         ``one_way=True``: the anchor only sends and the point only receives.
+        ``shared_memory=False``: large numpy arrays travel inside the messages instead of through
+        shared memory (see docs/suitkaise-processing/large-data.md); the point keeps the setting
+        when it moves to another process.
         """
+        shared_memory = bool(shared_memory)
         if one_way:
             # A socket pair used in one direction (not an os.pipe): sends never block and large
             # messages can pass a memory file.
             sender, receiver = socket.socketpair()
             send_end = Connection(sender.detach(), readable=False, writable=True)
             recv_end = Connection(receiver.detach(), readable=True, writable=False)
-            return Anchor(send_end), Point(recv_end)
+            return (
+                Anchor(send_end, shared_memory=shared_memory),
+                Point(recv_end, shared_memory=shared_memory),
+            )
         a, b = get_context().Pipe(duplex=True)
-        return Anchor(a), Point(b)
+        return Anchor(a, shared_memory=shared_memory), Point(b, shared_memory=shared_memory)

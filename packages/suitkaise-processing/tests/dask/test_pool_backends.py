@@ -10,6 +10,7 @@ import asyncio
 import io
 import itertools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import dask_items as d
@@ -224,3 +225,25 @@ def test_submit_single_calls(pool_factory: PoolFactory) -> None:
     assert [f.result(timeout=120) for f in futures] == [i + 10 for i in range(6)]
     failing = pool.submit(w.fail_on_7, 7)
     assert isinstance(failing.exception(timeout=120), w.ItemError)
+
+
+def test_calls_from_several_threads(pool_factory: PoolFactory) -> None:
+    pool = pool_factory()
+    with ThreadPoolExecutor(4) as threads:
+        lists = [threads.submit(pool.map, w.double, range(i * 50, i * 50 + 50)) for i in range(3)]
+        ordered = threads.submit(lambda: list(pool.imap(w.double, range(100))))
+        assert [f.result(timeout=120) for f in lists] == [
+            [x * 2 for x in range(i * 50, i * 50 + 50)] for i in range(3)
+        ]
+        assert ordered.result(timeout=120) == [x * 2 for x in range(100)]
+
+
+def test_a_call_finishes_when_another_callers_wait_times_out(pool_factory: PoolFactory) -> None:
+    pool = pool_factory(chunksize=1)
+    with ThreadPoolExecutor(2) as threads:
+        slow = pool.imap.timeout(0.3)(d.sleep_then_double, [3.0])
+        timed_out = threads.submit(next, slow)
+        waiting = threads.submit(pool.map, d.sleep_then_double, [0.5, 0.5])
+        with pytest.raises(PoolTimeoutError):
+            timed_out.result(timeout=120)
+        assert waiting.result(timeout=120) == [1.0, 1.0]

@@ -10,11 +10,13 @@ differs:
   :func:`._dask_task.run_batch`, whose arguments and result are plain bytes and tuples (see that
   module): Dask never walks into the items. The function is serialized once per call with cucumber
   (lambdas and closures travel by value); large ones are scattered once instead of inlined.
-- Caller threads dispatch: whoever waits in :meth:`DaskEngine.run_until` reads the input and submits
-  chunks, at most :data:`_INFLIGHT_PER_THREAD` per cluster thread in flight (and within a lazy
-  call's read-ahead). One receiver thread takes finished tasks from ``distributed.as_completed``
-  (whose results the client's event loop fetches concurrently), files them into their jobs and wakes
-  the callers; it exits when nothing was in flight for a second.
+- No thread of its own: the caller threads waiting in :meth:`DaskEngine.run_until` read the input
+  and submit chunks (at most :data:`_INFLIGHT_PER_THREAD` per cluster thread in flight, and within a
+  lazy call's read-ahead), and one of them at a time (the *leader*) takes the finished tasks: the
+  client's event loop waits for each task and fetches its result as soon as it completes
+  (:meth:`DaskEngine._collect`, like ``distributed.as_completed`` with results) and puts it on a
+  queue the leader waits on, so a result costs one thread switch; the leader files it into its job
+  and wakes the other callers.
 - A worker lost mid-task: Dask reschedules the task on another worker; a task whose workers died
   more than ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``. A chunk of
   several items then runs again item by item, one such item in flight at a time (a worker's death
@@ -27,7 +29,10 @@ differs:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
+import queue
 import socket
 import threading
 import time
@@ -54,7 +59,6 @@ except ImportError as exc:  # pragma: no cover - the test environment has the ex
 
 # distributed is not fully annotated: its entry points are handled as Any
 _Client: Any = distributed.Client
-_as_completed: Any = distributed.as_completed
 _KilledWorker: type[Exception] = distributed.KilledWorker
 
 #: a Dask task costs ~1-2 ms of scheduler and network time: chunks of ~0.2 s keep that near 1%,
@@ -69,8 +73,6 @@ _SCHEDULER_TASKS_PER_S = 250.0
 _INFLIGHT_PER_THREAD = 2
 #: a function of more bytes than this is scattered to the workers once, not inlined in every task
 _SCATTER_BYTES = 64 * 1024
-#: the receiver thread waits this long (seconds) for more tasks before it exits
-_RECEIVER_LINGER = 1.0
 #: the cluster's thread count is asked again when older than this (seconds)
 _SIZE_TTL = 2.0
 
@@ -153,18 +155,16 @@ class DaskEngine:
         self._rr = 0
         #: tasks in flight by Dask key
         self._tasks: dict[str, _Task] = {}
-        #: futures handed to as_completed and not yet taken by the receiver
-        self._outstanding = 0
-        self._completed: Any = _as_completed(
-            loop=self._client.loop, with_results=True, raise_errors=False
-        )
-        self._receiver: threading.Thread | None = None
+        #: finished tasks ``(key, status, value or exception)``, put by the client's event loop
+        #: (:meth:`_collect`), taken by the leader; ``None`` only wakes it (:meth:`wake`)
+        self._arrivals: queue.SimpleQueue[tuple[str, str, Any] | None] = queue.SimpleQueue()
+        #: a caller thread waits on the arrivals; the others wait on the condition
+        self._leader = False
         #: single-item chunks of a chunk whose workers kept dying, run one at a time: a Dask worker
         #: holds more tasks than it runs, and its death counts against each of them, so two suspects
         #: in flight together could blame each other (counted in their job's ``inflight``)
         self._suspects: deque[Chunk] = deque()
         self._isolated_key: str | None = None
-        self._released = False
         #: per job id: (fn_key, the function's bytes or their scattered future)
         self._functions: dict[int, tuple[bytes, Any]] = {}
         self._item_times: dict[bytes, float] = {}
@@ -280,14 +280,9 @@ class DaskEngine:
         )
 
     def wake(self) -> None:
-        """Interrupt a wait in :meth:`run_until` (new input, an abandoned job). Safe without the lock,
-        even from a finalizer in a thread that holds it: that thread dispatches next anyway, and the
-        bounded wait only delays this call."""
-        if self._lock.acquire(timeout=0.1):
-            try:
-                self._cond.notify_all()
-            finally:
-                self._lock.release()
+        """Interrupt the leader's wait in :meth:`run_until` (new input, an abandoned job); safe
+        anywhere, a finalizer included (no lock)."""
+        self._arrivals.put(None)
 
     # --- dispatch -----------------------------------------------------------------------------
     def _next_chunk(self) -> Chunk | None:
@@ -378,52 +373,55 @@ class DaskEngine:
             self._isolated_key = key
         else:
             job.inflight += 1
-        self._outstanding += 1
-        self._completed.add(future)
-        if self._receiver is None:
-            self._receiver = threading.Thread(
-                target=self._receive, name="sk-pool-dask-receiver", daemon=True
-            )
-            self._receiver.start()
-        elif self._outstanding == 1:
-            self._cond.notify_all()  # the receiver may linger, waiting for work
+        self._client.loop.add_callback(self._collect, future)
 
     # --- results ------------------------------------------------------------------------------
-    def _receive(self) -> None:
-        """Take finished tasks as they complete and file them; exits when nothing was in flight for
-        :data:`_RECEIVER_LINGER` seconds (the next calls reuse it) or the pool is released."""
-        while True:
-            with self._cond:
-                idle_until = time.monotonic() + _RECEIVER_LINGER
-                while self._outstanding == 0 and not self._released:
-                    remaining = idle_until - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._cond.wait(remaining)
-                if self._outstanding == 0:
-                    self._receiver = None
-                    return
+    async def _collect(self, future: Any) -> None:
+        """On the client's event loop: wait for one task, fetch its result, hand it to the leader."""
+        try:
+            (value,) = await self._client.gather([future], asynchronous=True)
+        # cancelled by us (distributed's CancelledError), or the client is closing (asyncio's)
+        except (concurrent.futures.CancelledError, asyncio.CancelledError):
+            self._arrivals.put((future.key, "cancelled", None))
+        except Exception as exc:  # the task itself failed (a lost worker, ...)
+            self._arrivals.put((future.key, "error", exc))
+        else:
+            self._arrivals.put((future.key, "finished", value))
+
+    def _take_arrivals(self, timeout: float | None) -> None:
+        """As the leader (the lock released): wait up to ``timeout`` for finished tasks, then file
+        every one that arrived (under the lock again)."""
+        self._leader = True
+        self._lock.release()
+        arrived = []
+        try:
             try:
-                batch = self._completed.next_batch(block=True)
-            # (never while futures are outstanding: every one of them is in the collection)
-            except StopIteration:  # pragma: no cover
+                arrived.append(self._arrivals.get(timeout=timeout))
+            except queue.Empty:
+                pass
+            while True:
+                try:
+                    arrived.append(self._arrivals.get_nowait())
+                except queue.Empty:
+                    break
+        finally:
+            self._lock.acquire()
+            self._leader = False
+        for entry in arrived:
+            if entry is None:
                 continue
-            dropped: list[Any] = []
-            with self._cond:
-                for future, result in batch:
-                    self._outstanding -= 1
-                    task = self._tasks.pop(future.key, None)
-                    if task is not None:
-                        task.chunk.job.inflight -= 1
-                        if task.isolated:
-                            self._isolated_key = None
-                        try:
-                            self._file(task.chunk, future.status, result)
-                        except Exception as exc:  # never lose the receiver: fail the call instead
-                            task.chunk.job.fail(exc)
-                dropped = self._drop_abandoned()
-                self._cond.notify_all()
-            self._cancel(dropped)
+            key, status, value = entry
+            task = self._tasks.pop(key, None)
+            if task is None:  # its call ended: dropped
+                continue
+            task.chunk.job.inflight -= 1
+            if task.isolated:
+                self._isolated_key = None
+            try:
+                self._file(task.chunk, status, value)
+            except Exception as exc:  # filing must not lose the other results: fail the call
+                task.chunk.job.fail(exc)
+        self._cond.notify_all()
 
     def _file(self, chunk: Chunk, status: str, result: Any) -> None:
         """File the outcome of one finished task into its job (under the lock)."""
@@ -431,7 +429,7 @@ class DaskEngine:
         if status == "cancelled":
             return
         if status == "error":
-            self._file_task_error(chunk, result[1])
+            self._file_task_error(chunk, result)
             return
         tag = result[0]
         if tag == DECODE_FAILED:
@@ -526,7 +524,10 @@ class DaskEngine:
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             return False
-                    self._cond.wait(remaining)
+                    if self._leader:
+                        self._cond.wait(remaining)
+                    else:
+                        self._take_arrivals(remaining)
                     continue
             self._cancel(dropped)
 
@@ -570,10 +571,5 @@ class DaskEngine:
         self._cancel(futures)
         with self._cond:
             self._functions.clear()
-            self._released = True
-            self._cond.notify_all()
-            receiver = self._receiver
-        if receiver is not None and receiver is not threading.current_thread():
-            receiver.join(30)
         if self.finalizer is not None:
             self.finalizer()

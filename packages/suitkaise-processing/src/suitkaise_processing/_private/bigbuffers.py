@@ -74,9 +74,21 @@ _COUNT = struct.Struct("<I")
 _LENGTH = struct.Struct("<Q")
 #: buffers start at multiples of this in the memory file
 ALIGN = 4096
+
+
+def _threshold() -> int:
+    value = os.environ.get("SK_SHM_THRESHOLD", "262144")
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError(
+            f"SK_SHM_THRESHOLD must be a number of bytes (default 262144), not {value!r}"
+        ) from None
+
+
 #: out-of-band buffers of at least this many bytes travel in shared memory (measured: see
 #: docs/suitkaise-processing/large-data.md)
-THRESHOLD = int(os.environ.get("SK_SHM_THRESHOLD", 256 * 1024))
+THRESHOLD = _threshold()
 #: idle memory files kept for reuse, in bytes of file size, per process
 CACHE_IDLE_BYTES = 256 << 20
 #: memory files kept at most, busy or idle, per process

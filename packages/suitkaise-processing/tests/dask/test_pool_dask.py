@@ -89,6 +89,25 @@ def test_a_scheduler_address(dask_cluster: Any, dask_client: Any) -> None:
     assert client.status == "closed"  # the pool made this client, and closed it
 
 
+def test_a_cluster_object() -> None:
+    from distributed import LocalCluster
+
+    # workers as threads of this process: the pool's own client, closed with the pool
+    with (
+        LocalCluster(
+            processes=False,  # workers as threads of this process
+            protocol="tcp://",
+            host="127.0.0.1",  # every server of the cluster on loopback
+            n_workers=1,
+            threads_per_worker=2,
+            dashboard_address=None,
+        ) as cluster,
+        Pool(cluster=cluster) as pool,
+    ):
+        assert pool.workers == 2
+        assert pool.map(lambda x: x * 3, range(5)) == [0, 3, 6, 9, 12]
+
+
 def test_a_given_client_stays_open(dask_client: Any) -> None:
     with Pool(cluster=dask_client) as pool:
         assert pool.map(w.double, [1]) == [2]

@@ -142,24 +142,27 @@ def test_idle_files_above_the_cap_are_closed(
     sockets: tuple[socket.socket, socket.socket],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bigbuffers, "CACHE_IDLE_BYTES", 3 << 20)
+    monkeypatch.setattr(bigbuffers, "CACHE_IDLE_BYTES", 2 << 20)
     a, b = sockets
     held = []
-    for k in range(4):
+    for k in range(5):
         body, fd = _message(_array(k))
         _send(a, fd)
         held.append(bigbuffers.load(body, recv_fd(b), wire.decode))
-    assert len(cache.files) == 4  # busy files are kept
+    assert len(cache.files) == 5  # busy files are kept (1 MiB each)
     del held
     gc.collect()
-    body, fd = _message(_array(9))  # reuses one, closes idle ones beyond 3 MiB (1 MiB each)
+    body, fd = _message(_array(9))  # reuses one; of the 4 idle: the newest and 2 MiB more stay
+    assert len(cache.files) == 4
     os.close(fd)
-    assert len(cache.files) == 4  # the one just used and three idle ones: 3 MiB
-    body, fd = _message(_array(10, 1 << 19))  # a new 4 MiB file: idle ones beyond 3 MiB go
-    newest = cache.files[-1]
+    body, fd = _message(_array(10, 1 << 19))  # a new 4 MiB file
+    newest, spare = cache.files[-1], cache.files[-2]
     assert newest.size == 4 << 20
-    assert sum(f.size for f in cache.files if f is not newest) <= 3 << 20
-    assert len(cache.files) == 4  # 4 MiB and 3 x 1 MiB
+    assert spare.free()
+    assert sum(f.size for f in cache.files if f not in (newest, spare)) <= 2 << 20
+    os.close(fd)
+    body, fd = _message(_array(11, 1 << 19))  # the 4 MiB file again, kept as the spare
+    assert cache.files[-1] is newest
     os.close(fd)
 
 

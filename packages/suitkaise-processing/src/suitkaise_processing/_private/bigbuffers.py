@@ -38,9 +38,9 @@ Lifetime
     never changes the sender's file. The mapping (a ``mmap`` object at the end of the arrays'
     ``.base`` chain) is unmapped when its last view is gone, which releases the lock.
 
-    Idle files above :data:`CACHE_IDLE_BYTES` are closed (least recently used first); a file
-    closed by the sender stays valid for a receiver still holding it (the kernel frees its memory
-    with the last reference).
+    Idle files above :data:`CACHE_IDLE_BYTES` (besides the most recently used one) are closed, least
+    recently used first; a file closed by the sender stays valid for a receiver still holding it (the
+    kernel frees its memory with the last reference).
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def _threshold() -> int:
 #: out-of-band buffers of at least this many bytes travel in shared memory (measured: see
 #: docs/suitkaise-processing/large-data.md)
 THRESHOLD = _threshold()
-#: idle memory files kept for reuse, in bytes of file size, per process
+#: idle memory files kept for reuse, in bytes of file size, per process (besides the most recently
+#: used idle file, kept whatever its size)
 CACHE_IDLE_BYTES = 256 << 20
 #: memory files kept at most, busy or idle, per process
 _CACHE_FILES = 64
@@ -223,6 +224,7 @@ class _Cache:
 
     def _trim(self, keep: _File) -> None:
         idle = 0
+        spare = True  # the most recently used idle file stays (a stream of big messages reuses it)
         for file in list(reversed(self.files)):
             if file is keep:
                 continue
@@ -230,6 +232,9 @@ class _Cache:
                 self.files.remove(file)
                 file.close()
             elif file.free():
+                if spare:
+                    spare = False
+                    continue
                 idle += file.size
                 if idle > CACHE_IDLE_BYTES:
                     self.files.remove(file)

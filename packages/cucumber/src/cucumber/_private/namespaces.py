@@ -52,6 +52,7 @@ from cucumber._private.importable import module_importable_elsewhere
 
 __all__ = [
     "NamespaceProvider",
+    "lru_cache_by_value",
     "make_function",
     "make_lru_cache",
     "reduce_code",
@@ -88,7 +89,8 @@ _provider: NamespaceProvider | None = None
 _ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _objects: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 _lock = threading.Lock()
-#: id -> function, for the functions make_function made whose state was not applied yet (provider set)
+#: id -> function, for the functions make_function made whose state was not applied yet (provider
+#: set); a load that fails between the two leaves its entry (one function, never reused)
 _fresh: dict[int, types.FunctionType] = {}
 
 

@@ -236,7 +236,8 @@ class DaskEngine:
         ones finish on their workers, whatever ``kill`` says: Dask cannot stop a running task)."""
         with self._cond:
             futures = self._finish_locked(job)
-            self._cond.notify_all()
+            self._cond.notify_all()  # the callers waiting on the condition
+            self.wake()  # ... and the leader, waiting on the arrivals
         self._cancel(futures)
 
     def _finish_locked(self, job: Job) -> list[Any]:
@@ -393,7 +394,7 @@ class DaskEngine:
         every one that arrived (under the lock again)."""
         self._leader = True
         self._lock.release()
-        arrived = []
+        arrived: list[tuple[str, str, Any] | None] = []
         try:
             try:
                 arrived.append(self._arrivals.get(timeout=timeout))
@@ -404,9 +405,13 @@ class DaskEngine:
                     arrived.append(self._arrivals.get_nowait())
                 except queue.Empty:
                     break
-        finally:
+        finally:  # also on Ctrl-C: what was taken belongs to other calls too, file it
             self._lock.acquire()
             self._leader = False
+            self._file_arrivals(arrived)
+
+    def _file_arrivals(self, arrived: list[tuple[str, str, Any] | None]) -> None:
+        """File finished tasks into their jobs and wake the callers (under the lock)."""
         for entry in arrived:
             if entry is None:
                 continue
@@ -548,7 +553,8 @@ class DaskEngine:
                     PoolError("the pool was closed before this call finished reading its input")
                 )
             self._jobs.clear()
-            self._cond.notify_all()
+            self._cond.notify_all()  # the callers waiting on the condition
+            self.wake()  # ... and the leader, waiting on the arrivals
         self._release([])
 
     def terminate(self) -> None:
@@ -564,7 +570,8 @@ class DaskEngine:
             futures = [task.future for task in self._tasks.values()]
             self._tasks.clear()
             self._suspects.clear()
-            self._cond.notify_all()
+            self._cond.notify_all()  # the callers waiting on the condition
+            self.wake()  # ... and the leader, waiting on the arrivals
         self._release(futures)
 
     def _release(self, futures: list[Any]) -> None:

@@ -209,8 +209,10 @@ def test_close_lets_started_work_finish(pool_factory: PoolFactory) -> None:
 
 def test_terminate_fails_running_calls(pool_factory: PoolFactory) -> None:
     pool = pool_factory(chunksize=1)
-    future = pool.map.background()(d.sleep_then_double, [0.0, 3.0])
-    results = pool.imap(d.sleep_then_double, [0.0, 3.0])
+    # 10 s items: still running at terminate() even on a loaded machine (on Dask they then finish
+    # on their worker, whose thread the next tests do without for a while)
+    future = pool.map.background()(d.sleep_then_double, [0.0, 10.0])
+    results = pool.imap(d.sleep_then_double, [0.0, 10.0])
     assert next(results) == 0.0
     pool.terminate()
     with pytest.raises(PoolError, match="terminated"):

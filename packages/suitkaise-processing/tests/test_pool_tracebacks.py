@@ -14,9 +14,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pool_workers as w
 import pytest
 
-from suitkaise_processing import ProcessError
+from suitkaise_processing import Pool, ProcessError
 from suitkaise_processing._private import wire
 
 pytestmark = pytest.mark.timeout(180)
@@ -198,3 +199,15 @@ def test_an_error_that_cannot_be_sent_is_named_by_its_exception_line_not_its_not
     err = wire.unpack_error((b"", tb), "item 5")
     assert isinstance(err, ProcessError)
     assert "back to the parent (KeyError: 'k'); make the exception picklable" in str(err)
+
+
+def test_a_submitted_call_gets_no_item_note_and_points_home() -> None:
+    with Pool(workers=1) as pool:
+        future = pool.submit(w.fail_on_7, 7)
+        with pytest.raises(w.ItemError) as info:
+            future.result(timeout=60)
+    assert getattr(info.value, "__notes__", None) is None  # the future names the call
+    cause = info.value.__cause__
+    assert isinstance(cause, wire.RemoteTraceback)
+    assert f'File "{w.__file__}", line ' in cause.tb
+    assert "raise ItemError(" in cause.tb

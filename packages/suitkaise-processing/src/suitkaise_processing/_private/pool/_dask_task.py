@@ -175,7 +175,7 @@ def run_batch(
             out.extend(starmap(fn, items) if star else map(fn, items))
         except BaseException as exc:
             error = exc
-            note_item(exc, start + len(out), items[len(out)])
+            note_item(exc, fn, start + len(out), items[len(out)])
     elapsed = time.monotonic() - started
     if error is not None:
         error = _explained(error, start + len(out), origin)

@@ -299,8 +299,7 @@ def _serve(
                 ran = len(out) - before
                 pos += ran
                 mv[slot] = batch_word(start + pos + 1)  # the failed item is done too
-                failed = items[pos]
-                note_item(exc, start + pos, failed.item if type(failed) is Resume else failed)
+                note_item(exc, fn, start + pos, items[pos])
                 retiring = retirement is not None and retirement.ran(ran + 1)
                 break
             if timed:

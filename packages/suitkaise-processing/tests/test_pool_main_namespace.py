@@ -234,3 +234,29 @@ def test_a_by_value_module_other_than_main_shares_its_namespace(
         """,
     )
     assert out == ["w:0", "w:1", "w:2"]
+
+
+def test_submitted_calls_share_the_namespace_too(tmp_path: Path, method: str) -> None:
+    out = _run(
+        tmp_path,
+        method,
+        """
+        import json
+        from suitkaise_processing import Pool
+
+        STATE = None
+
+        def init(value):
+            global STATE
+            STATE = value
+
+        def work(x):
+            return [STATE, x]
+
+        if __name__ == "__main__":
+            with Pool(workers=2, initializer=init, initargs=(7,)) as pool:
+                rows = [pool.submit(work, i).result(timeout=60) for i in range(4)]
+            print(json.dumps(rows))
+        """,
+    )
+    assert out == [[7, i] for i in range(4)]

@@ -4,6 +4,7 @@ memory is reused only once nothing views it, also when a worker is killed; nothi
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
@@ -27,6 +28,17 @@ pytestmark = [
 ]
 
 BIG = max(bigbuffers.THRESHOLD, 64 * 1024) * 2  # bytes: above the threshold
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Give this test process's memory files back after each test: the cache keeps idle ones
+    mapped (they count in its RSS, which later tests that fork a subprocess would inherit)."""
+    yield
+    gc.collect()
+    bigbuffers._cache.clear()
+
+
 SMALL = 1024
 
 DTYPES = [

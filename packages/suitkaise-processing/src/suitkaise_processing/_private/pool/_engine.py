@@ -773,12 +773,17 @@ class Engine:
                     continue
                 try:
                     fd = obj.fileno()
-                    # what already waits in the socket is filed in this round (items under an
-                    # item_timeout each send a message): one wait per burst, not per message
+                    self._on_message(from_conn, wire.read_frame(fd))
+                    # items under an item_timeout send one small message each: what already waits
+                    # is filed in this round (one wait per burst). Not for other chunks: a big
+                    # frame whose first bytes arrived would hold the leader until it all arrived.
                     for _ in range(_DRAIN):
-                        self._on_message(from_conn, wire.read_frame(fd))
+                        inflight = from_conn.inflight
+                        if not (inflight and inflight[0].job.item_timeout_ns):
+                            break
                         if not select.select((fd,), (), (), 0)[0]:
                             break
+                        self._on_message(from_conn, wire.read_frame(fd))
                 except (EOFError, OSError):
                     dead.append(from_conn)
                 except MessageError as exc:  # the stream is out of step: replace the worker

@@ -281,6 +281,16 @@ def test_terminate_fails_outstanding_futures(tmp_path: Path) -> None:
             future.result(timeout=60)
 
 
+def test_the_courier_thread_ends_with_its_pool() -> None:
+    with Pool(workers=1) as pool:
+        futures = [pool.submit(w.double, i) for i in range(3)]
+        assert concurrent.futures.wait(futures, timeout=60).not_done == set()
+    couriers = [t for t in threading.enumerate() if t.name == "sk-pool-futures"]
+    for thread in couriers:  # every pool of this process is closed by now
+        thread.join(30)
+    assert not [t for t in couriers if t.is_alive()]
+
+
 # --- map, Executor style -------------------------------------------------------------------------
 def test_map_takes_several_iterables_like_executor_map(pool: Pool) -> None:
     with concurrent.futures.ThreadPoolExecutor(2) as threads:

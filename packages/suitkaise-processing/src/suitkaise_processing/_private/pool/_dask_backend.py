@@ -62,9 +62,11 @@ _Client: Any = distributed.Client
 _KilledWorker: type[Exception] = distributed.KilledWorker
 
 #: a Dask task costs ~1-2 ms of scheduler and network time: chunks of ~0.2 s keep that near 1%,
-#: tiny items get at least 50 ms of work per task (up to one task per thread), and a call starts on
-#: chunks half the largest size while it learns the item time
-DASK_BATCHING = Batching(target=0.2, min_work=0.05, ramp=2)
+#: tiny items get at least 50 ms of work per task (up to one task per thread), and a call of unknown
+#: item time starts on the largest chunks (4 per thread): each wave of tasks costs a round trip
+#: through the scheduler (~10 ms), so learning on small chunks first, as local workers do, would
+#: cost more than it saves
+DASK_BATCHING = Batching(target=0.2, min_work=0.05, ramp=1)
 #: tasks per second the pool asks of the scheduler at most when its whole cluster is busy: the
 #: scheduler ran 290-610 tasks/s on the shared 2-core test machine (about 1,000 on a core of its
 #: own), so a large cluster gets longer chunks instead of a saturated scheduler (docs/scaling.md)

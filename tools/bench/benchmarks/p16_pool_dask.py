@@ -15,22 +15,23 @@ items and compares, on the same client:
 
 Rows: trivial items (``x + 1``) at N = 10,000 and 100,000, the same with a lambda, and ~10 ms items
 (``time.sleep(0.01)``, so that the row measures the overhead and not CPU contention on a small
-machine). The contenders run in turns (one call each per round, median over the rounds); every one
-is warmed up first (ours thereby knows the function's item time, as in a program that calls it
-again). Bar: ours <= 1.1x the best plain Dask way of the row.
+machine). The contenders run in turns (one call each per round, the order rotated every round: a call
+slows the next one while Dask releases its tasks; median over the rounds); every one is warmed up
+first (ours thereby knows the function's item time, as in a program that calls it again). Bar: ours
+<= 1.1x the best plain Dask way of the row.
 """
 
 from __future__ import annotations
 
 import math
 import pickle
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from suitkaise_processing import Pool
-from tools.bench._core import Result
-from tools.bench.benchmarks.p01_pool_trivial import interleaved
+from tools.bench._core import Result, median_time
 
 WORKERS = 2
 BAR = 1.1
@@ -55,6 +56,23 @@ def map_list(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
 def map_bytes(fn: Callable[[Any], Any], blob: bytes) -> bytes:
     """A hand-made batch task on pickled items, returning the pickled results."""
     return pickle.dumps([fn(x) for x in pickle.loads(blob)], pickle.HIGHEST_PROTOCOL)
+
+
+def rotated(
+    contenders: dict[str, Callable[[], object]], repeat: int, warmup: int = 1
+) -> dict[str, float]:
+    """Median wall time of each contender, timed in turns, the order rotated every round: a call
+    leaves work behind in the scheduler and the workers (releasing its tasks and their results), which
+    slows whichever call comes next, so each contender follows each other one equally often."""
+    names = list(contenders)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for rnd in range(warmup + repeat):
+        shift = rnd % len(names)
+        for name in names[shift:] + names[:shift]:
+            elapsed = median_time(contenders[name], repeat=1, warmup=0)
+            if rnd >= warmup:
+                samples[name].append(elapsed)
+    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def _batches(items: Sequence[Any], count: int) -> list[Sequence[Any]]:
@@ -118,7 +136,7 @@ def run(quick: bool) -> list[Result]:
     local_cluster: Any = distributed.LocalCluster  # distributed is not fully annotated
     make_client: Any = distributed.Client
 
-    repeat = 3 if quick else 7
+    repeat = 4 if quick else 12
     started = time.perf_counter()
     cluster = local_cluster(
         processes=True,
@@ -169,7 +187,7 @@ def run(quick: bool) -> list[Result]:
             items_10k = list(range(10_000))
             for name, fn, n, per_item, notes in rows:
                 contenders = _contenders(client, pool, fn, n, per_item)
-                times = interleaved(contenders, repeat)
+                times = rotated(contenders, repeat)
                 items_per_s = n / times["ours"]
                 results.append(
                     _row(
@@ -182,7 +200,7 @@ def run(quick: bool) -> list[Result]:
             # the first call of a function: ours learns its item time on the first chunks
             contenders = _contenders(client, pool, trivial, 10_000, False)
             contenders["ours"] = new_function_each_call
-            times = interleaved(contenders, repeat)
+            times = rotated(contenders, repeat)
             results.append(
                 _row(
                     "Pool(cluster=).map, first call of a function, N=10,000",

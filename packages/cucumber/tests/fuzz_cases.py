@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from cucumber_payloads import format1, format2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cucumber
@@ -79,6 +79,9 @@ _BLOWUP_OPCODES = (b"r", b"p", b"B", b"\x8e", b"\x96", b"\x8d", b"\x95", b"\x8b"
     st.binary(min_size=5, max_size=9),
     st.booleans(),
 )
+# Found by this fuzzer on 3.10: a look-alike LONG_BINPUT that was data (BINPUT's argument) hid the
+# over-long BYTEARRAY8 right behind it from the guarded reader.
+@example(b"q", b"r", b"\x96\x00\x00\x01\x00\x00\x00\x00", False)
 def memo_and_length_opcodes_behind_a_valid_header(
     before: bytes, opcode: bytes, argument: bytes, old_format: bool
 ) -> None:

@@ -171,6 +171,13 @@ class _GuardedFile:
         pos = self._pos
         if pos == self._stop:
             self._judge(n)
+            if n == 1 and _next_candidate(self._data, pos, pos + 1) == pos:
+                # The candidate was data and the unpickler now fetches its next opcode here, outside
+                # any peeked segment (whose scan stopped at that candidate): when this byte is a
+                # candidate too, its own request is judged next.
+                self._pos = pos + 1
+                self._stop = pos + 1
+                return self._view[pos : pos + 1]
         end = self._size if n < 0 else min(pos + n, self._size)
         self._pos = end
         return self._view[pos:end]

@@ -48,6 +48,7 @@ from suitkaise_processing._private.pool._dask_task import DECODE_FAILED, DONE, r
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
 from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
 from suitkaise_processing._private.pool._protocol import PoolState
+from suitkaise_processing._private.pool._unsendable import unsendable_argument
 
 try:
     import distributed
@@ -312,13 +313,7 @@ class DaskEngine:
             return True
         except Exception:
             pass
-        bad = wire.first_unencodable(chunk.items)
-        index, cause = bad if bad is not None else (0, RuntimeError("unknown encoding failure"))
-        err = PoolError(
-            f"the argument of item {chunk.start + index} could not be serialized to send it to a "
-            f"Dask worker: {type(cause).__name__}: {cause}"
-        )
-        err.__cause__ = cause
+        index, err = unsendable_argument(chunk.items, chunk.start, "a Dask worker")
         chunk.job.add_part(chunk.start + index, [], err, 0.0)
         if index == 0:
             return False

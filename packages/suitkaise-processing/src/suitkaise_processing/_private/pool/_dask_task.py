@@ -43,6 +43,7 @@ from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError, ShareError
 from suitkaise_processing._private.pool._notes import note_item
 from suitkaise_processing._private.pool._protocol import call_style
+from suitkaise_processing._private.pool._unsendable import unsendable_result
 
 DONE = 0
 DECODE_FAILED = 1
@@ -127,15 +128,7 @@ def _encode_values(
         return wire.encode_by_reference(values), error
     except Exception:
         pass
-    bad = wire.first_unencodable(values)
-    index, cause = (
-        bad if bad is not None else (len(values), RuntimeError("unknown encoding failure"))
-    )
-    err = PoolError(
-        f"the result of item {start + index} could not be serialized to return it to the parent: "
-        f"{type(cause).__name__}: {cause}; return plain data or a picklable object"
-    )
-    err.__cause__ = cause
+    index, err = unsendable_result(values, start)
     return wire.encode_by_reference(values[:index]), err
 
 

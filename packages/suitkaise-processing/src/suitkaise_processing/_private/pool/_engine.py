@@ -63,6 +63,7 @@ from suitkaise_processing._private.pool._protocol import (
     read_section,
 )
 from suitkaise_processing._private.pool._recycling import Recycling
+from suitkaise_processing._private.pool._unsendable import argument_error, unsendable_argument
 from suitkaise_processing._private.pool._worker import worker_main
 from suitkaise_processing._private.skprocess.sections import has_error_handler
 
@@ -543,7 +544,7 @@ class Engine:
                 try:
                     chunk.payload = wire.serialize(chunk.items)
                 except Exception as exc:
-                    chunk.job.add_part(chunk.start, [], self._argument_error(chunk.start, exc), 0.0)
+                    chunk.job.add_part(chunk.start, [], argument_error(chunk.start, exc), 0.0)
                 else:
                     chunk.job.requeue([chunk])
         elif tag == Tag.INIT_FAILED:
@@ -553,15 +554,6 @@ class Engine:
             )
             err.__cause__ = cause
             self._break(err)
-
-    @staticmethod
-    def _argument_error(index: int, exc: BaseException) -> PoolError:
-        err = PoolError(
-            f"the argument of item {index} could not be serialized to send it to a worker: "
-            f"{type(exc).__name__}: {exc}"
-        )
-        err.__cause__ = exc
-        return err
 
     # --- dispatch -----------------------------------------------------------------------------
     def _encode(self, chunk: Chunk) -> bool:
@@ -580,11 +572,8 @@ class Engine:
             chunk.payload = payload
             chunk.job.note_bytes(len(payload) + (big.nbytes if big else 0), len(chunk.items))
             return True
-        bad = wire.first_unencodable(chunk.items)
-        index, cause = bad if bad is not None else (0, RuntimeError("unknown encoding failure"))
-        chunk.job.add_part(
-            chunk.start + index, [], self._argument_error(chunk.start + index, cause), 0.0
-        )
+        index, err = unsendable_argument(chunk.items, chunk.start)
+        chunk.job.add_part(chunk.start + index, [], err, 0.0)
         if index == 0:
             return False
         chunk.items = chunk.items[:index]

@@ -126,7 +126,9 @@ class Job:
                 self.total = None
             self._iter = iter(items)
         self.progress = (
-            None if spec.progress is None else Progress(spec.name, self.total, options=spec.progress)
+            None
+            if spec.progress is None
+            else Progress(spec.name, self.total, options=spec.progress)
         )
         workers, chunksize, estimate = spec.workers, spec.chunksize, spec.estimate
         self.workers = workers

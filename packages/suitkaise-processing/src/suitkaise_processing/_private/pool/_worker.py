@@ -40,6 +40,7 @@ from suitkaise_processing._private.pool._protocol import (
     section_word,
 )
 from suitkaise_processing._private.pool._recycling import Recycling, Retirement
+from suitkaise_processing._private.pool._unsendable import unsendable_result
 
 #: results of a chunk are sent at least this often (seconds) while the chunk runs
 FLUSH_INTERVAL = 0.05
@@ -362,15 +363,7 @@ def _send_part(
     except Exception:
         pass
     # Some result cannot cross the boundary: send what can, and an error for the first one that cannot.
-    bad = wire.first_unencodable(values)
-    index, cause = (
-        bad if bad is not None else (len(values), RuntimeError("unknown encoding failure"))
-    )
-    err = PoolError(
-        f"the result of item {offset + index} could not be serialized to return it to the parent: "
-        f"{type(cause).__name__}: {cause}; return plain data or a picklable object"
-    )
-    err.__cause__ = cause
+    index, err = unsendable_result(values, offset)
     kept = values[:index]
     packed = wire.pack_error(err)
     try:

@@ -20,6 +20,8 @@ class Backend(Protocol):
 
     #: life stage (open, closing, closed, terminated)
     state: PoolState
+    #: what happens to the running items of a call that is stopped (for error messages)
+    stop_note: str
 
     @property
     def batching(self) -> Batching:

@@ -124,6 +124,11 @@ class _Task:
 class DaskEngine:
     """The :class:`._backend.Backend` of a Pool whose workers are a Dask cluster."""
 
+    stop_note = (
+        "its tasks still running finish on their Dask workers (Dask cannot stop a running task) "
+        "and their results are dropped"
+    )
+
     def __init__(
         self,
         cluster: object,

@@ -234,6 +234,7 @@ class Engine:
 
     #: chunk sizing for local workers (a chunk costs ~20 us)
     batching = Batching()
+    stop_note = "the workers running its items were stopped and replaced"
 
     def __init__(
         self,

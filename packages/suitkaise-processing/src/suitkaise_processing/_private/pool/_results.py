@@ -36,7 +36,7 @@ def collect(engine: Backend, job: Job, timeout: float | None, what: str) -> list
         if not engine.run_until(done, _deadline(timeout)):
             failed = True
             raise PoolTimeoutError(
-                f"{what} did not finish within {timeout}s; its workers were stopped and replaced. "
+                f"{what} did not finish within {timeout}s; {engine.stop_note}. "
                 "Raise the timeout, or use imap to get results as they come"
             )
     except BaseException as exc:
@@ -154,8 +154,7 @@ class ResultIterator(Iterator[Any]):
         if not arrived:
             self._stop(kill=True)
             raise PoolTimeoutError(
-                f"{self._what}: no next result within {self._timeout}s; the workers running its items "
-                "were stopped and replaced"
+                f"{self._what}: no next result within {self._timeout}s; {self._engine.stop_note}"
             )
         for values in got:
             self._buffer.extend(values)

@@ -8,6 +8,7 @@ runs in a fresh interpreter, since the test process has loaded everything alread
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -29,10 +30,19 @@ _HEAVY = (
 )
 
 
+# Measured without coverage in the child: coverage (on in CI) imports sqlite3 for its data file.
+_WITHOUT_COVERAGE = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS")}
+
+
 def _fresh(code: str) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter; it prints one JSON object, returned here."""
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=_WITHOUT_COVERAGE,
     ).stdout
     result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     return result

@@ -7,6 +7,7 @@ travels by value and every module a worker holds was imported by the fork server
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,8 +46,15 @@ _NOT_IN_A_WORKER = (
 def test_a_worker_holds_neither_the_parent_side_nor_cucumbers_serializer(tmp_path: Path) -> None:
     script = tmp_path / "main_script.py"
     script.write_text(_SCRIPT)
+    # Without coverage in these processes: coverage (on in CI) imports sqlite3 for its data file.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS")}
     out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=100
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=100,
+        env=env,
     ).stdout
     modules = set(json.loads(out.strip().splitlines()[-1]))
     assert "suitkaise_processing._private.pool._worker" in modules  # the probe ran in a worker

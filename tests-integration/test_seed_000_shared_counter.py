@@ -263,6 +263,10 @@ def test_use_case_4_progress_tracking(
     chunks = [tasks[i::4] for i in range(4)]
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         sums = pool.starmap(w.complete_tasks, [("completed", run_id, c) for c in chunks])
+        # Workers end on their own (close + join) before the with block's terminate(): a SIGTERM
+        # landing in a worker's coverage sigterm handler (CI measures every process) hung it once.
+        pool.close()
+        pool.join()
     assert sum(sums) == sum(t * t for t in tasks)
     # Monitor progress
     print(f"Progress: {completed.value}/{total_tasks}")

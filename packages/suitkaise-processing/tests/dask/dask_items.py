@@ -19,6 +19,19 @@ def block_first_until_released(x: int, port: int) -> int:
     return x * 2
 
 
+def double_or_hold(x: int, port: int) -> int:
+    """Item 0 returns at once; the others hold until the test closes its loopback listener on ``port``
+    (a connection still waiting in its backlog is then reset), or it refuses them."""
+    if x:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
+                conn.settimeout(120)
+                conn.recv(1)
+        except OSError:
+            pass
+    return x * 2
+
+
 def kill_own_worker_at_3(x: int) -> int:
     """Item 3 kills the process that runs it (every time it runs)."""
     if x == 3:

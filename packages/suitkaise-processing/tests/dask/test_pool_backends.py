@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -209,16 +210,18 @@ def test_close_lets_started_work_finish(pool_factory: PoolFactory) -> None:
 
 def test_terminate_fails_running_calls(pool_factory: PoolFactory) -> None:
     pool = pool_factory(chunksize=1)
-    # 10 s items: still running at terminate() even on a loaded machine (on Dask they then finish
-    # on their worker, whose thread the next tests do without for a while)
-    future = pool.map.background()(d.sleep_then_double, [0.0, 10.0])
-    results = pool.imap(d.sleep_then_double, [0.0, 10.0])
-    assert next(results) == 0.0
-    pool.terminate()
-    with pytest.raises(PoolError, match="terminated"):
-        future.result(timeout=60)
-    with pytest.raises(PoolError, match="terminated"):
-        next(results)
+    # Items 1 hold until the listener closes, so they still run at terminate() however loaded the
+    # machine is; closing it afterwards frees their threads on Dask (which cannot stop a task).
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        future = pool.star().map.background()(d.double_or_hold, [(0, port), (1, port)])
+        results = pool.star().imap(d.double_or_hold, [(0, port), (1, port)])
+        assert next(results) == 0
+        pool.terminate()
+        with pytest.raises(PoolError, match="terminated"):
+            future.result(timeout=60)
+        with pytest.raises(PoolError, match="terminated"):
+            next(results)
 
 
 def test_submit_single_calls(pool_factory: PoolFactory) -> None:

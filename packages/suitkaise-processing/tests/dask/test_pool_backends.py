@@ -210,13 +210,15 @@ def test_close_lets_started_work_finish(pool_factory: PoolFactory) -> None:
 
 def test_terminate_fails_running_calls(pool_factory: PoolFactory) -> None:
     pool = pool_factory(chunksize=1)
-    # Items 1 hold until the listener closes, so they still run at terminate() however loaded the
-    # machine is; closing it afterwards frees their threads on Dask (which cannot stop a task).
+    # Items 1 hold until the listener closes, so they are still running (or queued behind each
+    # other) at terminate() however loaded the machine is; closing it afterwards frees their threads
+    # on Dask, which cannot stop a task. At most two items hold (two workers / two Dask threads) and
+    # the imap's quick item 0 has run before the second holder is submitted.
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        future = pool.star().map.background()(d.double_or_hold, [(0, port), (1, port)])
         results = pool.star().imap(d.double_or_hold, [(0, port), (1, port)])
         assert next(results) == 0
+        future = pool.star().map.background()(d.double_or_hold, [(1, port)])
         pool.terminate()
         with pytest.raises(PoolError, match="terminated"):
             future.result(timeout=60)

@@ -3,8 +3,10 @@
 N = 1,000 / 10,000 / 100,000 items, 2 workers everywhere, every pool warmed up before timing.
 Peers: ``multiprocessing.Pool.map`` (default chunking), ``ProcessPoolExecutor.map`` with the same
 automatic chunksize as multiprocessing (``ceil(N / (4 * workers))``) and loky's reusable executor with
-that chunksize. The contenders are timed in turns (one call each per round) so that load from other
-processes on the machine hits all of them alike; each figure is the median over the rounds.
+that chunksize. The contenders are timed in turns (one burst each per round) so that load from other
+processes on the machine hits all of them alike; in each round a contender runs a burst of ~20 ms of
+calls (sub-millisecond calls timed one by one are mostly scheduler noise); each figure is the median
+over the rounds of the time per call.
 Bar: ours <= 1.0x multiprocessing at every N; the cost per item must not grow with N (linear cost).
 """
 
@@ -34,15 +36,29 @@ def auto_chunksize(n: int, workers: int = WORKERS) -> int:
 
 
 def interleaved(
-    contenders: dict[str, Callable[[], object]], repeat: int, warmup: int = 1
+    contenders: dict[str, Callable[[], object]],
+    repeat: int,
+    warmup: int = 1,
+    min_sample: float = 0.02,
 ) -> dict[str, float]:
-    """Median wall time of each contender, timed in turns: one call each per round."""
+    """Median wall time per call of each contender, timed in turns (one burst each per round).
+
+    A burst repeats the call until it has run for about ``min_sample`` seconds (the count is fixed per
+    contender from a first timed call): a single sub-millisecond call is mostly scheduler noise on a
+    shared machine, a burst of them is not."""
+    calls = {
+        name: max(1, min(1000, round(min_sample / max(median_time(fn, repeat=1, warmup=0), 1e-6))))
+        for name, fn in contenders.items()
+    }
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for rnd in range(warmup + repeat):
         for name, fn in contenders.items():
-            elapsed = median_time(fn, repeat=1, warmup=0)
+            count = calls[name]
+            elapsed = median_time(
+                lambda fn=fn, count=count: [fn() for _ in range(count)], repeat=1, warmup=0
+            )
             if rnd >= warmup:
-                samples[name].append(elapsed)
+                samples[name].append(elapsed / count)
     return {name: statistics.median(times) for name, times in samples.items()}
 
 

@@ -454,11 +454,21 @@ def test_sigkill_mid_batch_of_trivial_items_runs_that_batch_again_alone(star: bo
 
 
 @pytest.mark.timeout(150)
-def test_a_crash_inside_a_large_batch_of_trivial_items_fails_only_that_item() -> None:
+@pytest.mark.parametrize("called_before", [False, True])
+def test_a_crash_inside_a_large_batch_of_trivial_items_fails_only_that_item(
+    called_before: bool,
+) -> None:
     """os._exit in item 3,000 of 5,000 trivial items: its sub-batch runs again item by item, the
-    crashing item crashes its worker again alone and fails; all other items are correct."""
+    crashing item crashes its worker again alone and fails; all other items are correct. Also when
+    an earlier call of the same function taught the workers a large sub-batch without marks (a new
+    call starts with it instead of ramping up from one marked item)."""
     n = 5000
     with Pool(workers=2, chunksize=10_000) as pool:
+        if called_before:
+            # one chunk per worker: both learn
+            assert pool.map(w.exit_at_3000, range(2500), chunksize=1250) == [
+                x * 2 for x in range(2500)
+            ]
         job = pool._submit("map", w.exit_at_3000, range(n), False)  # type: ignore[arg-type]
         engine = pool._engine
         seen: dict[int, object] = {}

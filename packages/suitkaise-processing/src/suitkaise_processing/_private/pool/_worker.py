@@ -46,6 +46,8 @@ from suitkaise_processing._private.pool._unsendable import unsendable_result
 FLUSH_INTERVAL = 0.05
 #: a sub-batch of items runs at C speed; it grows while it takes less than this (seconds)
 BATCH_TARGET = 0.002
+#: functions whose sub-batch size a worker remembers across calls
+_LEARNED_FUNCTIONS = 64
 
 _RESULT = int(Tag.RESULT)
 _LOG = int(Tag.LOG)
@@ -198,6 +200,11 @@ def _serve(
     batch_sizes: dict[int, int] = {}
     #: per job: its items took >= MARK_MIN_SECONDS each in the last sub-batch (run marked)
     slow_jobs: dict[int, bool] = {}
+    #: per function (its encoded bytes): the sub-batch size and marking its last chunk here ended
+    #: with, so that the next call of the same function starts there instead of ramping up from one
+    #: marked item (each map call is a new job)
+    learned: dict[bytes, tuple[int, bool]] = {}
+    job_blobs: dict[int, bytes] = {}
     mark = marks.write
     zeros = memoryview(bytes(MAX_BATCH))
     monotonic = time.monotonic
@@ -222,6 +229,7 @@ def _serve(
             fns.pop(old, None)
             batch_sizes.pop(old, None)
             slow_jobs.pop(old, None)
+            job_blobs.pop(old, None)
         mv[slot] = DECODING
         mv[seq_slot] = seq
         started = monotonic()
@@ -233,6 +241,9 @@ def _serve(
 
                     fn = runner_of(fn, lambda cls: _skprocess_runner(cls, mv, base, send))
                 fns[job_id] = fn
+                job_blobs[job_id] = fn_blob
+                if fn_blob in learned:
+                    batch_sizes[job_id], slow_jobs[job_id] = learned[fn_blob]
             fn = fns[job_id]
         except BaseException as exc:
             if shm is not None:
@@ -325,6 +336,12 @@ def _serve(
                 last_flush = now
         batch_sizes[job_id] = size
         slow_jobs[job_id] = marked
+        if not fixed_one and job_id in job_blobs:
+            blob = job_blobs[job_id]
+            learned.pop(blob, None)  # most recent last
+            learned[blob] = (size, marked)
+            if len(learned) > _LEARNED_FUNCTIONS:
+                del learned[next(iter(learned))]
         # a retiring worker leaves the chunk open: its items from `pos` run on another worker
         done = not retiring or error is not None or pos >= n
         _send_part(send, seq, start + flushed, out, error, done, monotonic() - last_flush)

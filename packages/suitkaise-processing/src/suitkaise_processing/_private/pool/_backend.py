@@ -3,14 +3,18 @@
 A backend takes the calls (:class:`._jobs.Job`) of one Pool and runs their chunks: the local worker
 processes (:class:`._engine.Engine`) or a Dask cluster (:class:`._dask_backend.DaskEngine`). The Pool,
 its modifiers and the result collectors (:mod:`._results`) see only this protocol; a backend for
-another engine is one more module that implements it.
+another engine is one more module that implements it. :class:`ClosingBackend` is the ``close()``
+both backends share.
 """
 
 from __future__ import annotations
 
+import abc
+import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from suitkaise_processing._private.errors import PoolError
 from suitkaise_processing._private.pool._jobs import Batching, Job
 from suitkaise_processing._private.pool._protocol import PoolState
 
@@ -61,3 +65,49 @@ class Backend(Protocol):
     def terminate(self) -> None:
         """Stop now; unfinished calls raise ``PoolError`` (idempotent)."""
         ...
+
+
+class ClosingBackend(abc.ABC):
+    """The ``close()`` both backends share: finish the calls that were started, fail those whose
+    input was not read to the end, then let the backend stop its workers (:meth:`_stop_workers`,
+    under the lock) and release what it holds (:meth:`_release`)."""
+
+    state: PoolState
+    _lock: threading.Lock
+    _cond: threading.Condition
+    _jobs: list[Job]
+
+    @abc.abstractmethod
+    def idle(self) -> bool:
+        """Nothing in flight and nothing that could be dispatched (under the lock)."""
+
+    @abc.abstractmethod
+    def run_until(self, done: Callable[[], bool], deadline: float | None) -> bool:
+        """See :meth:`Backend.run_until`."""
+
+    @abc.abstractmethod
+    def _stop_workers(self) -> None:
+        """Under the lock, once the pool is closed: stop the workers and wake the waiting callers."""
+
+    @abc.abstractmethod
+    def _release(self) -> None:
+        """After the lock is released: release the pool's resources."""
+
+    def close(self) -> None:
+        """Finish what was started, then release the workers (idempotent)."""
+        with self._lock:
+            if self.state in (PoolState.CLOSED, PoolState.TERMINATED):
+                return
+            self.state = PoolState.CLOSING
+        self.run_until(self.idle, None)
+        with self._cond:
+            if self.state is PoolState.TERMINATED:
+                return
+            self.state = PoolState.CLOSED
+            for job in self._jobs:
+                job.fail(
+                    PoolError("the pool was closed before this call finished reading its input")
+                )
+            self._jobs.clear()
+            self._stop_workers()
+        self._release()

@@ -44,6 +44,7 @@ from typing import Any
 
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError, WorkerDiedError
+from suitkaise_processing._private.pool._backend import ClosingBackend
 from suitkaise_processing._private.pool._dask_task import DECODE_FAILED, DONE, run_batch
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
 from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
@@ -121,7 +122,7 @@ class _Task:
         self.isolated = isolated
 
 
-class DaskEngine:
+class DaskEngine(ClosingBackend):
     """The :class:`._backend.Backend` of a Pool whose workers are a Dask cluster."""
 
     stop_note = (
@@ -539,25 +540,11 @@ class DaskEngine:
             self._cancel(dropped)
 
     # --- shutdown -----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Finish what was started, then release the cluster (idempotent)."""
-        with self._lock:
-            if self.state in (PoolState.CLOSED, PoolState.TERMINATED):
-                return
-            self.state = PoolState.CLOSING
-        self.run_until(self.idle, None)
-        with self._cond:
-            if self.state is PoolState.TERMINATED:
-                return
-            self.state = PoolState.CLOSED
-            for job in self._jobs:
-                job.fail(
-                    PoolError("the pool was closed before this call finished reading its input")
-                )
-            self._jobs.clear()
-            self._cond.notify_all()  # the callers waiting on the condition
-            self.wake()  # ... and the leader, waiting on the arrivals
-        self._release([])
+    def _stop_workers(self) -> None:
+        """Under the lock, once closed (:meth:`ClosingBackend.close`): wake the waiting callers (the
+        cluster's workers are Dask's)."""
+        self._cond.notify_all()  # the callers waiting on the condition
+        self.wake()  # ... and the leader, waiting on the arrivals
 
     def terminate(self) -> None:
         """Cancel every task; unfinished calls raise ``PoolError`` (idempotent)."""
@@ -574,10 +561,10 @@ class DaskEngine:
             self._suspects.clear()
             self._cond.notify_all()  # the callers waiting on the condition
             self.wake()  # ... and the leader, waiting on the arrivals
-        self._release(futures)
-
-    def _release(self, futures: list[Any]) -> None:
         self._cancel(futures)
+        self._release()
+
+    def _release(self) -> None:
         with self._cond:
             self._functions.clear()
         if self.finalizer is not None:

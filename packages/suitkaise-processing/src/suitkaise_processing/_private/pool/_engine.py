@@ -41,6 +41,7 @@ from suitkaise_processing._private.errors import (
     WorkerDiedError,
 )
 from suitkaise_processing._private.fdpass import recv_fd_on, send_fd_on
+from suitkaise_processing._private.pool._backend import ClosingBackend
 from suitkaise_processing._private.pool._errors import ItemTimeoutError
 from suitkaise_processing._private.pool._item_timeout import is_innocent, running_timed_item
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
@@ -231,7 +232,7 @@ def _enlarge_buffers(conn: Connection) -> int:
         sock.close()
 
 
-class Engine:
+class Engine(ClosingBackend):
     """Workers, jobs, dispatch and the result pump of one Pool."""
 
     #: chunk sizing for local workers (a chunk costs ~20 us)
@@ -916,42 +917,27 @@ class Engine:
         return not any(job.dispatchable() for job in self._jobs)
 
     # --- shutdown -----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Finish what was started, then stop the workers (idempotent)."""
-        with self._lock:
-            if self.state in (PoolState.CLOSED, PoolState.TERMINATED):
-                return
-            self.state = PoolState.CLOSING
-        self.run_until(self.idle, None)
-        with self._cond:
-            if self.state is PoolState.TERMINATED:
-                return
-            self.state = PoolState.CLOSED
-            for job in self._jobs:
-                job.fail(
-                    PoolError("the pool was closed before this call finished reading its input")
-                )
-            self._jobs.clear()
-            self.wake()
-            while self._leader:
-                self._cond.wait()
-            workers = self._live()
-            for worker in workers:
-                if worker.sender is not None:
-                    worker.sender.stop()
-                    worker.sender = None
-                try:
-                    worker.conn.send_bytes(STOP_FRAME)
-                except OSError:
-                    pass
-            for worker in workers:
-                worker.proc.join(10)
-                if worker.proc.exitcode is None:
-                    worker.proc.kill()
-                    worker.proc.join(5)
-                self._workers[worker.index] = None
-            self._cond.notify_all()
-        self._release()
+    def _stop_workers(self) -> None:
+        """Under the lock, once closed (:meth:`ClosingBackend.close`): stop the workers."""
+        self.wake()
+        while self._leader:
+            self._cond.wait()
+        workers = self._live()
+        for worker in workers:
+            if worker.sender is not None:
+                worker.sender.stop()
+                worker.sender = None
+            try:
+                worker.conn.send_bytes(STOP_FRAME)
+            except OSError:
+                pass
+        for worker in workers:
+            worker.proc.join(10)
+            if worker.proc.exitcode is None:
+                worker.proc.kill()
+                worker.proc.join(5)
+            self._workers[worker.index] = None
+        self._cond.notify_all()
 
     def terminate(self) -> None:
         """Stop every worker now; unfinished calls raise ``PoolError`` (idempotent)."""

@@ -39,6 +39,7 @@ from typing import Any
 
 import suitkaise_processing._private.share.segment as segment
 from suitkaise_processing._private.errors import MessageError, ShareError
+from suitkaise_processing._private.fdpass import send_fd_on
 from suitkaise_processing._private.share.coordinator import remove_owner_files
 from suitkaise_processing._private.share.layout import (
     C_APPLIED,
@@ -79,6 +80,7 @@ from suitkaise_processing._private.share.protocol import (
     OP_STOP,
     Path,
     pack,
+    pack_write,
     read_message,
 )
 from suitkaise_processing._private.share.records import TornRead, parse_records
@@ -210,6 +212,8 @@ class Client:
         self._applied_word = 0  # the control segment word holding our committed seq
         self._seq = 0
         self.unacked: deque[tuple[int, bytes]] = deque()  # (seq, command) not known committed
+        # seq -> memory file of an unacked write's big buffers (resent with it; see protocol.py)
+        self.files: dict[int, int] = {}
         try:
             self.ctl = segment.Segment.attach(control_name(info.share_id))
         except FileNotFoundError:
@@ -328,8 +332,8 @@ class Client:
             self._poller = select.poll()
             self._poller.register(self._fd, select.POLLIN)
             try:
-                for _seq, data in list(self.unacked):
-                    conn.send_bytes(data)
+                for seq, data in list(self.unacked):
+                    self._send(conn, data, self.files.get(seq))
             except OSError:
                 continue
             break
@@ -376,6 +380,19 @@ class Client:
         unacked = self.unacked
         while unacked and unacked[0][0] <= applied:
             unacked.popleft()
+        if self.files:
+            self._close_files(applied)
+
+    def _close_files(self, applied: int) -> None:
+        """Close the memory files of committed writes (the coordinator holds its own view)."""
+        for seq in [seq for seq in self.files if seq <= applied]:
+            os.close(self.files.pop(seq))
+
+    @staticmethod
+    def _send(conn: Connection, data: bytes, fd: int | None) -> None:
+        conn.send_bytes(data)
+        if fd is not None:
+            send_fd_on(conn.fileno(), fd)
 
     def committed(self) -> int:
         """The highest sequence number of this client's writes that is committed."""
@@ -415,6 +432,7 @@ class Client:
             for m in self._maps.values():
                 m.close()
             self._maps.clear()
+            self._close_files(self._seq)
             self._cache.clear()
             try:
                 self._close_ctl()
@@ -684,20 +702,24 @@ class Client:
             if self.dead is not None:
                 raise ShareError(self._dead_message())
             seq = self._seq = self._seq + 1
-            data = pack(op, 0, name, slot, seq, path, args)
+            data, fd = pack_write(op, 0, name, slot, seq, path, args)
             unacked = self.unacked
             if unacked:  # drop what is committed (inline: this is the hot path of every write)
                 applied = self.w[self._applied_word]
                 while unacked and unacked[0][0] <= applied:
                     unacked.popleft()
+                if self.files:
+                    self._close_files(applied)
             unacked.append((seq, data))
+            if fd is not None:
+                self.files[seq] = fd
             fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
             try:
                 self.w[queued] += 1
             finally:
                 fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
             try:
-                self.conn.send_bytes(data)
+                self._send(self.conn, data, fd)
             except OSError:
                 self._recover()  # resends it (or raises ShareError: no coordinator can come back)
         return True
@@ -715,17 +737,20 @@ class Client:
                 raise ShareError(self._dead_message())
             req = next(self._ids)
             seq = 0
+            fd = None
             if op in _READ_OPS:
                 data = pack(op, req, name, -1, 0, path, args)
             else:
                 self._seq += 1
                 seq = self._seq
-                data = pack(op, req, name, -1, seq, path, args)
+                data, fd = pack_write(op, req, name, -1, seq, path, args)
                 if self.unacked:
                     self._prune(self.committed())
                 self.unacked.append((seq, data))
+                if fd is not None:
+                    self.files[seq] = fd
             try:
-                self.conn.send_bytes(data)
+                self._send(self.conn, data, fd)
             except OSError:
                 self._recover_and_resend(seq, data)
             deadline = None if timeout is None else time.monotonic() + timeout

@@ -11,12 +11,23 @@ Each commit is journaled (see :mod:`.layout`), and every numbered write of a cli
 if its number is above the client's committed one. A coordinator started with ``recover=True`` (the
 owner's replacement for a killed one) finishes the journal it finds, rebuilds its mirror from the
 data segments and carries on; the clients say hello again and resend what was not committed.
+
+Big buffers (numpy arrays, see :mod:`..bigbuffers`): a write that carries them arrives with the
+writer's memory file, which this process maps privately (copy-on-write). The value it stores keeps
+viewing that mapping instead of a copy. That is safe for as long as the value lives: the mapping
+holds the file's open file description, and with it the lock that keeps the writer from ever
+reusing the file (also after the writer exited or was killed), and a change made here (``+=``,
+``share.arr[0] = 1``) copies only the pages written, into this process. Committing such a value
+writes its buffers once into a buffer segment that readers map privately (see :mod:`.layout`), so
+a read in another process decodes views, not copies. ``SK_SHM_BUFFERS=0`` turns both off (values
+travel and are stored inside the frames and records, as before).
 """
 
 from __future__ import annotations
 
 import operator
 import os
+import secrets
 import select
 import signal
 import socket
@@ -73,6 +84,7 @@ from suitkaise_processing._private.share.layout import (
     NAME_MAX,
     OP_APPEND,
     OP_BASE,
+    OP_BASE_BIG,
     OP_EXTEND,
     OP_SETITEM,
     OP_UPDATE,
@@ -87,6 +99,7 @@ from suitkaise_processing._private.share.layout import (
     STATUS_ERROR,
     STATUS_RUNNING,
     STATUS_STOPPED,
+    buffers_name,
     client_word,
     control_name,
     data_name,
@@ -108,7 +121,13 @@ from suitkaise_processing._private.share.protocol import (
     unpack_header,
     unpack_payload,
 )
-from suitkaise_processing._private.share.records import parse_records, record_size, write_record
+from suitkaise_processing._private.share.records import (
+    big_name,
+    big_payload,
+    parse_records,
+    record_size,
+    write_record,
+)
 from suitkaise_processing._private.wire import FRAME_LIMIT, decode, encode
 
 _FULL = None  # marker in the dirty table: rewrite the whole value
@@ -159,6 +178,8 @@ class DataWriter:
         self.base_len = 0
         self.log_len = 0
         self.old: list[segment.Segment] = []  # generations replaced in the open commit
+        self.big: str | None = None  # buffer segment of the current full value (OP_BASE_BIG)
+        self.old_big: list[str] = []  # buffer segments of values replaced in the open commit
 
     @classmethod
     def adopt(cls, share_id: str, slot: int, gen: int) -> tuple[DataWriter, Any]:
@@ -168,23 +189,32 @@ class DataWriter:
         words = seg.buf.cast("Q")
         used, base_off = int(words[D_USED]), int(words[D_BASE_OFF])
         value = parse_records(seg.buf, base_off, used, None, False)
-        (base_len,) = RECORD_HEAD.unpack_from(seg.buf, base_off)[:1]
+        base_len, op = RECORD_HEAD.unpack_from(seg.buf, base_off)
+        if op == OP_BASE_BIG:
+            start = base_off + RECORD_HEAD.size
+            writer.big = big_name(seg.buf[start : start + base_len])
         writer.seg, writer.words, writer.gen, writer.cap = seg, words, gen, seg.size
         writer.used, writer.base_off, writer.base_len = used, base_off, int(base_len)
         writer.log_len = used - base_off - record_size(b"") - int(base_len)
         return writer, value
 
-    def write_full(self, payload: bytes | memoryview) -> bool:
-        """Append the whole value; return ``True`` if a new segment generation was created."""
+    def write_full(
+        self, payload: bytes | memoryview, op: int = OP_BASE, big: str | None = None
+    ) -> bool:
+        """Append the whole value (``op`` OP_BASE_BIG: its buffers are in buffer segment ``big``);
+        return ``True`` if a new segment generation was created."""
+        if self.big is not None:
+            self.old_big.append(self.big)  # unlinked when the commit closes
+        self.big = big
         need = record_size(payload)
         small = self.cap > (1 << 20) and (DATA_HEADER + need) * 16 < self.cap
         if self.seg is None or self.words is None or small:
-            self._replace(need, payload)
+            self._replace(need, payload, op)
             return True
         words = self.words
         if self.used + need <= self.cap:
             offset = self.used  # after everything: the committed records stay intact
-            end = write_record(self.seg.buf, offset, OP_BASE, payload)
+            end = write_record(self.seg.buf, offset, op, payload)
             words[D_USED] = end  # before base_off: a reader that sees the new base_off sees its end
             words[D_BASE_OFF] = offset
             words[D_SEQ] += 2
@@ -193,13 +223,13 @@ class DataWriter:
             # a rollback can still return to it)
             offset = DATA_HEADER
             words[D_SEQ] += 1  # odd: readers retry
-            end = write_record(self.seg.buf, offset, OP_BASE, payload)
+            end = write_record(self.seg.buf, offset, op, payload)
             words[D_USED] = end
             words[D_BASE_OFF] = offset
             words[D_BASE_ID] += 1  # copies built from later offsets are rebuilt
             words[D_SEQ] += 1
         else:
-            self._replace(need, payload)
+            self._replace(need, payload, op)
             return True
         self.used, self.base_off = end, offset
         self.base_len = len(payload)
@@ -227,7 +257,7 @@ class DataWriter:
         self.log_len += total
         return True
 
-    def _replace(self, need: int, payload: bytes | memoryview) -> None:
+    def _replace(self, need: int, payload: bytes | memoryview, op: int) -> None:
         cap = _MIN_SEGMENT
         while cap < DATA_HEADER + need * 3:  # a full value, its delta log, the next full value
             cap *= 2
@@ -236,7 +266,7 @@ class DataWriter:
         segment.unlink(name)  # a leftover of a killed coordinator
         seg = segment.Segment.create(name, cap)
         words = seg.buf.cast("Q")
-        end = write_record(seg.buf, DATA_HEADER, OP_BASE, payload)
+        end = write_record(seg.buf, DATA_HEADER, op, payload)
         words[D_USED] = end
         words[D_BASE_OFF] = DATA_HEADER
         words[D_BASE_ID] = 1
@@ -254,15 +284,32 @@ class DataWriter:
         self.seg = None
         self.words = None
 
+    def drop_value(self) -> None:
+        """The value was deleted: :meth:`drop`, and its buffer segment goes when the commit closes."""
+        self.drop()
+        if self.big is not None:
+            self.old_big.append(self.big)
+            self.big = None
+
     def retire_old(self) -> None:
-        """Mark the generations replaced by the closed commit stale for readers and unlink them."""
+        """Mark the generations replaced by the closed commit stale for readers and unlink them,
+        with the buffer segments of the values it replaced."""
         for seg in self.old:
             _retire(seg)
         self.old.clear()
+        for name in self.old_big:
+            segment.unlink(name)
+        self.old_big.clear()
+
+    def write_buffers(self, buffers: list[memoryview]) -> str:
+        """A new buffer segment of this slot holding ``buffers``; its name."""
+        name = buffers_name(self.share_id, self.slot, secrets.token_hex(4))
+        segment.write_buffers(name, buffers, bigbuffers.ALIGN)
+        return name
 
     def retire(self) -> None:
-        """Retire every generation (the Share stops)."""
-        self.drop()
+        """Retire every generation and buffer segment (the Share stops)."""
+        self.drop_value()
         self.retire_old()
 
 
@@ -546,18 +593,26 @@ class Core:
             writer = self.writers[slot]
             if name not in self.values:
                 w[sw + S_IN_USE] = 0
-                writer.drop()
+                writer.drop_value()
                 w[sw + S_SEG_GEN] = 0
                 continue
             value = self.values[name]
             if records is _FULL or not writer.append(records):
+                big = bigbuffers.Collector() if bigbuffers.enabled() else None
                 try:
-                    payload = encode(value)
+                    payload = encode(value, big)
                 except Exception as exc:
                     # the value cannot be stored any more: keep the last good state visible
                     _report(f"share.{name} could not be serialized after a change", exc)
                     continue
-                if writer.write_full(payload):
+                if big is not None and big.buffers:
+                    where = writer.write_buffers(big.buffers)
+                    new_gen = writer.write_full(
+                        big_payload(where, big.buffers, payload), OP_BASE_BIG, where
+                    )
+                else:
+                    new_gen = writer.write_full(payload)
+                if new_gen:
                     w[sw + S_SEG_GEN] = writer.gen
                 w[sw + S_KIND] = kind_of(value)
             w[sw + S_IN_USE] = 1
@@ -568,7 +623,7 @@ class Core:
         counts.clear()
         seqs.clear()
         for writer in touched:
-            if writer.old:
+            if writer.old or writer.old_big:
                 writer.retire_old()
         if self.leaving:
             self._free_left()
@@ -597,6 +652,7 @@ class Core:
                 core.orphans[entry] = time.monotonic() + _ORPHAN_WAIT
         keep = {control_name(share_id)}
         keep.update(data_name(share_id, slot, w.gen) for slot, w in core.writers.items())
+        keep.update(w.big for w in core.writers.values() if w.big is not None)
         for name in segment.list_names(data_prefix(share_id)):
             if name not in keep:  # generations the dead coordinator had not retired yet
                 segment.unlink(name)
@@ -856,33 +912,54 @@ def remove_owner_files(share_id: str, address: str) -> None:
 
 
 class _Peer:
-    """A client connection and the bytes received from it that do not yet form a whole message."""
+    """A client connection and the bytes received from it that do not yet form a whole message.
 
-    __slots__ = ("buf", "conn", "entry", "fd")
+    Read with ``recvmsg`` so that the memory file passed after a marked body (a write with big
+    buffers, see :mod:`.protocol`) is received with its marker byte; a stream socket returns at most
+    one passed descriptor per call, and never data from past it.
+    """
+
+    __slots__ = ("buf", "conn", "entry", "fd", "fds", "sock")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.fd = conn.fileno()
+        self.sock = socket.socket(fileno=os.dup(self.fd))
         self.buf = bytearray()
+        self.fds: list[int] = []  # descriptors received whose messages are not complete yet
         self.entry = -1  # its entry in the client table, once it said hello
 
-    def messages(self) -> list[bytes] | None:
-        """Read what is available (the socket is readable) and split it into messages; None at EOF.
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds.clear()
+        self.sock.close()
+        self.conn.close()
+
+    def messages(self) -> list[tuple[bytes, int | None]] | None:
+        """Read what is available (the socket is readable) and split it into messages, each with the
+        memory file that followed it (``None`` for most); None at EOF.
 
         :class:`MessageError` when a frame announces a negative length or one above
-        :data:`~suitkaise_processing._private.wire.FRAME_LIMIT`: the stream is out of step.
+        :data:`~suitkaise_processing._private.wire.FRAME_LIMIT`, or a marked body is not followed by
+        exactly one descriptor: the stream is out of step.
         """
         try:
-            chunk = os.read(self.fd, 1 << 20)
+            chunk, ancdata, flags, _addr = self.sock.recvmsg(1 << 20, _ANCILLARY)
         except (BlockingIOError, InterruptedError):
             return []
         except OSError:
             return None
+        for level, kind, data in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                self.fds.extend(struct.unpack(f"{len(data) // 4}i", data[: len(data) // 4 * 4]))
+        if flags & socket.MSG_CTRUNC:
+            raise MessageError("a client passed more file descriptors than a Share command carries")
         if not chunk:
             return None
         buf = self.buf
         buf += chunk
-        out: list[bytes] = []
+        out: list[tuple[bytes, int | None]] = []
         pos = 0
         end = len(buf)
         while end - pos >= 4:
@@ -898,16 +975,27 @@ class _Peer:
                     f"a client sent a frame announcing {size} bytes (the limit is {FRAME_LIMIT}); "
                     "its connection is out of step or it is not a suitkaise process"
                 )
-            if end - pos - head < size:
-                break
             start = pos + head
-            out.append(bytes(buf[start : start + size]))
-            pos = start + size
+            marked = buf[start : start + 4] == bigbuffers.MARK
+            if end - start < size + marked:
+                break  # incomplete (a marked body also waits for the byte its descriptor came with)
+            fd = None
+            if marked:
+                if buf[start + size] != _FD_MARKER or not self.fds:
+                    raise MessageError(
+                        "a client's write with big buffers came without its memory file; "
+                        "the connection is out of step"
+                    )
+                fd = self.fds.pop(0)
+            out.append((bytes(buf[start : start + size]), fd))
+            pos = start + size + marked
         if pos:
             del buf[:pos]
         return out
 
 
+_FD_MARKER = 1  # the byte fdpass sends with a descriptor
+_ANCILLARY = socket.CMSG_SPACE(4 * 4)
 _SIZE = struct.Struct("!i")
 _BIG = struct.Struct("!Q")
 
@@ -957,12 +1045,12 @@ def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection)
                     poller.unregister(fd)
                     del peers[fd]
                     _deferred_sent.pop(id(peer.conn), None)
-                    peer.conn.close()
+                    peer.close()
                     if peer.entry >= 0:
                         core.leave(peer.entry)
                     continue
-                for data in messages:
-                    _handle(core, peer, data, replies)
+                for data, passed in messages:
+                    _handle(core, peer, data, passed, replies)
                     if core.stopping:
                         break
                 if core.stopping:
@@ -974,7 +1062,7 @@ def _serve(core: Core, listener: Listener, authkey: bytes, lifeline: Connection)
                 return False
     finally:
         for peer in peers.values():
-            peer.conn.close()
+            peer.close()
         os.close(wake_r)
         os.close(wake_w)
 
@@ -983,11 +1071,15 @@ APPLIED_BEFORE = 2  # the ``ok`` of an answer to a write that a previous coordin
 
 
 def _handle(
-    core: Core, peer: _Peer, data: bytes, replies: list[tuple[Connection, int, int, Any]]
+    core: Core,
+    peer: _Peer,
+    data: bytes,
+    passed: int | None,
+    replies: list[tuple[Connection, int, int, Any]],
 ) -> None:
     conn = peer.conn
     try:
-        op, req, name, slot, seq, payload = unpack_header(data)
+        op, req, name, slot, seq, payload, buffers = unpack_header(data, passed)
     except Exception as exc:  # not one of our commands at all
         _report("a command could not be decoded", exc)
         return
@@ -996,7 +1088,7 @@ def _handle(
             replies.append((conn, req, APPLIED_BEFORE, None))
         return
     try:
-        path, args = unpack_payload(payload)
+        path, args = unpack_payload(payload, buffers)
         if op == OP_HELLO:
             result: Any = core.hello(int(args[0]))
             peer.entry = result[0]

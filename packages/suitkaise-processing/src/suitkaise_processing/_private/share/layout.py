@@ -40,6 +40,20 @@ Data segment (created by the coordinator, ``sk_<share>_<slot>_<gen>``)::
     (OP_BASE) or a delta (OP_APPEND, OP_EXTEND, OP_SETITEM, OP_UPDATE) that readers apply to their
     copy, so appending to a large list does not rewrite the list. A reader without a copy starts at
     ``base_off``.
+
+Big buffers: a full value whose pickle has out-of-band buffers of ``bigbuffers.THRESHOLD`` bytes or
+more (numpy arrays) is an OP_BASE_BIG record; its buffers live in a *buffer segment*
+``sk_<share>_<slot>_b<8 hex>`` (``bigbuffers`` layout: buffer k at the sum of the earlier lengths,
+each rounded up to 4096), written once by the coordinator and never changed::
+
+    u8 name length, the segment's name (ASCII), u32 N, N x u64 buffer lengths, the pickle stream
+
+A reader maps the buffer segment privately (copy-on-write) and decodes the stream with views of it:
+no copy. The segment is unlinked when the commit that replaced or deleted the value is closed
+(like an old data generation); a reader's mapping stays valid after that, until its last view is
+gone. A record whose segment was unlinked meanwhile is a torn read (the reader reads again).
+A restarted coordinator unlinks every buffer segment its current values do not name (those of a
+rolled-back or rolled-forward commit); the owner's exit or ``stop()`` removes the rest.
 """
 
 from __future__ import annotations
@@ -138,6 +152,13 @@ OP_APPEND = 1
 OP_EXTEND = 2
 OP_SETITEM = 3
 OP_UPDATE = 4
+OP_BASE_BIG = 5  # a full value whose big buffers are in a buffer segment
+
+
+def buffers_name(share_id: str, slot: int, token: str) -> str:
+    """Name of a buffer segment of ``slot`` (``token``: 8 random hex digits)."""
+    return f"sk_{share_id}_{slot}_b{token}"
+
 
 RECORD_HEAD = struct.Struct("<IB")
 

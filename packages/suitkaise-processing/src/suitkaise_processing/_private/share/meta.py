@@ -5,7 +5,9 @@ The answer comes from the class's ``_shared_meta`` (``{"methods": {name: {"reads
 and ``Sktimer`` declares it). A method that writes nothing runs on this process's snapshot with no
 round trip. Any other method runs in the coordinator, atomically; the caller waits for its result
 unless the method is annotated ``-> None`` (then it is sent without waiting, like ``list.append``).
-Without metadata every method is treated as a writer: always correct, only slower.
+Without metadata every method is treated as a writer: always correct, only slower. numpy arrays
+have no metadata; their methods that only read (:data:`_NUMPY_READERS`: ``copy``, ``sum``, ...) run
+on the snapshot, which views shared memory (see ``docs/suitkaise-processing/large-data.md``).
 """
 
 from __future__ import annotations
@@ -60,12 +62,47 @@ def _returns_none(func: Any) -> bool:
     return ret is None or ret is type(None) or ret == "None"
 
 
+#: methods of ``numpy.ndarray`` that never change the array (their results are new objects)
+_NUMPY_READERS = frozenset(
+    {
+        "all",
+        "any",
+        "argmax",
+        "argmin",
+        "argsort",
+        "astype",
+        "copy",
+        "cumprod",
+        "cumsum",
+        "dot",
+        "max",
+        "mean",
+        "min",
+        "nonzero",
+        "prod",
+        "std",
+        "sum",
+        "tobytes",
+        "tolist",
+        "trace",
+        "var",
+    }
+)
+
+
+def _numpy_array(cls: type) -> bool:
+    return any(c.__module__ == "numpy" and c.__qualname__ == "ndarray" for c in cls.__mro__)
+
+
 def method_mode(cls: type, name: str, func: Any) -> str:
     """``LOCAL``, ``POST`` (send, do not wait) or ``CALL`` (send, wait for the result)."""
     key = (cls, name)
     mode = _modes.get(key)
     if mode is not None:
         return mode
+    if name in _NUMPY_READERS and _numpy_array(cls):
+        _modes[key] = LOCAL
+        return LOCAL
     meta = shared_meta(cls)
     info = None
     if meta is not None:

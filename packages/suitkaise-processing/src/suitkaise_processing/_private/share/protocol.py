@@ -17,6 +17,13 @@ command even when its payload cannot be decoded (a class it cannot import, ...):
 - ``path`` leads from the attribute to the part the command works on: ``(("a", "x"), ("i", 3))``
   is ``share.<name>.x[3]``.
 
+Big buffers (:mod:`..bigbuffers`): a write whose arguments hold pickle protocol 5 out-of-band buffers of
+``bigbuffers.THRESHOLD`` bytes or more (a numpy array for ``share.arr = big``) is sent as a marked
+body, ``bigbuffers.pack(header, buffers)``, whose header's ``payload`` is the pickle stream without
+those buffers; the memory file holding them follows the frame (:mod:`..fdpass`). The coordinator maps
+it privately (copy-on-write), so the value it stores views the writer's memory instead of a copy.
+Replies with big buffers travel the same way. Off with ``SK_SHM_BUFFERS=0`` (and off Linux).
+
 Frames: both directions use the frame format of ``multiprocessing.connection`` (see
 :mod:`suitkaise_processing._private.wire`). Every frame read is checked against :data:`FRAME_LIMIT`
 before its body is read, and the body is read in pieces, so memory grows only with the bytes that
@@ -85,24 +92,59 @@ def _scalar_only(values: Any) -> bool:
     return True
 
 
+def _payload(path: Path, args: tuple[Any, ...], big: bigbuffers.Collector | None) -> bytes:
+    if _scalar_only(args) and all(type(key) in _SCALARS for _, key in path):
+        return pickle.dumps((path, args), pickle.HIGHEST_PROTOCOL)  # decode() reads it as pickle
+    return bytes(encode((path, args), big))
+
+
 def pack(
     op: str, req: int, name: str, slot: int, seq: int, path: Path, args: tuple[Any, ...]
 ) -> bytes:
     """The bytes of one command (plain pickle for scalar arguments, the wire format otherwise)."""
-    if _scalar_only(args) and all(type(key) in _SCALARS for _, key in path):
-        payload = pickle.dumps((path, args), pickle.HIGHEST_PROTOCOL)  # decode() reads it as pickle
+    return pickle.dumps(
+        (op, req, name, slot, seq, _payload(path, args, None)), pickle.HIGHEST_PROTOCOL
+    )
+
+
+def pack_write(
+    op: str, req: int, name: str, slot: int, seq: int, path: Path, args: tuple[Any, ...]
+) -> tuple[bytes, int | None]:
+    """:func:`pack` for a write, and the descriptor of the memory file holding its big buffers
+    (``None`` if none): send it right after the frame, close it when the write is committed."""
+    big = bigbuffers.Collector() if bigbuffers.enabled() else None
+    header = pickle.dumps(
+        (op, req, name, slot, seq, _payload(path, args, big)), pickle.HIGHEST_PROTOCOL
+    )
+    if big is None or not big.buffers:
+        return header, None
+    return bigbuffers.pack(header, big.buffers), bigbuffers.write_segment(big.buffers)
+
+
+Header = tuple[str, int, str, int, int, bytes, "list[memoryview] | None"]
+
+
+def _header_and_buffers(
+    stream: memoryview, *, buffers: list[memoryview]
+) -> tuple[Any, list[memoryview]]:
+    return pickle.loads(stream), buffers
+
+
+def unpack_header(data: bytes, fd: int | None = None) -> Header:
+    """``(op, req, name, slot, seq, payload, buffers)`` of a command; ``fd``: the memory file that
+    followed a marked body (closed here), whose mapping ``buffers`` view (else ``None``)."""
+    buffers: list[memoryview] | None = None
+    if fd is not None:
+        header, buffers = bigbuffers.load(data, fd, _header_and_buffers)
     else:
-        payload = bytes(encode((path, args)))
-    return pickle.dumps((op, req, name, slot, seq, payload), pickle.HIGHEST_PROTOCOL)
+        header = pickle.loads(data)
+    op, req, name, slot, seq, payload = header
+    return str(op), int(req), str(name), int(slot), int(seq), payload, buffers
 
 
-def unpack_header(data: bytes) -> tuple[str, int, str, int, int, bytes]:
-    """``(op, req, name, slot, seq, payload)`` of a command."""
-    op, req, name, slot, seq, payload = pickle.loads(data)
-    return str(op), int(req), str(name), int(slot), int(seq), payload
-
-
-def unpack_payload(payload: bytes) -> tuple[Path, tuple[Any, ...]]:
+def unpack_payload(
+    payload: bytes, buffers: list[memoryview] | None = None
+) -> tuple[Path, tuple[Any, ...]]:
     """``(path, args)`` of a command's payload (raises what decoding raises)."""
-    path, args = decode(payload)
+    path, args = decode(payload, buffers)
     return tuple(path), tuple(args)

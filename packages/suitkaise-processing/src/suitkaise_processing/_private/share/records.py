@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from typing import Any
 
+import suitkaise_processing._private.share.segment as segment
+from suitkaise_processing._private.bigbuffers import ALIGN
 from suitkaise_processing._private.share.layout import (
     OP_APPEND,
     OP_BASE,
+    OP_BASE_BIG,
     OP_EXTEND,
     OP_SETITEM,
     OP_UPDATE,
@@ -15,6 +20,8 @@ from suitkaise_processing._private.share.layout import (
 from suitkaise_processing._private.wire import decode
 
 _HEAD = RECORD_HEAD.size
+_COUNT = struct.Struct("<I")
+_LENGTH = struct.Struct("<Q")
 
 
 class TornRead(Exception):
@@ -35,6 +42,44 @@ def record_size(payload: bytes | memoryview) -> int:
     return _HEAD + len(payload)
 
 
+def big_payload(name: str, buffers: Sequence[memoryview], stream: bytes | memoryview) -> bytes:
+    """The payload of an OP_BASE_BIG record: buffer segment ``name`` holds ``buffers``."""
+    raw = name.encode("ascii")
+    return b"".join(
+        [
+            bytes([len(raw)]),
+            raw,
+            _COUNT.pack(len(buffers)),
+            *[_LENGTH.pack(b.nbytes) for b in buffers],
+            stream,
+        ]
+    )
+
+
+def big_name(payload: bytes | memoryview) -> str:
+    """The buffer segment an OP_BASE_BIG payload names."""
+    return bytes(payload[1 : 1 + payload[0]]).decode("ascii")
+
+
+def _load_big(payload: memoryview) -> Any:
+    """The value of an OP_BASE_BIG payload, its buffers viewing a private mapping of its segment."""
+    start = 1 + payload[0]
+    (count,) = _COUNT.unpack_from(payload, start)
+    start += _COUNT.size
+    lengths = [_LENGTH.unpack_from(payload, start + 8 * k)[0] for k in range(count)]
+    whole = memoryview(segment.map_private(big_name(payload)))
+    if sum(-(-size // ALIGN) * ALIGN for size in lengths) > len(whole):
+        whole.release()
+        raise ValueError("a buffer segment is shorter than its record says")
+    buffers = []
+    offset = 0
+    for size in lengths:
+        buffers.append(whole[offset : offset + size])
+        offset += -(-size // ALIGN) * ALIGN
+    whole.release()
+    return decode(payload[start + 8 * count :], buffers)
+
+
 def parse_records(buf: memoryview, start: int, end: int, obj: Any, have_base: bool) -> Any:
     """Decode the records in ``buf[start:end]`` and apply them to ``obj``; return the resulting value.
 
@@ -49,9 +94,9 @@ def parse_records(buf: memoryview, start: int, end: int, obj: Any, have_base: bo
             stop = offset + size
             if stop > end:
                 raise TornRead
-            value = decode(buf[offset:stop])
+            value = _load_big(buf[offset:stop]) if op == OP_BASE_BIG else decode(buf[offset:stop])
             offset = stop
-            if op == OP_BASE:
+            if op in (OP_BASE, OP_BASE_BIG):
                 obj = value
                 have_base = True
             elif not have_base:

@@ -12,6 +12,7 @@ import _posixshmem
 import mmap
 import os
 import sys
+from collections.abc import Sequence
 from multiprocessing import resource_tracker
 
 _RTYPE = "shared_memory"
@@ -78,6 +79,38 @@ class Segment:
         except (BufferError, ValueError):
             # Someone still holds a view (a cast of buf): the mapping is freed when it is released.
             pass
+
+
+def write_buffers(name: str, buffers: Sequence[memoryview], align: int) -> None:
+    """Create segment ``name`` holding ``buffers``, each at a multiple of ``align`` (one copy, by
+    ``pwrite``: no page faults or zeroing of a mapping); tracked like :meth:`Segment.create`."""
+    if not name.startswith("sk_"):
+        raise ValueError(f"segment name {name!r} must start with 'sk_'")
+    fd = _posixshmem.shm_open(_posix_name(name), os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600)
+    try:
+        offset = 0
+        for buf in buffers:
+            done = 0
+            size = buf.nbytes
+            while done < size:
+                done += os.pwrite(fd, buf[done:], offset + done)
+            offset += -(-size // align) * align
+        os.ftruncate(fd, max(offset, align))
+    except BaseException:
+        os.close(fd)
+        _posixshmem.shm_unlink(_posix_name(name))
+        raise
+    os.close(fd)
+    resource_tracker.register(_posix_name(name), _RTYPE)
+
+
+def map_private(name: str) -> mmap.mmap:
+    """A private copy-on-write mapping of segment ``name`` (``FileNotFoundError`` if it is gone)."""
+    fd = _posixshmem.shm_open(_posix_name(name), os.O_RDONLY, mode=0o600)
+    try:
+        return mmap.mmap(fd, os.fstat(fd).st_size, access=mmap.ACCESS_COPY)
+    finally:
+        os.close(fd)
 
 
 def unlink(name: str, *, tracked: bool = True) -> bool:

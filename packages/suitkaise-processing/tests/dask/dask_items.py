@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -51,3 +52,12 @@ def add_to_share(share: Any, x: int) -> int:
 
 def hostname(_: object) -> str:
     return socket.gethostname()
+
+
+def log_at_three_levels(x: int) -> int:
+    """Logs item ``x`` at DEBUG, INFO and WARNING (logger ``dask_items.items``)."""
+    log = logging.getLogger("dask_items.items")
+    log.debug("item %d at debug", x)
+    log.info("item %d at info", x)
+    log.warning("item %d at warning", x)
+    return x

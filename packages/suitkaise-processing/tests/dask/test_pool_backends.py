@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import logging
+import os
 import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -254,3 +256,25 @@ def test_a_call_finishes_when_another_callers_wait_times_out(pool_factory: PoolF
         with pytest.raises(PoolTimeoutError):
             timed_out.result(timeout=120)
         assert waiting.result(timeout=120) == [1.0, 1.0]
+
+
+def test_item_log_records_reach_the_parents_handlers(
+    pool_factory: PoolFactory, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # the parent's level when the pool starts: the workers' too
+    assert pool_factory().map(d.log_at_three_levels, range(6)) == list(range(6))
+    records = [r for r in caplog.records if r.name == "dask_items.items"]
+    assert sorted((r.levelname, r.getMessage()) for r in records) == sorted(
+        (level.upper(), f"item {i} at {level}") for i in range(6) for level in ("info", "warning")
+    )
+    assert {r.process for r in records}.isdisjoint({os.getpid(), None})  # logged in a worker
+    if backend == "dask":
+        assert all(str(getattr(r, "worker", "")).startswith("tcp://127.0.0.1:") for r in records)
+
+
+def test_forward_logs_false_keeps_item_records_in_the_workers(
+    pool_factory: PoolFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert pool_factory(forward_logs=False).map(d.log_at_three_levels, range(4)) == list(range(4))
+    assert not [r for r in caplog.records if r.name == "dask_items.items"]

@@ -3,13 +3,16 @@ scripts whose items live in ``__main__``, and the task function itself."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ import pytest
 
 from suitkaise_processing import Pool, PoolError, ShareError, WorkerDiedError
 from suitkaise_processing._private import wire
+from suitkaise_processing._private.pool import _dask_worker
 from suitkaise_processing._private.pool._dask_task import (
     DECODE_FAILED,
     DONE,
@@ -227,18 +231,24 @@ def _task(fn: Any, items: Any, *, init: Any = None, origin: str = "", payload: A
         mode_word(skprocess=False, star=False),
         10,
         wire.encode_by_reference(items) if payload is None else payload,
-        init,
-        origin or socket.gethostname(),
+        (
+            "pool-x",
+            None if init is None else wire.serialize(init),
+            origin or socket.gethostname(),
+            "program-x",
+            None,
+        ),
     )
 
 
 def test_run_batch_results_and_the_error_of_the_item_after_them() -> None:
-    tag, values, packed, elapsed = _task(w.fail_on_7, [5, 6, 7, 8])
+    tag, values, packed, elapsed, records = _task(w.fail_on_7, [5, 6, 7, 8])
     assert tag == DONE
     assert wire.decode(values) == [10, 12]
     error = wire.unpack_error(packed, "item", PoolError)
     assert isinstance(error, w.ItemError)
     assert elapsed >= 0
+    assert records == []  # log records travel only when forwarded, from a Dask worker
 
 
 def test_run_batch_asks_for_items_by_value_when_it_cannot_import_them() -> None:
@@ -246,11 +256,11 @@ def test_run_batch_asks_for_items_by_value_when_it_cannot_import_them() -> None:
     payload = (
         b"\x80\x05\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x0bno_such_mod\x94\x8c\x01X\x94\x93\x94."
     )
-    assert _task(w.identity, None, payload=payload) == (DECODE_FAILED,)
+    assert _task(w.identity, None, payload=payload) == (DECODE_FAILED, [])
 
 
 def test_run_batch_reports_a_failing_initializer() -> None:
-    tag, packed = _task(w.double, [1], init=("pool-x", wire.serialize((w.failing_initializer, ()))))
+    tag, packed, _ = _task(w.double, [1], init=(w.failing_initializer, ()))
     assert tag == INIT_FAILED
     assert "initializer broke" in str(wire.unpack_error(packed, "init", PoolError))
 
@@ -260,7 +270,7 @@ def _share_refuses(_: object) -> None:
 
 
 def test_a_local_share_used_on_another_machine_points_to_redis() -> None:
-    tag, _, packed, _ = _task(_share_refuses, [0], origin="the-laptop")
+    tag, _, packed, _, _ = _task(_share_refuses, [0], origin="the-laptop")
     assert tag == DONE
     error = wire.unpack_error(packed, "item", PoolError)
     assert isinstance(error, ShareError)
@@ -275,3 +285,34 @@ def test_chunks_grow_with_the_cluster_so_the_scheduler_keeps_up(dask_client: Any
         engine._size, engine._size_at = 1_600, float("inf")  # as if 100 machines x 16 threads
         # 1,600 threads finishing <= 250 tasks/s between them: 6.4 s of work per task
         assert engine.batching.target == pytest.approx(6.4)
+
+
+def test_the_item_log_handler_keeps_only_its_tasks_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream = io.StringIO()
+    last_resort = logging.StreamHandler(stream)
+    last_resort.setLevel(logging.WARNING)
+    monkeypatch.setattr(logging, "lastResort", last_resort)
+    logger = logging.getLogger("sk_test.dask_item_logs")
+    monkeypatch.setattr(logger, "propagate", False)
+    logger.setLevel(logging.DEBUG)  # its own level decides, as in a local worker
+    handler = _dask_worker._ItemLogHandler()
+    logger.addHandler(handler)
+    captured: list[dict[str, Any]] = []
+    try:
+        logger.warning("before the task")
+        _dask_worker._task.records = captured
+        try:
+            logger.debug("from the task")
+            other = threading.Thread(target=logger.warning, args=("from another task",))
+            other.start()
+            other.join()
+        finally:
+            _dask_worker._task.records = None
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    assert [(r["levelname"], r["msg"]) for r in captured] == [("DEBUG", "from the task")]
+    # the others went where they would have gone without the handler: Python's last resort
+    assert stream.getvalue().splitlines() == ["before the task", "from another task"]

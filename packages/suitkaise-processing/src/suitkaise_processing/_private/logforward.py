@@ -13,7 +13,7 @@ from typing import Any
 
 from suitkaise_processing._private.wire import pack_log_record
 
-__all__ = ["LogForwarder", "forward_logs"]
+__all__ = ["LogForwarder", "forward_logs", "handle_forwarded"]
 
 
 class LogForwarder(logging.Handler):
@@ -38,3 +38,10 @@ def forward_logs(send: Callable[[dict[str, Any]], None], level: int) -> None:
         root.removeHandler(handler)
     root.addHandler(LogForwarder(send))
     root.setLevel(level)
+
+
+def handle_forwarded(data: dict[str, Any]) -> None:
+    """Give a record packed in a child (:func:`~._private.wire.pack_log_record`) to this process's
+    logger of the same name."""
+    record = logging.makeLogRecord(data)
+    logging.getLogger(record.name).handle(record)

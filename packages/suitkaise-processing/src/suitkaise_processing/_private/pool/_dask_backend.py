@@ -17,6 +17,10 @@ differs:
   (:meth:`DaskEngine._collect`, like ``distributed.as_completed`` with results) and puts it on a
   queue the leader waits on, so a result costs one thread switch; the leader files it into its job
   and wakes the other callers.
+- In the worker, each task runs in the state of its client program (:data:`PROGRAM`: functions,
+  initialized pools, the namespaces of by-value modules) and, with ``forward_logs``, carries its
+  items' log records back in its result; the leader hands them to this process's handlers before it
+  files the task's results (:mod:`._dask_worker` says why not ``Client.forward_logging()``).
 - A worker lost mid-task: Dask reschedules the task on another worker; a task whose workers died
   more than ``distributed.scheduler.allowed-failures`` times fails with ``KilledWorker``. A chunk of
   several items then runs again item by item, one such item in flight at a time (a worker's death
@@ -32,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import logging
 import queue
 import socket
 import threading
@@ -44,8 +49,9 @@ from typing import Any
 
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError, WorkerDiedError
+from suitkaise_processing._private.logforward import handle_forwarded
 from suitkaise_processing._private.pool._backend import ClosingBackend
-from suitkaise_processing._private.pool._dask_task import DECODE_FAILED, DONE, run_batch
+from suitkaise_processing._private.pool._dask_task import DECODE_FAILED, DONE, PoolArgs, run_batch
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
 from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
 from suitkaise_processing._private.pool._protocol import PoolState
@@ -79,6 +85,10 @@ _INFLIGHT_PER_THREAD = 2
 _SCATTER_BYTES = 64 * 1024
 #: the cluster's thread count is asked again when older than this (seconds)
 _SIZE_TTL = 2.0
+#: this process among the clients of a cluster: its by-value modules get namespaces of their own
+#: in the Dask workers (:mod:`._dask_worker`); a forked child keeps it, as it keeps cucumber's ids
+#: of the functions it sends
+PROGRAM = uuid.uuid4().hex
 
 
 _NO_ITEM_TIMEOUT = (
@@ -138,6 +148,7 @@ class DaskEngine(ClosingBackend):
         *,
         recycling: object = None,
         item_timeout: float | None = None,
+        forward_logs: bool = True,
     ) -> None:
         if recycling is not None:
             raise PoolError(
@@ -152,11 +163,13 @@ class DaskEngine(ClosingBackend):
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._token = uuid.uuid4().hex[:12]
-        self._origin = socket.gethostname()
-        self._init = (
-            None
-            if initializer is None
-            else (self._token, wire.serialize((initializer, tuple(initargs))))
+        #: the same for every task of this pool (``_dask_task.run_batch``'s ``pool``)
+        self._pool_args: PoolArgs = (
+            self._token,
+            None if initializer is None else wire.serialize((initializer, tuple(initargs))),
+            socket.gethostname(),
+            PROGRAM,
+            logging.getLogger().getEffectiveLevel() if forward_logs else None,
         )
         self._jobs: list[Job] = []
         self._next_job = 1
@@ -367,8 +380,7 @@ class DaskEngine(ClosingBackend):
             chunk.mode_word or job.mode_word,
             chunk.start,
             chunk.payload,
-            self._init,
-            self._origin,
+            self._pool_args,
             key=key,
             pure=False,
         )
@@ -408,6 +420,12 @@ class DaskEngine(ClosingBackend):
                     arrived.append(self._arrivals.get_nowait())
                 except queue.Empty:
                     break
+            # the items' log records, before their results reach the caller (outside the lock:
+            # the user's handlers run here)
+            for entry in arrived:
+                if entry is not None and entry[1] == "finished":
+                    for record in entry[2][-1]:
+                        handle_forwarded(record)
         finally:  # also on Ctrl-C: what was taken belongs to other calls too, file it
             self._lock.acquire()
             self._leader = False
@@ -462,7 +480,7 @@ class DaskEngine(ClosingBackend):
             err.__cause__ = cause
             self._break(err)
             return
-        _, blob, packed, elapsed = result
+        _, blob, packed, elapsed, _ = result
         try:
             values: list[Any] = wire.decode(blob)
         except Exception as exc:

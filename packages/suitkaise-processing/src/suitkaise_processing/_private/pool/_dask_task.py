@@ -4,29 +4,38 @@ This module runs on the cluster's workers and imports neither ``distributed`` no
 parent's engine; :mod:`._dask_backend` submits :func:`run_batch` as the task of every chunk.
 
 Arguments (all plain data: Dask never walks into them)
-    ``run_batch(fn_key, fn_blob, mode, payload, init, origin)``
+    ``run_batch(fn_key, fn_blob, mode, start, payload, pool)``
 
     - ``fn_key``: 16 bytes naming the function (a hash of ``fn_blob``): the worker deserializes each
-      function once and keeps the last :data:`_FUNCTIONS_KEPT` of them.
+      function once per client program and keeps the last :data:`._dask_worker.FUNCTIONS_KEPT`.
     - ``fn_blob``: the function or ``Skprocess`` class as cucumber bytes (:func:`..wire.serialize`),
       inline for small functions, a scattered Dask future (resolved to the bytes) for large ones.
     - ``mode``: the chunk's mode word (:func:`._protocol.mode_word`: ``Skprocess`` class, star call).
+    - ``start``: the index of the chunk's first item in its call.
     - ``payload``: the chunk's items, encoded by :func:`..wire.encode_by_reference` (pickle or
       cucumber, self-describing).
-    - ``init``: ``None``, or ``(pool_token, blob)`` with the pool's ``(initializer, initargs)`` as
-      cucumber bytes; it runs once per worker process and pool, before that pool's first chunk.
-    - ``origin``: the host name of the submitting process (to explain a local ``Share`` used on
-      another machine).
+    - ``pool``: the same tuple for every task of a pool,
+      ``(token, init, origin, program, log_level)``:
 
-Result (a tuple whose first element is a tag)
-    - ``(DONE, values, error, elapsed)``: ``values`` are the results of the chunk's first items,
-      encoded by :func:`..wire.encode_by_reference`; ``error`` is ``None`` or :func:`..wire.pack_error`
-      of the exception of the item after them (which ends the chunk); ``elapsed`` is the run time of
-      the items in seconds.
-    - ``(DECODE_FAILED,)``: the payload is a pickle referring to something this worker cannot import
-      (a class of the submitting program's ``__main__``); the parent sends the chunk again as cucumber
-      bytes (by value).
-    - ``(INIT_FAILED, error)``: the pool's initializer raised (packed): the pool is broken.
+      - ``token``: the pool's id; ``init``: ``None``, or the pool's ``(initializer, initargs)`` as
+        cucumber bytes, run once per worker process and pool, before that pool's first chunk;
+      - ``origin``: the host name of the submitting process (to explain a local ``Share`` used on
+        another machine);
+      - ``program``: the id of the submitting process, which owns its by-value modules' namespaces
+        and functions in the worker (:mod:`._dask_worker`);
+      - ``log_level``: ``None``, or the level from which the items' log records travel back
+        (``Pool(forward_logs=True)``: the parent's root logger level).
+
+Result (a tuple whose first element is a tag and whose last is the list of the task's log records,
+each packed by :func:`..wire.pack_log_record`, empty unless ``log_level`` was given)
+    - ``(DONE, values, error, elapsed, records)``: ``values`` are the results of the chunk's first
+      items, encoded by :func:`..wire.encode_by_reference`; ``error`` is ``None`` or
+      :func:`..wire.pack_error` of the exception of the item after them (which ends the chunk);
+      ``elapsed`` is the run time of the items in seconds.
+    - ``(DECODE_FAILED, records)``: the payload is a pickle referring to something this worker
+      cannot import (a class of the submitting program's ``__main__``); the parent sends the chunk
+      again as cucumber bytes (by value).
+    - ``(INIT_FAILED, error, records)``: the pool's initializer raised (packed): the pool is broken.
 """
 
 from __future__ import annotations
@@ -34,13 +43,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from itertools import starmap
 from typing import Any
 
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError, ShareError
+from suitkaise_processing._private.pool._dask_worker import (
+    FUNCTIONS_KEPT,
+    Program,
+    program,
+    task_scope,
+)
 from suitkaise_processing._private.pool._notes import note_item
 from suitkaise_processing._private.pool._protocol import call_style
 from suitkaise_processing._private.pool._unsendable import unsendable_result
@@ -49,12 +63,10 @@ DONE = 0
 DECODE_FAILED = 1
 INIT_FAILED = 2
 
-#: deserialized functions kept per worker process (a Dask worker serves many pools and calls)
-_FUNCTIONS_KEPT = 64
+_init_lock = threading.Lock()
 
-_lock = threading.Lock()  # a Dask worker may run several tasks at once, one per thread
-_functions: OrderedDict[bytes, Callable[..., Any]] = OrderedDict()
-_initialized: set[str] = set()
+#: ``(token, init, origin, program, log_level)``: see the module docstring
+PoolArgs = tuple[str, bytes | None, str, str, int | None]
 
 
 def _skprocess_runner(cls: Any) -> Callable[..., Any]:
@@ -67,11 +79,13 @@ def _skprocess_runner(cls: Any) -> Callable[..., Any]:
     return run_one
 
 
-def _function(fn_key: bytes, fn_blob: bytes, skprocess: bool) -> Callable[..., Any]:
-    with _lock:
-        fn = _functions.get(fn_key)
+def _function(
+    program: Program, fn_key: bytes, fn_blob: bytes, skprocess: bool
+) -> Callable[..., Any]:
+    with program.lock:
+        fn = program.functions.get(fn_key)
         if fn is not None:
-            _functions.move_to_end(fn_key)
+            program.functions.move_to_end(fn_key)
             return fn
     target = wire.deserialize(fn_blob)
     if skprocess:
@@ -80,23 +94,27 @@ def _function(fn_key: bytes, fn_blob: bytes, skprocess: bool) -> Callable[..., A
         fn = runner_of(target, _skprocess_runner)  # under Pool(rate_limit=...) if it was given
     else:
         fn = target
-    with _lock:
-        _functions[fn_key] = fn
-        while len(_functions) > _FUNCTIONS_KEPT:
-            _functions.popitem(last=False)
+    with program.lock:
+        program.functions[fn_key] = fn
+        while len(program.functions) > FUNCTIONS_KEPT:
+            program.functions.popitem(last=False)
     return fn
 
 
-def _initialize(init: tuple[str, bytes] | None) -> None:
-    if init is None:
+def _initialize(program: Program, token: str, blob: bytes | None) -> None:
+    if blob is None:
         return
-    token, blob = init
-    with _lock:
-        if token in _initialized:
+    with program.lock:
+        if token in program.initialized:
             return
+    with _init_lock:  # one initializer at a time: two threads of one pool must not both run it
+        with program.lock:
+            if token in program.initialized:
+                return
         initializer, initargs = wire.deserialize(blob)
         initializer(*initargs)
-        _initialized.add(token)
+        with program.lock:
+            program.initialized.add(token)
 
 
 def _explained(error: BaseException, index: int, origin: str) -> BaseException:
@@ -138,12 +156,29 @@ def run_batch(
     mode: int,
     start: int,
     payload: bytes,
-    init: tuple[str, bytes] | None,
-    origin: str,
+    pool: PoolArgs,
 ) -> tuple[Any, ...]:
     """Run the items of one chunk (items ``start, start+1, ...`` of its call); see the module doc."""
+    token, init, origin, program_id, log_level = pool
+    with task_scope(program_id, log_level) as records:
+        result = _run(fn_key, fn_blob, mode, start, payload, token, init, origin, program_id)
+    return (*result, records)
+
+
+def _run(
+    fn_key: bytes,
+    fn_blob: bytes,
+    mode: int,
+    start: int,
+    payload: bytes,
+    token: str,
+    init: bytes | None,
+    origin: str,
+    program_id: str,
+) -> tuple[Any, ...]:
+    state = program(program_id)
     try:
-        _initialize(init)
+        _initialize(state, token, init)
     except BaseException as exc:
         return (INIT_FAILED, wire.pack_error(_explained(exc, start, origin)))
     skprocess, star = call_style(mode)
@@ -152,7 +187,7 @@ def run_batch(
     started = time.monotonic()
     items: Any = ()
     try:
-        fn = _function(fn_key, fn_blob, skprocess)
+        fn = _function(state, fn_key, fn_blob, skprocess)
     except BaseException as exc:
         error = exc
     else:

@@ -41,6 +41,7 @@ from suitkaise_processing._private.errors import (
     WorkerDiedError,
 )
 from suitkaise_processing._private.fdpass import recv_fd_on, send_fd_on
+from suitkaise_processing._private.logforward import handle_forwarded
 from suitkaise_processing._private.pool._backend import ClosingBackend
 from suitkaise_processing._private.pool._errors import ItemTimeoutError
 from suitkaise_processing._private.pool._item_timeout import is_innocent, running_timed_item
@@ -546,8 +547,7 @@ class Engine(ClosingBackend):
             worker.ready = True
             self._start_failures = self._start_kills = 0
         elif tag == Tag.LOG:
-            record = logging.makeLogRecord(msg[1])
-            logging.getLogger(record.name).handle(record)
+            handle_forwarded(msg[1])
         elif tag == Tag.DECODE_FAILED:
             seq = msg[1]
             if worker.inflight and worker.inflight[0].seq == seq:

@@ -36,7 +36,9 @@ __all__ = ["WorkerNamespaces", "install"]
 class WorkerNamespaces:
     """The :class:`cucumber.NamespaceProvider` of a pool worker (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, share_loaded_modules: bool = True) -> None:
+        #: ``False`` (a Dask worker, shared by many programs): every module gets a dict of its own
+        self._share_loaded = share_loaded_modules
         self._dicts: dict[tuple[str, str | None], dict[str, Any]] = {}
         #: id(namespace) -> the definitions (functions, classes) last sent for each name
         self._sent: dict[int, dict[str, Any]] = {}
@@ -47,8 +49,12 @@ class WorkerNamespaces:
         found = self._dicts.get(key)
         if found is None:
             loaded = sys.modules.get(str(name))
-            if name == "__main__" or (
-                loaded is not None and getattr(loaded, "__file__", None) == module.get("__file__")
+            if self._share_loaded and (
+                name == "__main__"
+                or (
+                    loaded is not None
+                    and getattr(loaded, "__file__", None) == module.get("__file__")
+                )
             ):
                 assert loaded is not None
                 found = loaded.__dict__

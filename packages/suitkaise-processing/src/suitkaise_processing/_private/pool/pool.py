@@ -522,6 +522,7 @@ class Pool(concurrent.futures.Executor):
                 tuple(initargs),
                 recycling=limits,
                 item_timeout=self._item_timeout,
+                forward_logs=forward_logs,
             )
         self._submitter = Submitter(
             self._engine, functools.partial(_encode_function, self._rate_limits), self._item_timeout

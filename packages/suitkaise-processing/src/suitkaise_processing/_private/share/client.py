@@ -16,6 +16,15 @@ with each commit) covers it. When the connection breaks (noticed by a watcher th
 access that uses it), the client waits (bounded) for the owner to start a new coordinator, says hello
 again and resends what is still unacked; the coordinator skips what it had committed. A process
 that exits waits (bounded) for its unacked writes, so a write that returned is never lost with it.
+
+Interrupts: a ``KeyboardInterrupt`` (or any exception a signal handler raises) can surface after
+any call that returns. So the connection lock is only ever taken with ``with`` (which releases it
+whatever surfaces inside), never as ``if lock.acquire(blocking=False): try: ...``: an interrupt
+right after that acquire left the lock held, and the process then hung at exit in its Share
+cleanup (issue 11). A write interrupted before it was sent is dropped from the resend queue (it
+did not return, so it need not survive), and every step of the exit path (:meth:`flush`,
+:meth:`close`, a ``call`` with a timeout) waits for the lock at most a bounded time, then says so
+on stderr and goes on.
 """
 
 from __future__ import annotations
@@ -90,6 +99,7 @@ _monotonic = time.monotonic
 
 RESTART_WAIT = 60.0  # seconds an access waits for the owner to bring a dead coordinator back
 EXIT_FLUSH_WAIT = 30.0  # seconds an exiting process waits for its writes to be committed
+CLOSE_WAIT = 5.0  # seconds close() waits for another thread to finish with the connection
 APPLIED_BEFORE = 2  # answer status: a resent write that a previous coordinator had committed
 _NONE_RESULT_OPS = frozenset({OP_SET, OP_DEL, OP_IOP, OP_CLEAR})
 _READ_OPS = frozenset({OP_NAMES, OP_PING, OP_STOP})  # commands that change nothing: not numbered
@@ -183,6 +193,10 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         pass  # exists, owned by someone else
     return True
+
+
+def _say(text: str) -> None:
+    print(f"suitkaise Share: {text}", file=sys.stderr, flush=True)
 
 
 def _flush_at_exit(ref: weakref.ReferenceType[Client]) -> None:
@@ -403,16 +417,29 @@ class Client:
         ``timeout`` seconds; used when the process exits."""
         deadline = time.monotonic() + timeout
         while self.dead is None:
+            if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                _say(
+                    f"gave up waiting for this process's last writes after {timeout:.0f} s: "
+                    "another thread held the Share's connection all that time"
+                )
+                return
             try:
-                with self.lock:
-                    if self.unacked:
-                        self._prune(self.committed())
-                    if not self.unacked or time.monotonic() > deadline:
-                        return
-                    if self._poll_now():
-                        self._take_unasked()  # reconnects and resends if the coordinator died
+                if self.unacked:
+                    self._prune(self.committed())
+                if not self.unacked:
+                    return
+                if time.monotonic() > deadline:
+                    _say(
+                        f"{len(self.unacked)} write(s) of this process were not committed within "
+                        f"{timeout:.0f} s of its exit; they may be lost"
+                    )
+                    return
+                if self._poll_now():
+                    self._take_unasked()  # reconnects and resends if the coordinator died
             except (ShareError, ValueError, OSError):
                 return
+            finally:
+                self.lock.release()
             time.sleep(0.0005)
 
     # ------------------------------------------------------------------ lifecycle
@@ -421,8 +448,15 @@ class Client:
         self.ctl.close()
 
     def close(self) -> None:
-        """Drop the connection and every mapping (idempotent)."""
-        with self.lock:
+        """Drop the connection and every mapping (idempotent). Waits at most :data:`CLOSE_WAIT`
+        seconds for another thread using the connection, then closes it under that thread."""
+        locked = self.lock.acquire(timeout=CLOSE_WAIT)
+        if not locked:
+            _say(
+                f"closed this process's connection to the Share while another thread still held it "
+                f"after {CLOSE_WAIT:.0f} s"
+            )
+        try:
             if self.dead is None:
                 self.dead = "closed"
             try:
@@ -443,6 +477,9 @@ class Client:
                     os.close(fd)  # closing the wake-up pipe's write end ends the watcher
                 except OSError:
                     pass
+        finally:
+            if locked:
+                self.lock.release()
 
     def _fail(self, why: str) -> ShareError:
         if self.dead is None:
@@ -453,13 +490,11 @@ class Client:
         """Raise ``ShareError`` if the coordinator is gone for good; reconnect if it was restarted."""
         if self.dead is not None:
             raise ShareError(self._dead_message())
-        if self.lock.acquire(blocking=False):
-            try:
+        if self._readable():
+            with self.lock:
                 # unasked messages are errors of writes nobody waited for; EOF: the coordinator died
                 if self._poll_now():
                     self._take_unasked()
-            finally:
-                self.lock.release()
         if self.deferred:
             raise self.deferred.pop(0)
 
@@ -474,14 +509,14 @@ class Client:
                 self.check_alive()
 
     def _readable(self) -> bool:
-        """Whether the connection has something to read (EOF included); ``False`` if another thread
-        is using it (that thread sees the same)."""
-        if not self.lock.acquire(blocking=False):
-            return False
+        """Whether the connection has something to read (EOF included), without the lock: a poll
+        object of its own (one ``select.poll`` object may not be polled by two threads at once)."""
+        poller = select.poll()
         try:
-            return self._poll_now()
-        finally:
-            self.lock.release()
+            poller.register(self._fd, select.POLLIN)
+        except (OSError, ValueError):
+            return True  # replaced or closed meanwhile: the caller looks under the lock
+        return bool(poller.poll(0))
 
     def _poll_now(self) -> bool:
         return bool(self._poller.poll(0))
@@ -710,18 +745,21 @@ class Client:
                     unacked.popleft()
                 if self.files:
                     self._close_files(applied)
-            unacked.append((seq, data))
-            if fd is not None:
-                self.files[seq] = fd
-            fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
             try:
-                self.w[queued] += 1
-            finally:
-                fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
-            try:
+                unacked.append((seq, data))
+                if fd is not None:
+                    self.files[seq] = fd
+                fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+                try:
+                    self.w[queued] += 1
+                finally:
+                    fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
                 self._send(self.conn, data, fd)
             except OSError:
                 self._recover()  # resends it (or raises ShareError: no coordinator can come back)
+            except BaseException:
+                self._drop_interrupted(seq, fd)
+                raise
         return True
 
     def call(
@@ -732,44 +770,19 @@ class Client:
         A write (every op but the read-only ones) is numbered and kept for resending like a
         posted one; a restart while waiting resends it and waits for the new coordinator's answer.
         """
-        with self.lock:
-            if self.dead is not None:
-                raise ShareError(self._dead_message())
-            req = next(self._ids)
-            seq = 0
-            fd = None
-            if op in _READ_OPS:
-                data = pack(op, req, name, -1, 0, path, args)
-            else:
-                self._seq += 1
-                seq = self._seq
-                data, fd = pack_write(op, req, name, -1, seq, path, args)
-                if self.unacked:
-                    self._prune(self.committed())
-                self.unacked.append((seq, data))
-                if fd is not None:
-                    self.files[seq] = fd
+        if timeout is None:
+            with self.lock:
+                ok, result = self._exchange(op, name, path, args, None)
+        else:  # bounded (stop() at exit): another thread may hold the connection indefinitely
+            if not self.lock.acquire(timeout=timeout):
+                raise TimeoutError(
+                    f"another thread held the Share's connection for {timeout} s; "
+                    f"share.{name or op} was not sent"
+                )
             try:
-                self._send(self.conn, data, fd)
-            except OSError:
-                self._recover_and_resend(seq, data)
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
-                try:
-                    ready = self.conn.poll(0.25)
-                    reply = read_message(self.conn) if ready else None
-                except (EOFError, OSError):
-                    self._recover_and_resend(seq, data)
-                    continue
-                if reply is not None:
-                    rid, ok, result = reply
-                    if rid == 0 and isinstance(result, BaseException):
-                        self.deferred.append(result)
-                    if rid != req:
-                        continue  # an error of an earlier write, or the answer to an interrupted call
-                    break
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"the Share's coordinator did not answer within {timeout} s")
+                ok, result = self._exchange(op, name, path, args, timeout)
+            finally:
+                self.lock.release()
         if ok == APPLIED_BEFORE:
             if op in _NONE_RESULT_OPS:
                 return None
@@ -780,6 +793,64 @@ class Client:
         if not ok:
             raise result
         return result  # an error of an earlier write (self.deferred) is raised at the next access
+
+    def _exchange(
+        self, op: str, name: str, path: Path, args: tuple[Any, ...], timeout: float | None
+    ) -> tuple[int, Any]:
+        """Send a command and wait for its answer ``(ok, result)`` (lock held)."""
+        if self.dead is not None:
+            raise ShareError(self._dead_message())
+        req = next(self._ids)
+        seq = 0
+        fd = None
+        if op in _READ_OPS:
+            data = pack(op, req, name, -1, 0, path, args)
+        else:
+            self._seq += 1
+            seq = self._seq
+            data, fd = pack_write(op, req, name, -1, seq, path, args)
+            if self.unacked:
+                self._prune(self.committed())
+        try:
+            if seq:
+                self.unacked.append((seq, data))
+                if fd is not None:
+                    self.files[seq] = fd
+            self._send(self.conn, data, fd)
+        except OSError:
+            self._recover_and_resend(seq, data)
+        except BaseException:
+            self._drop_interrupted(seq, fd)
+            raise
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                ready = self.conn.poll(0.25)
+                reply = read_message(self.conn) if ready else None
+            except (EOFError, OSError):
+                self._recover_and_resend(seq, data)
+                continue
+            if reply is not None:
+                rid, ok, result = reply
+                if rid == 0 and isinstance(result, BaseException):
+                    self.deferred.append(result)
+                if rid != req:
+                    continue  # an error of an earlier write, or the answer to an interrupted call
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"the Share's coordinator did not answer within {timeout} s")
+        return ok, result
+
+    def _drop_interrupted(self, seq: int, fd: int | None) -> None:
+        """A write interrupted (Ctrl-C) before its send returned (lock held): it did not happen for
+        the caller, so nothing waits for it or resends it. If its bytes went out, the coordinator
+        applies it once anyway; if they did not, readers of its attribute wait until the
+        coordinator counts the announced write as lost (a few idle seconds)."""
+        if seq and self.unacked and self.unacked[-1][0] == seq:
+            self.unacked.pop()
+        self.files.pop(seq, None)
+        if fd is not None:
+            os.close(fd)
 
     def _recover_and_resend(self, seq: int, data: bytes) -> None:
         """Reconnect (lock held); resend a read-only command too (writes are resent with unacked)."""

@@ -50,12 +50,11 @@ from typing import Any
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError, WorkerDiedError
 from suitkaise_processing._private.logforward import handle_forwarded
-from suitkaise_processing._private.pool._backend import ClosingBackend
+from suitkaise_processing._private.pool._backend import JobsBackend
 from suitkaise_processing._private.pool._dask_task import DECODE_FAILED, DONE, PoolArgs, run_batch
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
 from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
 from suitkaise_processing._private.pool._protocol import PoolState
-from suitkaise_processing._private.pool._unsendable import unsendable_argument
 
 try:
     import distributed
@@ -132,7 +131,7 @@ class _Task:
         self.isolated = isolated
 
 
-class DaskEngine(ClosingBackend):
+class DaskEngine(JobsBackend):
     """The :class:`._backend.Backend` of a Pool whose workers are a Dask cluster."""
 
     stop_note = (
@@ -227,12 +226,7 @@ class DaskEngine(ClosingBackend):
 
     def _submit_locked(self, make_job: Callable[[int], Job], size: int, dropped: list[Any]) -> Job:
         with self._cond:
-            if self.broken is not None:
-                raise PoolError(f"the pool is broken: {self.broken}") from self.broken
-            if self.state is not PoolState.OPEN:
-                raise PoolError(f"the pool is {self.state}; create a new Pool to run more work")
-            job = make_job(self._next_job)
-            self._next_job += 1
+            job = self._new_job(make_job)
             if job.item_timeout is not None:
                 job.close()
                 raise PoolError(_NO_ITEM_TIMEOUT)
@@ -248,11 +242,6 @@ class DaskEngine(ClosingBackend):
             return key, fn_blob
         return key, self._client.scatter(fn_blob, hash=False)
 
-    def estimate(self, fn_blob: bytes) -> float | None:
-        """Seconds per item measured for this function in earlier calls, if any."""
-        with self._lock:
-            return self._item_times.get(fn_blob)
-
     def finish(self, job: Job, *, kill: bool = False) -> None:
         """The consumer of ``job`` is done with it: its tasks not yet started are cancelled (running
         ones finish on their workers, whatever ``kill`` says: Dask cannot stop a running task)."""
@@ -263,11 +252,7 @@ class DaskEngine(ClosingBackend):
         self._cancel(futures)
 
     def _finish_locked(self, job: Job) -> list[Any]:
-        if job.item_time is not None and not job.skprocess:
-            self._item_times.pop(job.fn_blob, None)
-            self._item_times[job.fn_blob] = job.item_time
-            if len(self._item_times) > 128:
-                del self._item_times[next(iter(self._item_times))]
+        self._remember_item_time(job)
         job.close()
         if job in self._jobs:
             self._jobs.remove(job)
@@ -308,20 +293,6 @@ class DaskEngine(ClosingBackend):
         self._arrivals.put(None)
 
     # --- dispatch -----------------------------------------------------------------------------
-    def _next_chunk(self) -> Chunk | None:
-        jobs = self._jobs
-        count = len(jobs)
-        for _ in range(count):
-            job = jobs[self._rr % count]
-            self._rr += 1
-            while True:
-                chunk = job.next_chunk()
-                if chunk is None:
-                    break
-                if self._encode(chunk):
-                    return chunk
-        return None
-
     def _encode(self, chunk: Chunk) -> bool:
         """Encode ``chunk`` once; an unencodable item fails alone (the rest of the chunk is cut)."""
         if chunk.payload is not None:
@@ -332,13 +303,7 @@ class DaskEngine(ClosingBackend):
             return True
         except Exception:
             pass
-        index, err = unsendable_argument(chunk.items, chunk.start, "a Dask worker")
-        chunk.job.add_part(chunk.start + index, [], err, 0.0)
-        if index == 0:
-            return False
-        chunk.items = chunk.items[:index]
-        chunk.payload = wire.encode_by_reference(chunk.items)
-        return True
+        return self._cut_unsendable(chunk, "a Dask worker")
 
     def _drop_abandoned(self) -> list[Any]:
         futures: list[Any] = []
@@ -559,7 +524,7 @@ class DaskEngine(ClosingBackend):
 
     # --- shutdown -----------------------------------------------------------------------------
     def _stop_workers(self) -> None:
-        """Under the lock, once closed (:meth:`ClosingBackend.close`): wake the waiting callers (the
+        """Under the lock, once closed (:meth:`JobsBackend.close`): wake the waiting callers (the
         cluster's workers are Dask's)."""
         self._cond.notify_all()  # the callers waiting on the condition
         self.wake()  # ... and the leader, waiting on the arrivals

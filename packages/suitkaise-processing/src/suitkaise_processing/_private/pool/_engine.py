@@ -42,7 +42,7 @@ from suitkaise_processing._private.errors import (
 )
 from suitkaise_processing._private.fdpass import recv_fd_on, send_fd_on
 from suitkaise_processing._private.logforward import handle_forwarded
-from suitkaise_processing._private.pool._backend import ClosingBackend
+from suitkaise_processing._private.pool._backend import JobsBackend
 from suitkaise_processing._private.pool._errors import ItemTimeoutError
 from suitkaise_processing._private.pool._item_timeout import is_innocent, running_timed_item
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
@@ -65,7 +65,7 @@ from suitkaise_processing._private.pool._protocol import (
     read_section,
 )
 from suitkaise_processing._private.pool._recycling import Recycling
-from suitkaise_processing._private.pool._unsendable import argument_error, unsendable_argument
+from suitkaise_processing._private.pool._unsendable import argument_error
 from suitkaise_processing._private.pool._worker import worker_main
 from suitkaise_processing._private.skprocess.sections import has_error_handler
 
@@ -233,7 +233,7 @@ def _enlarge_buffers(conn: Connection) -> int:
         sock.close()
 
 
-class Engine(ClosingBackend):
+class Engine(JobsBackend):
     """Workers, jobs, dispatch and the result pump of one Pool."""
 
     #: chunk sizing for local workers (a chunk costs ~20 us)
@@ -586,31 +586,11 @@ class Engine(ClosingBackend):
             chunk.payload = payload
             chunk.job.note_bytes(len(payload) + (big.nbytes if big else 0), len(chunk.items))
             return True
-        index, err = unsendable_argument(chunk.items, chunk.start)
-        chunk.job.add_part(chunk.start + index, [], err, 0.0)
-        if index == 0:
-            return False
-        chunk.items = chunk.items[:index]
-        chunk.payload = wire.encode_by_reference(chunk.items)
-        return True
+        return self._cut_unsendable(chunk, "a worker")
 
     def _drop_abandoned(self) -> None:
         for job in [j for j in self._jobs if j.abandoned]:
             self._finish_locked(job, kill=False)
-
-    def _next_chunk(self) -> Chunk | None:
-        jobs = self._jobs
-        count = len(jobs)
-        for _ in range(count):
-            job = jobs[self._rr % count]
-            self._rr += 1
-            while True:
-                chunk = job.next_chunk()
-                if chunk is None:
-                    break
-                if self._encode(chunk):
-                    return chunk
-        return None
 
     def _send(self, worker: _Worker, chunk: Chunk) -> bool:
         job = chunk.job
@@ -831,12 +811,7 @@ class Engine(ClosingBackend):
     def submit(self, make_job: Callable[[int], Job]) -> Job:
         """Register a new job built by ``make_job(job_id)``."""
         with self._lock:
-            if self.broken is not None:
-                raise PoolError(f"the pool is broken: {self.broken}") from self.broken
-            if self.state is not PoolState.OPEN:
-                raise PoolError(f"the pool is {self.state}; create a new Pool to run more work")
-            job = make_job(self._next_job)
-            self._next_job += 1
+            job = self._new_job(make_job)
             if not job.exhausted:
                 self._jobs.append(job)
                 if self._leader:
@@ -871,17 +846,8 @@ class Engine(ClosingBackend):
             self._finish_locked(job, kill=kill)
             self._cond.notify_all()
 
-    def estimate(self, fn_blob: bytes) -> float | None:
-        """Seconds per item measured for this function in earlier calls, if any."""
-        with self._lock:
-            return self._item_times.get(fn_blob)
-
     def _finish_locked(self, job: Job, *, kill: bool) -> None:
-        if job.item_time is not None and not job.skprocess:
-            self._item_times.pop(job.fn_blob, None)
-            self._item_times[job.fn_blob] = job.item_time
-            if len(self._item_times) > 128:
-                del self._item_times[next(iter(self._item_times))]
+        self._remember_item_time(job)
         job.close()
         if job in self._jobs:
             self._jobs.remove(job)
@@ -918,7 +884,7 @@ class Engine(ClosingBackend):
 
     # --- shutdown -----------------------------------------------------------------------------
     def _stop_workers(self) -> None:
-        """Under the lock, once closed (:meth:`ClosingBackend.close`): stop the workers."""
+        """Under the lock, once closed (:meth:`JobsBackend.close`): stop the workers."""
         self.wake()
         while self._leader:
             self._cond.wait()

@@ -160,8 +160,9 @@ def run_batch(
 ) -> tuple[Any, ...]:
     """Run the items of one chunk (items ``start, start+1, ...`` of its call); see the module doc."""
     token, init, origin, program_id, log_level = pool
-    with task_scope(program_id, log_level) as records:
-        result = _run(fn_key, fn_blob, mode, start, payload, token, init, origin, program_id)
+    state = program(program_id)
+    with task_scope(state, log_level) as records:
+        result = _run(fn_key, fn_blob, mode, start, payload, token, init, origin, state)
     return (*result, records)
 
 
@@ -174,9 +175,8 @@ def _run(
     token: str,
     init: bytes | None,
     origin: str,
-    program_id: str,
+    state: Program,
 ) -> tuple[Any, ...]:
-    state = program(program_id)
     try:
         _initialize(state, token, init)
     except BaseException as exc:

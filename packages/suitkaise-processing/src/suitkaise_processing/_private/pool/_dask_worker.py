@@ -205,19 +205,20 @@ def _install(log_level: int | None) -> bool:
 
 
 @contextlib.contextmanager
-def task_scope(program_id: str, log_level: int | None) -> Iterator[list[dict[str, Any]]]:
-    """Run a task's body for ``program_id``: its namespaces, and (``log_level`` not ``None``) its
-    thread's log records, collected into the list it gives."""
+def task_scope(state: Program, log_level: int | None) -> Iterator[list[dict[str, Any]]]:
+    """Run a task's body for the program of ``state``: its namespaces, and (``log_level`` not
+    ``None``) its thread's log records, collected into the list it gives."""
     records: list[dict[str, Any]] = []
     if not _install(log_level):
         yield records
         return
-    _task.program = program(program_id)
+    _task.program = state
     if log_level is not None:
         _task.records = records
         _task.level = log_level
         _task.dropped = 0
-        _task.worker = _on_dask_worker()
+        if _task.worker is None:  # a thread serves one Dask worker
+            _task.worker = _on_dask_worker()
     try:
         yield records
     finally:

@@ -28,7 +28,7 @@ if __name__ == "__main__":
 """
 
 # The parent side of the Pool, cucumber's serialize side (its pickler's families of handlers and
-# what they import) and the Share, Pipe and Skprocess-parent machinery.
+# what they import) and the Share, Pipe and Skprocess machinery.
 _NOT_IN_A_WORKER = (
     "suitkaise_processing._private.pool.pool",
     "suitkaise_processing._private.pool._engine",
@@ -38,6 +38,8 @@ _NOT_IN_A_WORKER = (
     "sqlite3",
     "suitkaise_processing._private.share",
     "suitkaise_processing._private.skprocess.parent",
+    # a Pool program's fork server does not preload the Skprocess child side
+    "suitkaise_processing._private.skprocess.child",
     "asyncio",
 )
 

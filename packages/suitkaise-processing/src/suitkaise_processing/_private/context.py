@@ -31,16 +31,29 @@ _starting = threading.local()  # .without_main: a start() of ours is preparing i
 _MAIN_ENTRIES = ("init_main_from_path", "init_main_from_name")
 
 #: Imported once by the fork server, so every child forked from it starts with them: cucumber
-#: (functions of ``__main__`` travel by value) and the code our children run. Only these: each child
-#: holds in memory whatever the fork server imported (the Share and Pipe machinery, asyncio, the
-#: parent side of Pool load there only when the program uses them).
+#: (functions of ``__main__`` travel by value), then the child side of each tool whose parent side the
+#: program has imported when the server starts (its first process): a Pool program's server loads the
+#: Pool worker, not the Skprocess child (~4 ms of every cold start), and the other way round. A tool
+#: first used after that imports its child side in each child. Only these: each child holds in memory
+#: whatever the fork server imported (the Share and Pipe machinery, asyncio, the parent side of Pool
+#: load there only when the program uses them).
 #: (``"__main__"``, multiprocessing's default, is left out: its fork server never receives the main
 #: path, CPython 3.10-3.13, so it would preload nothing.)
-_FORKSERVER_PRELOAD = [
-    "cucumber",
-    "suitkaise_processing._private.pool._worker",
-    "suitkaise_processing._private.skprocess.child",
-]
+_FORKSERVER_ALWAYS = ("cucumber",)
+#: (module of a tool's parent side, module its children run)
+_CHILD_SIDES = (
+    ("suitkaise_processing._private.pool._engine", "suitkaise_processing._private.pool._worker"),
+    (
+        "suitkaise_processing._private.skprocess.parent",
+        "suitkaise_processing._private.skprocess.child",
+    ),
+)
+
+
+def forkserver_preload() -> list[str]:
+    """What a fork server started now imports (see ``_CHILD_SIDES``)."""
+    loaded = sys.modules
+    return [*_FORKSERVER_ALWAYS, *(child for parent, child in _CHILD_SIDES if parent in loaded)]
 
 
 def _default_method() -> str:
@@ -80,7 +93,7 @@ def get_context() -> multiprocessing.context.BaseContext:
     method = get_start_method()
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(_FORKSERVER_PRELOAD)
+        ctx.set_forkserver_preload(forkserver_preload())
     return ctx
 
 

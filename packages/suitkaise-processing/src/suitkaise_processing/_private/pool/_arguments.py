@@ -8,7 +8,6 @@ which says what to write instead: users arrive with the habits of ``multiprocess
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable, Mapping
 
@@ -74,6 +73,8 @@ def misnamed_arguments(
                 + instead.format(value=repr(value))
             )
             continue
+        import difflib  # on the first misnamed argument: every Pool program imports this module
+
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"; did you mean `{close[0]}=`?" if close else ""
         lines.append(f"Pool() got an unexpected keyword argument `{name}`{hint}")

@@ -37,7 +37,8 @@ _UNITS = {
     "gib": 2**30,
     "tib": 2**40,
 }
-_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*", re.IGNORECASE)
+#: compiled by the first string size (re caches it): the fork server and workers import this module
+_SIZE = r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*"
 
 
 class Recycling(NamedTuple):
@@ -60,7 +61,7 @@ def parse_size(value: object, name: str = "max_memory_per_child") -> int:
     if isinstance(value, int):
         size = value
     else:
-        match = _SIZE.fullmatch(value)
+        match = re.fullmatch(_SIZE, value, re.IGNORECASE)
         unit = _UNITS.get(match.group(2).lower()) if match is not None else None
         if match is None or unit is None:
             raise InvalidSizeError(

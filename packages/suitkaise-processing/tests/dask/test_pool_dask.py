@@ -316,3 +316,13 @@ def test_the_item_log_handler_keeps_only_its_tasks_records(
     assert [(r["levelname"], r["msg"]) for r in captured] == [("DEBUG", "from the task")]
     # the others went where they would have gone without the handler: Python's last resort
     assert stream.getvalue().splitlines() == ["before the task", "from another task"]
+
+
+def test_a_dask_worker_keeps_the_state_of_its_most_recent_programs() -> None:
+    first = _dask_worker.program("sk-test-program-0")
+    for i in range(1, _dask_worker.PROGRAMS_KEPT):
+        _dask_worker.program(f"sk-test-program-{i}")
+    assert _dask_worker.program("sk-test-program-0") is first  # used again: now the most recent
+    for i in range(_dask_worker.PROGRAMS_KEPT):
+        _dask_worker.program(f"sk-test-other-{i}")
+    assert _dask_worker.program("sk-test-program-0") is not first  # forgotten, made anew

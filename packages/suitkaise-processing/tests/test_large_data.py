@@ -18,6 +18,7 @@ from typing import Any
 import large_data_workers as w
 import numpy as np
 import pytest
+from pool_test_helpers import take_all
 
 from suitkaise_processing import Pipe, Pool, Share, WorkerDiedError
 from suitkaise_processing._private import bigbuffers
@@ -194,24 +195,12 @@ def test_a_worker_killed_while_holding_a_view_fails_its_item_and_frees_the_memor
     arrays[2] = -arrays[2]
     expected = [float(a[: len(a) // 2].sum()) for a in arrays]
     with Pool(workers=2) as pool:
-        results = list(_take_all(pool.imap(w.die_holding, arrays)))
+        results = list(take_all(pool.imap(w.die_holding, arrays)))
         assert results[:2] == expected[:2]
         assert isinstance(results[2], WorkerDiedError)
         assert pool.map(w.die_holding, arrays[3:]) == expected[3:]
     # every memory file the parent sent is free again: the dead worker's mappings went with it
     assert all(file.free() for file in bigbuffers._cache.files)
-
-
-def _take_all(iterator: Iterator[object]) -> Iterator[object]:
-    """The results of a Pool iterator; the error that ends it is yielded last."""
-    while True:
-        try:
-            yield next(iterator)
-        except StopIteration:
-            return
-        except BaseException as exc:
-            yield exc
-            return
 
 
 def test_concurrent_callers_and_pipes_read_their_own_data() -> None:

@@ -17,15 +17,6 @@ from suitkaise_processing._private.pool._progress import Progress
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def pool() -> Iterator[Pool]:
-    p = Pool(workers=2)
-    try:
-        yield p
-    finally:
-        p.terminate()
-
-
 ITEMS = list(range(20))
 DOUBLED = [x * 2 for x in ITEMS]
 ARGS = [(1, 2), (3, 4)]

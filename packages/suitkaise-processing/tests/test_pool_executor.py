@@ -12,13 +12,13 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import executor_workers as ew
 import pool_workers as w
 import pytest
+from pool_test_helpers import run_main_script
 
 from suitkaise_processing import (
     ItemTimeoutError,
@@ -30,15 +30,6 @@ from suitkaise_processing import (
 from suitkaise_processing._private.pool._progress import Progress
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def pool() -> Iterator[Pool]:
-    p = Pool(workers=2)
-    try:
-        yield p
-    finally:
-        p.terminate()
 
 
 # --- submit -------------------------------------------------------------------------------------
@@ -459,16 +450,8 @@ if __name__ == "__main__":
 
 
 def _run_script(tmp_path: Path, source: str, method: str) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "script.py"
-    script.write_text(source)
-    return subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "release")],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        env=dict(os.environ, SUITKAISE_START_METHOD=method),
-        cwd=tmp_path,
-    )
+    env = dict(os.environ, SUITKAISE_START_METHOD=method)
+    return run_main_script(tmp_path, source, str(tmp_path / "release"), timeout=150, env=env)
 
 
 @pytest.mark.timeout(180)

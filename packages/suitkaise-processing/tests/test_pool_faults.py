@@ -13,6 +13,7 @@ from typing import Any
 
 import pool_workers as w
 import pytest
+from pool_test_helpers import take_all
 
 from suitkaise_processing import (
     Pool,
@@ -39,15 +40,6 @@ def _arrival_check(job: Any, seen: dict[int, object], n: int) -> Callable[[], bo
         return len(seen) == n
 
     return all_arrived
-
-
-@pytest.fixture
-def pool() -> Iterator[Pool]:
-    p = Pool(workers=2)
-    try:
-        yield p
-    finally:
-        p.terminate()
 
 
 def test_item_exception_keeps_type_and_remote_traceback(pool: Pool) -> None:
@@ -86,7 +78,7 @@ def test_map_raises_first_failure_in_input_order(pool: Pool) -> None:
 
 
 def test_imap_yields_until_the_failing_item(pool: Pool) -> None:
-    got = list(_take_all(pool.imap(w.fail_on_7, range(20))))
+    got = list(take_all(pool.imap(w.fail_on_7, range(20))))
     assert got[:7] == [x * 2 for x in range(7)]
     assert isinstance(got[7], w.ItemError)
     assert len(got) == 8
@@ -103,7 +95,7 @@ def test_unordered_variants_raise_the_item_error(pool: Pool) -> None:
 def test_unpicklable_result_fails_that_item_clearly(pool: Pool) -> None:
     with pytest.raises(PoolError, match="result of item 4 could not be serialized"):
         pool.map(w.unpicklable_result_at_4, range(10))
-    got = list(_take_all(pool.imap(w.unpicklable_result_at_4, range(10))))
+    got = list(take_all(pool.imap(w.unpicklable_result_at_4, range(10))))
     assert got[:4] == [0, 1, 2, 3]
     assert isinstance(got[4], PoolError)
     assert len(got) == 5
@@ -114,7 +106,7 @@ def test_unpicklable_argument_fails_that_item_immediately(pool: Pool) -> None:
     items = [1, 2, w.Unpicklable(), 4]
     with pytest.raises(PoolError, match="argument of item 2 could not be serialized"):
         pool.map(w.identity, items)
-    got = list(_take_until_error(pool.imap(w.identity, items)))
+    got = list(take_all(pool.imap(w.identity, items)))
     assert got[:2] == [1, 2]
     assert isinstance(got[2], PoolError)
     assert pool.map(w.double, [1, 2]) == [2, 4]
@@ -155,7 +147,7 @@ def test_unpicklable_function_raises_at_the_call(pool: Pool) -> None:
     ("fn", "bad"), [(w.kill_self_at_7, 7), (w.abort_at_3, 3), (w.exit_at_2, 2)]
 )
 def test_dead_worker_fails_only_its_item(pool: Pool, fn: object, bad: int) -> None:
-    results = list(_take_all(pool.imap(fn, range(20))))
+    results = list(take_all(pool.imap(fn, range(20))))
     failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
     assert failed == [bad]
     assert isinstance(results[bad], WorkerDiedError)
@@ -218,7 +210,7 @@ def test_several_deaths_in_one_call(pool: Pool) -> None:
 
 
 def test_dead_worker_in_unordered_map_fails_only_its_item(pool: Pool) -> None:
-    got = list(_take_all(pool.unordered_imap(w.kill_self_at_7, range(20))))
+    got = list(take_all(pool.unordered_imap(w.kill_self_at_7, range(20))))
     errors = [r for r in got if isinstance(r, BaseException)]
     assert len(errors) == 1
     assert isinstance(errors[0], WorkerDiedError)
@@ -326,22 +318,6 @@ def test_abandoned_iterator_does_not_block_the_pool(pool: Pool) -> None:
     assert pool.map(w.double, range(10)) == [x * 2 for x in range(10)]
 
 
-def _take_all(iterator: Iterator[object]) -> Iterator[object]:
-    """The results of a Pool iterator; the error that ends it is yielded last."""
-    while True:
-        try:
-            yield next(iterator)
-        except StopIteration:
-            return
-        except BaseException as exc:
-            yield exc
-            return
-
-
-def _take_until_error(iterator: Iterator[object]) -> Iterator[object]:
-    yield from _take_all(iterator)
-
-
 def test_an_input_that_raises_fails_the_call_in_order(pool: Pool) -> None:
     def source() -> Iterator[int]:
         yield from range(5)
@@ -349,7 +325,7 @@ def test_an_input_that_raises_fails_the_call_in_order(pool: Pool) -> None:
 
     with pytest.raises(LookupError, match="the input broke"):
         pool.map(w.double, source())
-    got = list(_take_all(pool.imap(w.double, source())))
+    got = list(take_all(pool.imap(w.double, source())))
     assert got[:5] == [0, 2, 4, 6, 8]
     assert isinstance(got[5], LookupError)
     assert pool.map(w.double, range(3)) == [0, 2, 4]

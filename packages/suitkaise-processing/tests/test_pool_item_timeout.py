@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pool_limit_workers as lw
 import pytest
+from pool_test_helpers import run_main_script
 
 from suitkaise_processing import ItemTimeoutError, Pool, PoolError, PoolTimeoutError
 from suitkaise_processing._private.pool._item_timeout import (
@@ -31,15 +29,6 @@ pytestmark = pytest.mark.timeout(120)
 
 #: fast items take microseconds: this limit only catches the item that never returns
 LIMIT = 2.0
-
-
-@pytest.fixture
-def pool() -> Iterator[Pool]:
-    p = Pool(workers=2)
-    try:
-        yield p
-    finally:
-        p.terminate()
 
 
 def _runs(log: Path) -> list[int]:
@@ -302,16 +291,8 @@ print(json.dumps(out))
 
 
 def test_item_timeouts_from_a_script_run_as_main(tmp_path: Path) -> None:
-    script = tmp_path / "script.py"
-    script.write_text(_SCRIPT)
     log = tmp_path / "runs"
-    done = subprocess.run(
-        [sys.executable, str(script), str(log)],
-        capture_output=True,
-        text=True,
-        timeout=100,
-        cwd=tmp_path,
-    )
+    done = run_main_script(tmp_path, _SCRIPT, str(log))
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     got, index, limit, text = out["imap"]

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pool_test_helpers import run_main_script
 
 pytestmark = [
     pytest.mark.timeout(180),
@@ -24,16 +23,8 @@ pytestmark = [
 
 
 def _run(tmp_path: Path, method: str, source: str) -> Any:
-    script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(source))
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        env=dict(os.environ, SUITKAISE_START_METHOD=method),
-        cwd=tmp_path,
-    )
+    env = dict(os.environ, SUITKAISE_START_METHOD=method)
+    done = run_main_script(tmp_path, textwrap.dedent(source), timeout=150, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pool_limit_workers as lw
 import pytest
+from pool_test_helpers import run_main_script
 
 from suitkaise_processing import InvalidSizeError, Pool, PoolError, ProcessError
 from suitkaise_processing._private.pool._recycling import Recycling, parse_size, recycling
@@ -199,16 +198,8 @@ print(json.dumps({"squares": squares, "ordered": ordered, "starred": starred, "l
 
 
 def test_recycling_from_a_script_run_as_main(tmp_path: Path) -> None:
-    script = tmp_path / "script.py"
-    script.write_text(_SCRIPT)
     log = tmp_path / "runs"
-    done = subprocess.run(
-        [sys.executable, str(script), str(log)],
-        capture_output=True,
-        text=True,
-        timeout=100,
-        cwd=tmp_path,
-    )
+    done = run_main_script(tmp_path, _SCRIPT, str(log))
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     ran = sorted(int(line) for line in log.read_text().split())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pool_workers as w
 import pytest
@@ -11,15 +10,6 @@ import pytest
 from suitkaise_processing import Pool, ProcessTimeoutError, RunError
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def pool() -> Iterator[Pool]:
-    p = Pool(workers=2)
-    try:
-        yield p
-    finally:
-        p.terminate()
 
 
 def test_howto_process_item_example(pool: Pool) -> None:

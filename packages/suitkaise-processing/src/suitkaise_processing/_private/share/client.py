@@ -18,13 +18,13 @@ again and resends what is still unacked; the coordinator skips what it had commi
 that exits waits (bounded) for its unacked writes, so a write that returned is never lost with it.
 
 Interrupts: a ``KeyboardInterrupt`` (or any exception a signal handler raises) can surface after
-any call that returns. So the connection lock is only ever taken with ``with`` (which releases it
-whatever surfaces inside), never as ``if lock.acquire(blocking=False): try: ...``: an interrupt
-right after that acquire left the lock held, and the process then hung at exit in its Share
-cleanup (issue 11). A write interrupted before it was sent is dropped from the resend queue (it
-did not return, so it need not survive), and every step of the exit path (:meth:`flush`,
-:meth:`close`, a ``call`` with a timeout) waits for the lock at most a bounded time, then says so
-on stderr and goes on.
+any call that returns. So while the process works, the connection lock is taken only with ``with``
+(which releases it whatever surfaces inside), never as ``if lock.acquire(blocking=False): try:``:
+an interrupt right after that acquire left the lock held, and the process then hung at exit in its
+Share cleanup (issue 11). A write interrupted before it was sent is dropped from the resend queue
+(it did not return, so it need not survive). The exit path (:meth:`flush`, :meth:`close`, ``stop``'s
+``call`` with a timeout) takes the lock with a timeout instead, and when it cannot get it says so on
+stderr and goes on: exit is bounded even if another thread holds the connection for ever.
 """
 
 from __future__ import annotations

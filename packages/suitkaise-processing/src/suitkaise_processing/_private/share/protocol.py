@@ -92,19 +92,15 @@ def _scalar_only(values: Any) -> bool:
     return True
 
 
-def _payload(path: Path, args: tuple[Any, ...], big: bigbuffers.Collector | None) -> bytes:
-    if _scalar_only(args) and all(type(key) in _SCALARS for _, key in path):
-        return pickle.dumps((path, args), pickle.HIGHEST_PROTOCOL)  # decode() reads it as pickle
-    return bytes(encode((path, args), big))
-
-
 def pack(
     op: str, req: int, name: str, slot: int, seq: int, path: Path, args: tuple[Any, ...]
 ) -> bytes:
     """The bytes of one command (plain pickle for scalar arguments, the wire format otherwise)."""
-    return pickle.dumps(
-        (op, req, name, slot, seq, _payload(path, args, None)), pickle.HIGHEST_PROTOCOL
-    )
+    if _scalar_only(args) and all(type(key) in _SCALARS for _, key in path):
+        payload = pickle.dumps((path, args), pickle.HIGHEST_PROTOCOL)  # decode() reads it as pickle
+    else:
+        payload = bytes(encode((path, args)))
+    return pickle.dumps((op, req, name, slot, seq, payload), pickle.HIGHEST_PROTOCOL)
 
 
 def pack_write(
@@ -112,11 +108,12 @@ def pack_write(
 ) -> tuple[bytes, int | None]:
     """:func:`pack` for a write, and the descriptor of the memory file holding its big buffers
     (``None`` if none): send it right after the frame, close it when the write is committed."""
-    big = bigbuffers.Collector() if bigbuffers.enabled() else None
-    header = pickle.dumps(
-        (op, req, name, slot, seq, _payload(path, args, big)), pickle.HIGHEST_PROTOCOL
-    )
-    if big is None or not big.buffers:
+    if not bigbuffers.enabled() or _scalar_only(args):
+        return pack(op, req, name, slot, seq, path, args), None
+    big = bigbuffers.Collector()
+    payload = bytes(encode((path, args), big))
+    header = pickle.dumps((op, req, name, slot, seq, payload), pickle.HIGHEST_PROTOCOL)
+    if not big.buffers:
         return header, None
     return bigbuffers.pack(header, big.buffers), bigbuffers.write_segment(big.buffers)
 

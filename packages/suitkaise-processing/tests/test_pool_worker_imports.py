@@ -40,6 +40,8 @@ _NOT_IN_A_WORKER = (
     "suitkaise_processing._private.skprocess.parent",
     # a Pool program's fork server does not preload the Skprocess child side
     "suitkaise_processing._private.skprocess.child",
+    # the slots are a heap.Arena, not a RawArray
+    "ctypes",
     "asyncio",
 )
 

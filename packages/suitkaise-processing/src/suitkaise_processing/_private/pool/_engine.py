@@ -261,8 +261,9 @@ class Engine(JobsBackend):
         self.state = PoolState.OPEN
         self.broken: BaseException | None = None
         self._res = _Resources()
-        self._slots = self._ctx.RawArray("q", workers * SLOT_WIDTH)
-        self._mv = memoryview(self._slots).cast("B").cast("q")
+        # an Arena, not a RawArray: neither this process nor a worker needs ctypes (~2 ms each)
+        self._slots = heap.Arena(workers * SLOT_WIDTH * 8)
+        self._mv = memoryview(self._slots.buffer).cast("q")
         #: per worker MAX_BATCH bytes, one set per item started in its running sub-batch
         self._progress = heap.Arena(workers * MAX_BATCH)
         self._marks = self._progress.buffer

@@ -28,7 +28,8 @@ Frames (each one frame of :mod:`..wire`: a length prefix, then the body)
         ``(SNAPSHOT, seq, index, run, lives_left, state)`` when an ``Skprocess`` item with ``lives > 1``
         starts a run (what the parent restarts it from if the worker is killed).
 
-Slots (a shared ``RawArray("q")`` of :data:`SLOT_WIDTH` words per worker, at ``index * SLOT_WIDTH``)
+Slots (a shared ``multiprocessing.heap.Arena`` read as 8-byte signed words, :data:`SLOT_WIDTH` per
+worker, at ``index * SLOT_WIDTH``)
     ``Slot.SEQ``
         the chunk the worker holds.
     ``Slot.BATCH``

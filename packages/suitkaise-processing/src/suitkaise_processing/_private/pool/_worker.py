@@ -158,7 +158,7 @@ def worker_main(
         except OSError:
             pass
     _watch_lifeline(lifeline)
-    mv = memoryview(slots).cast("B").cast("q")
+    mv = memoryview(slots.buffer).cast("q")
     base = slot_index * SLOT_WIDTH
     send = _Sender(conn, shared_memory)
     if log_level is not None:

@@ -490,7 +490,9 @@ class Client:
         """Raise ``ShareError`` if the coordinator is gone for good; reconnect if it was restarted."""
         if self.dead is not None:
             raise ShareError(self._dead_message())
-        if self._readable():
+        # another thread using the connection reads what arrived itself; taking the lock only with
+        # ``with`` keeps an interrupt from leaving it held (see the module docstring)
+        if self._readable() and not self.lock.locked():
             with self.lock:
                 # unasked messages are errors of writes nobody waited for; EOF: the coordinator died
                 if self._poll_now():

@@ -25,6 +25,7 @@ travel and are stored inside the frames and records, as before).
 
 from __future__ import annotations
 
+import mmap
 import operator
 import os
 import secrets
@@ -180,6 +181,9 @@ class DataWriter:
         self.old: list[segment.Segment] = []  # generations replaced in the open commit
         self.big: str | None = None  # buffer segment of the current full value (OP_BASE_BIG)
         self.old_big: list[str] = []  # buffer segments of values replaced in the open commit
+        # a read-only mapping of each of those segments, never read: while the coordinator holds a
+        # segment it is mapped, which is how a leak check tells a segment in use from a leftover
+        self.held: dict[str, mmap.mmap] = {}
 
     @classmethod
     def adopt(cls, share_id: str, slot: int, gen: int) -> tuple[DataWriter, Any]:
@@ -193,6 +197,7 @@ class DataWriter:
         if op == OP_BASE_BIG:
             start = base_off + RECORD_HEAD.size
             writer.big = big_name(seg.buf[start : start + base_len])
+            writer.held[writer.big] = segment.map_shared_readonly(writer.big)
         writer.seg, writer.words, writer.gen, writer.cap = seg, words, gen, seg.size
         writer.used, writer.base_off, writer.base_len = used, base_off, int(base_len)
         writer.log_len = used - base_off - record_size(b"") - int(base_len)
@@ -298,13 +303,16 @@ class DataWriter:
             _retire(seg)
         self.old.clear()
         for name in self.old_big:
+            held = self.held.pop(name, None)
+            if held is not None:
+                held.close()
             segment.unlink(name)
         self.old_big.clear()
 
     def write_buffers(self, buffers: list[memoryview]) -> str:
         """A new buffer segment of this slot holding ``buffers``; its name."""
         name = buffers_name(self.share_id, self.slot, secrets.token_hex(4))
-        segment.write_buffers(name, buffers, bigbuffers.ALIGN)
+        self.held[name] = segment.write_buffers(name, buffers, bigbuffers.ALIGN)
         return name
 
     def retire(self) -> None:

@@ -49,7 +49,8 @@ each rounded up to 4096), written once by the coordinator and never changed::
     u8 name length, the segment's name (ASCII), u32 N, N x u64 buffer lengths, the pickle stream
 
 A reader maps the buffer segment privately (copy-on-write) and decodes the stream with views of it:
-no copy. The segment is unlinked when the commit that replaced or deleted the value is closed
+no copy. The coordinator keeps a read-only mapping of each buffer segment it holds (never read), so
+a segment in use is always mapped by some process, and one nobody maps is a leftover. The segment is unlinked when the commit that replaced or deleted the value is closed
 (like an old data generation); a reader's mapping stays valid after that, until its last view is
 gone. A record whose segment was unlinked meanwhile is a torn read (the reader reads again).
 A restarted coordinator unlinks every buffer segment its current values do not name (those of a

@@ -81,9 +81,10 @@ class Segment:
             pass
 
 
-def write_buffers(name: str, buffers: Sequence[memoryview], align: int) -> None:
+def write_buffers(name: str, buffers: Sequence[memoryview], align: int) -> mmap.mmap:
     """Create segment ``name`` holding ``buffers``, each at a multiple of ``align`` (one copy, by
-    ``pwrite``: no page faults or zeroing of a mapping); tracked like :meth:`Segment.create`."""
+    ``pwrite``: no page faults or zeroing of a mapping); tracked like :meth:`Segment.create`.
+    Returns a read-only shared mapping of it (never read: it only shows the segment is in use)."""
     if not name.startswith("sk_"):
         raise ValueError(f"segment name {name!r} must start with 'sk_'")
     fd = _posixshmem.shm_open(_posix_name(name), os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600)
@@ -96,12 +97,23 @@ def write_buffers(name: str, buffers: Sequence[memoryview], align: int) -> None:
                 done += os.pwrite(fd, buf[done:], offset + done)
             offset += -(-size // align) * align
         os.ftruncate(fd, max(offset, align))
+        held = mmap.mmap(fd, max(offset, align), prot=mmap.PROT_READ)
     except BaseException:
         os.close(fd)
         _posixshmem.shm_unlink(_posix_name(name))
         raise
     os.close(fd)
     resource_tracker.register(_posix_name(name), _RTYPE)
+    return held
+
+
+def map_shared_readonly(name: str) -> mmap.mmap:
+    """A read-only shared mapping of segment ``name`` (``FileNotFoundError`` if it is gone)."""
+    fd = _posixshmem.shm_open(_posix_name(name), os.O_RDONLY, mode=0o600)
+    try:
+        return mmap.mmap(fd, os.fstat(fd).st_size, prot=mmap.PROT_READ)
+    finally:
+        os.close(fd)
 
 
 def map_private(name: str) -> mmap.mmap:

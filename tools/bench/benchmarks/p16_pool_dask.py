@@ -15,8 +15,9 @@ items and compares, on the same client:
 
 Rows: trivial items (``x + 1``) at N = 10,000 and 100,000, the same with a lambda, and ~10 ms items
 (``time.sleep(0.01)``, so that the row measures the overhead and not CPU contention on a small
-machine). The contenders run in turns (one call each per round, the order rotated every round: a call
-slows the next one while Dask releases its tasks; median over the rounds); every one is warmed up
+machine). The contenders run in turns (one call each per round, in balanced orders: a call slows the
+next one while Dask releases its tasks, so each contender follows each other one equally often;
+median over the rounds); every one is warmed up
 first (ours thereby knows the function's item time, as in a program that calls it again). Bar: ours
 <= 1.1x the best plain Dask way of the row.
 """
@@ -58,17 +59,37 @@ def map_bytes(fn: Callable[[Any], Any], blob: bytes) -> bytes:
     return pickle.dumps([fn(x) for x in pickle.loads(blob)], pickle.HIGHEST_PROTOCOL)
 
 
+def balanced_orders(count: int) -> list[list[int]]:
+    """Orders of ``count`` contenders in which each one comes right after each other one equally
+    often (a Williams design: ``count`` rows, twice as many when ``count`` is odd). A plain rotation
+    keeps the cyclic order, so a contender would always follow the same one and pay for the work
+    that one leaves behind."""
+    first = [0]
+    low, high = 1, count - 1
+    while low <= high:
+        first.append(low)
+        low += 1
+        if low <= high:
+            first.append(high)
+            high -= 1
+    rows = [[(x + shift) % count for x in first] for shift in range(count)]
+    if count % 2:
+        rows += [row[::-1] for row in rows]
+    return rows
+
+
 def rotated(
     contenders: dict[str, Callable[[], object]], repeat: int, warmup: int = 1
 ) -> dict[str, float]:
-    """Median wall time of each contender, timed in turns, the order rotated every round: a call
+    """Median wall time of each contender, timed in turns in :func:`balanced_orders`: a call
     leaves work behind in the scheduler and the workers (releasing its tasks and their results), which
     slows whichever call comes next, so each contender follows each other one equally often."""
     names = list(contenders)
+    orders = balanced_orders(len(names))
     samples: dict[str, list[float]] = {name: [] for name in names}
     for rnd in range(warmup + repeat):
-        shift = rnd % len(names)
-        for name in names[shift:] + names[:shift]:
+        for index in orders[rnd % len(orders)]:
+            name = names[index]
             elapsed = median_time(contenders[name], repeat=1, warmup=0)
             if rnd >= warmup:
                 samples[name].append(elapsed)

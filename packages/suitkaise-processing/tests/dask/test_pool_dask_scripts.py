@@ -10,28 +10,18 @@ import the script, so its functions travel by value, as in a user's program.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pool_test_helpers import run_main_script
 
 pytestmark = pytest.mark.timeout(180)
 
 
 def _run(tmp_path: Path, address: str, source: str) -> tuple[Any, str]:
-    script = tmp_path / "script.py"
-    script.write_text(textwrap.dedent(source))
-    done = subprocess.run(
-        [sys.executable, str(script), address],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        cwd=tmp_path,
-        check=False,
-    )
+    done = run_main_script(tmp_path, textwrap.dedent(source), address, timeout=150)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 

@@ -82,7 +82,7 @@ _SCHEDULER_TASKS_PER_S = 250.0
 _INFLIGHT_PER_THREAD = 2
 #: a function of more bytes than this is scattered to the workers once, not inlined in every task
 _SCATTER_BYTES = 64 * 1024
-#: the cluster's thread count is asked again when older than this (seconds)
+#: the cluster's thread count is asked again (in the background) when older than this (seconds)
 _SIZE_TTL = 2.0
 #: this process among the clients of a cluster: its by-value modules get namespaces of their own
 #: in the Dask workers (:mod:`._dask_worker`); a forked child keeps it, as it keeps cucumber's ids
@@ -190,22 +190,36 @@ class DaskEngine(JobsBackend):
         self._functions: dict[int, tuple[bytes, Any]] = {}
         self._item_times: dict[bytes, float] = {}
         self._size = 1
-        self._size_at = -_SIZE_TTL
+        self._size_at: float | None = None
         self.finalizer = weakref.finalize(self, _close_client, self._client) if owned else None
 
     # --- the cluster --------------------------------------------------------------------------
     @property
     def size(self) -> int:
-        """Threads of the cluster's workers (asked again every few seconds; at least 1)."""
+        """Threads of the cluster's workers (at least 1): asked once, then refreshed in the
+        background when older than :data:`_SIZE_TTL` (:meth:`_refresh_size`): a call never waits
+        for that round trip, which cost ~2.5 ms after an idle moment (15-20% of a 1,000-item map
+        made every few seconds)."""
         now = time.monotonic()
-        if now - self._size_at > _SIZE_TTL:
+        if self._size_at is None:
             try:
                 threads = sum(self._client.nthreads().values())
             except Exception as exc:
                 raise PoolError(f"the Dask scheduler did not answer: {exc}") from exc
             self._size = max(1, int(threads))
             self._size_at = now
+        elif now - self._size_at > _SIZE_TTL:
+            self._size_at = now  # one refresh at a time
+            self._client.loop.add_callback(self._refresh_size)
         return self._size
+
+    async def _refresh_size(self) -> None:
+        """On the client's event loop: ask the scheduler for the workers' threads again."""
+        try:
+            threads = await self._client.scheduler.ncores()
+        except Exception:  # the scheduler is gone: the next task submitted says so
+            return
+        self._size = max(1, int(sum(threads.values())))
 
     @property
     def batching(self) -> Batching:

@@ -104,7 +104,10 @@ def test_a_cluster_object() -> None:
             host="127.0.0.1",  # every server of the cluster on loopback
             n_workers=1,
             threads_per_worker=2,
-            dashboard_address=None,
+            # no dashboard; its HTTP server still starts (health routes): on a free loopback port,
+            # not 8787, which another cluster on the machine may hold
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
         ) as cluster,
         Pool(cluster=cluster) as pool,
     ):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -67,6 +68,11 @@ class Backend(Protocol):
     def terminate(self) -> None:
         """Stop now; unfinished calls raise ``PoolError`` (idempotent)."""
         ...
+
+
+def time_left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (a ``time.monotonic()`` value; <= 0 once passed), ``None`` without one."""
+    return None if deadline is None else deadline - time.monotonic()
 
 
 class JobsBackend(abc.ABC):

@@ -50,7 +50,7 @@ from typing import Any
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.errors import PoolError, WorkerDiedError
 from suitkaise_processing._private.logforward import handle_forwarded
-from suitkaise_processing._private.pool._backend import JobsBackend
+from suitkaise_processing._private.pool._backend import JobsBackend, time_left
 from suitkaise_processing._private.pool._dask_task import DECODE_FAILED, DONE, PoolArgs, run_batch
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
 from suitkaise_processing._private.pool._legacy_errors import as_legacy_pool_error
@@ -442,12 +442,12 @@ class DaskEngine(JobsBackend):
             try:
                 chunk.payload = wire.serialize(chunk.items)
             except Exception as exc:
-                err = PoolError(
+                _fail_chunk(
+                    chunk,
                     f"the argument of item {chunk.start} could not be serialized by value for a "
-                    f"Dask worker: {type(exc).__name__}: {exc}"
+                    "Dask worker",
+                    exc,
                 )
-                err.__cause__ = exc
-                job.add_part(chunk.start, [], err, 0.0)
             else:
                 job.requeue([chunk])
             return
@@ -463,12 +463,11 @@ class DaskEngine(JobsBackend):
         try:
             values: list[Any] = wire.decode(blob)
         except Exception as exc:
-            err = PoolError(
-                f"the results of items {chunk.start}.. could not be deserialized in the parent: "
-                f"{type(exc).__name__}: {exc}"
+            _fail_chunk(
+                chunk,
+                f"the results of items {chunk.start}.. could not be deserialized in the parent",
+                exc,
             )
-            err.__cause__ = exc
-            job.add_part(chunk.start, [], err, 0.0)
             return
         error = (
             None
@@ -524,11 +523,9 @@ class DaskEngine(JobsBackend):
                         return True
                     if self.state is PoolState.TERMINATED:
                         raise PoolError("the pool was terminated")
-                    remaining: float | None = None
-                    if deadline is not None:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            return False
+                    remaining = time_left(deadline)
+                    if remaining is not None and remaining <= 0:
+                        return False
                     if self._leader:
                         self._cond.wait(remaining)
                     else:
@@ -566,3 +563,10 @@ class DaskEngine(JobsBackend):
             self._functions.clear()
         if self.finalizer is not None:
             self.finalizer()
+
+
+def _fail_chunk(chunk: Chunk, what: str, cause: Exception) -> None:
+    """Fail the items of ``chunk`` from its first one with a PoolError saying ``what`` went wrong."""
+    err = PoolError(f"{what}: {type(cause).__name__}: {cause}")
+    err.__cause__ = cause
+    chunk.job.add_part(chunk.start, [], err, 0.0)

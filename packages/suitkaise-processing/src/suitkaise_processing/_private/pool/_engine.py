@@ -42,7 +42,7 @@ from suitkaise_processing._private.errors import (
 )
 from suitkaise_processing._private.fdpass import recv_fd_on, send_fd_on
 from suitkaise_processing._private.logforward import handle_forwarded
-from suitkaise_processing._private.pool._backend import JobsBackend
+from suitkaise_processing._private.pool._backend import JobsBackend, time_left
 from suitkaise_processing._private.pool._errors import ItemTimeoutError
 from suitkaise_processing._private.pool._item_timeout import is_innocent, running_timed_item
 from suitkaise_processing._private.pool._jobs import Batching, Chunk, Job
@@ -791,11 +791,9 @@ class Engine(JobsBackend):
             while True:
                 if done():
                     return True
-                remaining: float | None = None
-                if deadline is not None:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return False
+                remaining = time_left(deadline)
+                if remaining is not None and remaining <= 0:
+                    return False
                 if self._leader:
                     self._cond.wait(remaining)
                     continue

@@ -39,6 +39,7 @@ from suitkaise_processing._private.wire import decode, encode, frame_header, rea
 
 __all__ = ["LARGE_MESSAGE", "Channel"]
 
+_BIG_MARK = bigbuffers.MARK
 #: messages this large (bytes, encoded) travel through an anonymous memory file when possible
 LARGE_MESSAGE = 4 * 1024 * 1024
 _LARGE_MARK = b"\x01sk-memfd"
@@ -67,6 +68,7 @@ class Channel:
 
     __slots__ = (
         "_broken",
+        "_collect",
         "_conn",
         "_drained",
         "_feeding",
@@ -85,6 +87,8 @@ class Channel:
         self._drained = threading.Condition(self._send_lock)
         self._sock: socket.socket | None = None
         self._is_socket: bool | None = None  # decided at the first send
+        #: whether sends collect big buffers for shared memory (decided at the first send)
+        self._collect: bool | None = None
         self._queue: collections.deque[tuple[memoryview | bytes, int | None]] = collections.deque()
         self._feeding = False
         self._broken: BaseException | None = None
@@ -122,7 +126,10 @@ class Channel:
         if (kind is bytes or kind is bytearray) and len(obj) >= LARGE_MESSAGE and self._memfd_ok():
             self._send_large(obj, b"B" if kind is bytes else b"A")  # raw: no pickling copy
             return
-        big = bigbuffers.Collector() if self._shared_memory and self._memfd_ok() else None
+        collect = self._collect
+        if collect is None:
+            collect = self._collect = self._shared_memory and self._memfd_ok()
+        big = bigbuffers.Collector() if collect else None
         data = encode(obj, big)
         if big is not None and big.buffers:
             body = bigbuffers.pack(data, big.buffers)
@@ -342,7 +349,7 @@ class Channel:
             body = read_frame(conn.fileno())
             if len(body) == _LARGE_HEADER_SIZE and body[: len(_LARGE_MARK)] == _LARGE_MARK:
                 return self._recv_large(body)
-            if bigbuffers.is_marked(body):
+            if body[:4] == _BIG_MARK and bigbuffers.is_marked(body):
                 return bigbuffers.load(body, recv_fd(self._socket()), decode)
         except EOFError:
             raise EOFError(

@@ -11,6 +11,47 @@ import numpy as np
 
 from suitkaise_processing import Skprocess
 
+#: one of each kind of dtype the large-data tests send (structured, strings, dates, big-endian)
+DTYPES = [
+    np.bool_,
+    np.int8,
+    np.int16,
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.uint64,
+    np.float16,
+    np.float32,
+    np.float64,
+    np.longdouble,
+    np.complex64,
+    np.complex128,
+    np.dtype("M8[ns]"),
+    np.dtype("m8[s]"),
+    np.dtype("U7"),
+    np.dtype("S5"),
+    np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "S3")]),
+    np.dtype(">i8"),
+]
+
+
+def filled(dtype: Any, nbytes: int, seed: int = 0) -> np.ndarray:
+    """An array of ``dtype`` of about ``nbytes`` bytes with values that differ by ``seed``."""
+    dtype = np.dtype(dtype)
+    n = max(1, nbytes // dtype.itemsize)
+    raw = (np.arange(n) + seed) % 251
+    if dtype.names:
+        out = np.zeros(n, dtype=dtype)
+        out["a"], out["b"], out["c"] = raw, raw / 7, [b"x%d" % (i % 10) for i in raw]
+        return out
+    if dtype.kind in "US":
+        return raw.astype(dtype)
+    if dtype.kind in "Mm":
+        return raw.astype(np.int64).astype(dtype)
+    return raw.astype(dtype)
+
 
 def in_shared_memory(value: Any) -> bool:
     """Whether ``value`` views a mapped memory file (follows ``.base`` and ``memoryview.obj``)."""

@@ -7,20 +7,9 @@ import signal
 from typing import Any
 
 import numpy as np
+from large_data_workers import in_shared_memory
 
 from suitkaise_processing import Share
-
-
-def views_mapping(value: Any) -> bool:
-    """Whether ``value`` views a mapped file (follows ``.base`` and ``memoryview.obj``)."""
-    import mmap
-
-    seen = value
-    while seen is not None:
-        if isinstance(seen, mmap.mmap):
-            return True
-        seen = seen.obj if isinstance(seen, memoryview) else getattr(seen, "base", None)
-    return False
 
 
 def snapshot(share: Share, name: str) -> Any:
@@ -41,7 +30,7 @@ def read_arrays(share: Share, names: list[str], out: Any) -> None:
     found = []
     for name in names:
         value = snapshot(share, name)
-        found.append((name, np.array(value, copy=True), views_mapping(value)))
+        found.append((name, np.array(value, copy=True), in_shared_memory(value)))
     out.put(found)
 
 
@@ -49,7 +38,7 @@ def hold_view_until_killed(share: Share, name: str, out: Any) -> None:
     """Read ``share.<name>``, report its first element and whether it views shared memory, then
     wait to be killed while holding the view."""
     value = snapshot(share, name)
-    out.put((float(value[0]), views_mapping(value)))
+    out.put((float(value[0]), in_shared_memory(value)))
     signal.pause()
 
 

@@ -42,45 +42,6 @@ def _empty_cache() -> Iterator[None]:
 
 SMALL = 1024
 
-DTYPES = [
-    np.bool_,
-    np.int8,
-    np.int16,
-    np.int32,
-    np.int64,
-    np.uint8,
-    np.uint16,
-    np.uint32,
-    np.uint64,
-    np.float16,
-    np.float32,
-    np.float64,
-    np.longdouble,
-    np.complex64,
-    np.complex128,
-    np.dtype("M8[ns]"),
-    np.dtype("m8[s]"),
-    np.dtype("U7"),
-    np.dtype("S5"),
-    np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "S3")]),
-    np.dtype(">i8"),
-]
-
-
-def _filled(dtype: Any, nbytes: int) -> np.ndarray:
-    dtype = np.dtype(dtype)
-    n = max(1, nbytes // dtype.itemsize)
-    raw = np.arange(n) % 251
-    if dtype.names:
-        out = np.zeros(n, dtype=dtype)
-        out["a"], out["b"], out["c"] = raw, raw / 7, [b"x%d" % (i % 10) for i in raw]
-        return out
-    if dtype.kind in "US":
-        return raw.astype(dtype)
-    if dtype.kind in "Mm":
-        return raw.astype(np.int64).astype(dtype)
-    return raw.astype(dtype)
-
 
 def _variants(a: np.ndarray) -> list[np.ndarray]:
     """Shapes and layouts of ``a``'s data: 1-d, 2-d C and Fortran order, non-contiguous, transposed."""
@@ -106,9 +67,9 @@ def _same(got: Any, want: np.ndarray) -> bool:
 
 def _all_arrays() -> list[np.ndarray]:
     arrays: list[np.ndarray] = []
-    for dtype in DTYPES:
+    for dtype in w.DTYPES:
         for size in (BIG, SMALL):
-            arrays.extend(_variants(_filled(dtype, size)))
+            arrays.extend(_variants(w.filled(dtype, size)))
     objects = np.array([1, "two", (3,), None, 4.5] * 1000, dtype=object)
     arrays += [objects, objects[::2], objects.reshape(50, 100)]
     return arrays
@@ -125,7 +86,7 @@ def test_every_dtype_and_shape_round_trips_through_the_pool() -> None:
 
 
 def test_big_contiguous_arrays_are_views_of_shared_memory_in_both_directions() -> None:
-    big = _filled(np.float64, 4 * BIG)
+    big = w.filled(np.float64, 4 * BIG)
     cases = [big, big.reshape(8, -1), np.asfortranarray(big.reshape(8, -1)), big[:100], big[::2]]
     with Pool(workers=2) as pool:
         seen = pool.map(w.describe, cases)
@@ -139,7 +100,7 @@ def test_big_contiguous_arrays_are_views_of_shared_memory_in_both_directions() -
 
 
 def test_writes_to_received_arrays_stay_private_and_read_only_arrays_stay_read_only() -> None:
-    big = _filled(np.int64, 4 * BIG)
+    big = w.filled(np.int64, 4 * BIG)
     frozen = big.copy()
     frozen.setflags(write=False)
     with Pool(workers=2) as pool:
@@ -147,14 +108,14 @@ def test_writes_to_received_arrays_stay_private_and_read_only_arrays_stay_read_o
         again = pool.map(w.echo, [big])[0]
         seen = pool.map(w.describe, [frozen])[0]
     assert sums == [float((big + 1).sum())] * 2  # each worker changed its own view only
-    assert np.array_equal(big, _filled(np.int64, 4 * BIG))
+    assert np.array_equal(big, w.filled(np.int64, 4 * BIG))
     again += 5  # the parent writes to a received result: copy-on-write, the memory file unchanged
     assert np.array_equal(again, big + 5)
     assert seen[:2] == (True, False)
 
 
 def test_results_still_held_are_never_overwritten_when_memory_is_reused() -> None:
-    rounds = [[_filled(np.float64, 2 * BIG) + k + 10 * r for k in range(8)] for r in range(4)]
+    rounds = [[w.filled(np.float64, 2 * BIG) + k + 10 * r for k in range(8)] for r in range(4)]
     held: list[list[np.ndarray]] = []
     with Pool(workers=2) as pool:
         for arrays in rounds:
@@ -165,7 +126,7 @@ def test_results_still_held_are_never_overwritten_when_memory_is_reused() -> Non
 
 
 def test_result_views_outlive_the_pool_and_its_workers() -> None:
-    arrays = [_filled(np.float32, 4 * BIG) + k for k in range(6)]
+    arrays = [w.filled(np.float32, 4 * BIG) + k for k in range(6)]
     with Pool(workers=2) as pool:
         results = pool.map(w.double, arrays)
         pids = pool._engine.worker_pids()
@@ -176,7 +137,7 @@ def test_result_views_outlive_the_pool_and_its_workers() -> None:
 
 
 def test_results_survive_terminate_killing_the_workers() -> None:
-    arrays = [_filled(np.float64, 4 * BIG) + k for k in range(4)]
+    arrays = [w.filled(np.float64, 4 * BIG) + k for k in range(4)]
     pool = Pool(workers=2)
     results = pool.map(w.double, arrays)
     pool.terminate()
@@ -191,7 +152,7 @@ def _is_zombie(pid: int) -> bool:
 
 
 def test_a_worker_killed_while_holding_a_view_fails_its_item_and_frees_the_memory() -> None:
-    arrays = [_filled(np.float64, 4 * BIG) + k + 1 for k in range(6)]
+    arrays = [w.filled(np.float64, 4 * BIG) + k + 1 for k in range(6)]
     arrays[2] = -arrays[2]
     expected = [float(a[: len(a) // 2].sum()) for a in arrays]
     with Pool(workers=2) as pool:
@@ -208,7 +169,7 @@ def test_concurrent_callers_and_pipes_read_their_own_data() -> None:
 
     def pool_caller(pool: Pool, seed: int) -> None:
         try:
-            arrays = [_filled(np.float64, 2 * BIG) * seed + k for k in range(6)]
+            arrays = [w.filled(np.float64, 2 * BIG) * seed + k for k in range(6)]
             for _ in range(3):
                 got = pool.map(w.double, arrays)
                 assert all(np.array_equal(g, a * 2) for g, a in zip(got, arrays, strict=True))
@@ -220,7 +181,7 @@ def test_concurrent_callers_and_pipes_read_their_own_data() -> None:
             anchor, point = Pipe.pair()
             with anchor, point:
                 for k in range(20):
-                    value = _filled(np.int32, 2 * BIG) * seed + k
+                    value = w.filled(np.int32, 2 * BIG) * seed + k
                     anchor.send({"k": k, "a": value})
                     got = point.recv(timeout=60)
                     assert got["k"] == k
@@ -243,7 +204,7 @@ def test_pipe_messages_to_another_process_carry_arrays_in_shared_memory() -> Non
     anchor, point = Pipe.pair()
     process = w.ArrayEcho(point)
     process.start()
-    arrays = [_filled(np.float64, 16 << 20), *_variants(_filled(np.dtype("U7"), BIG))]
+    arrays = [w.filled(np.float64, 16 << 20), *_variants(w.filled(np.dtype("U7"), BIG))]
     arrays.append(np.array([{"a": 1}, [2]], dtype=object))
     try:
         for value in arrays:
@@ -334,7 +295,7 @@ def test_the_environment_switch_turns_shared_memory_off() -> None:
 
 
 def test_a_share_method_result_with_a_big_array_comes_back_in_shared_memory() -> None:
-    value = _filled(np.float64, 4 * BIG)
+    value = w.filled(np.float64, 4 * BIG)
     with Share() as share:
         share.big = value
         reshaped = share.big.reshape(-1)  # runs in the coordinator; its result is the reply
@@ -346,7 +307,7 @@ def test_a_share_method_result_with_a_big_array_comes_back_in_shared_memory() ->
 
 
 def test_pool_shared_memory_false_sends_arrays_inside_the_messages() -> None:
-    big = _filled(np.float64, 4 * BIG)
+    big = w.filled(np.float64, 4 * BIG)
     with Pool(workers=1, shared_memory=False) as pool:
         seen = pool.map(w.describe, [big])[0]
         doubled = pool.map(w.double, [big])[0]
@@ -356,7 +317,7 @@ def test_pool_shared_memory_false_sends_arrays_inside_the_messages() -> None:
 
 
 def test_pipe_pair_shared_memory_false_sends_arrays_inside_the_messages_in_both_processes() -> None:
-    value = _filled(np.float64, 4 * BIG)
+    value = w.filled(np.float64, 4 * BIG)
     anchor, point = Pipe.pair(shared_memory=False)
     process = w.ArrayEcho(point)
     process.start()

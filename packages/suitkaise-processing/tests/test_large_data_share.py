@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 import share_big_workers as w
+from large_data_workers import DTYPES, filled
 
 from suitkaise_processing import Share
 from suitkaise_processing._private import bigbuffers
@@ -32,52 +33,13 @@ pytestmark = [
 BIG = max(bigbuffers.THRESHOLD, 64 * 1024) * 2  # bytes: above the threshold
 CTX = multiprocessing.get_context("spawn")
 
-DTYPES = [
-    np.bool_,
-    np.int8,
-    np.int16,
-    np.int32,
-    np.int64,
-    np.uint8,
-    np.uint16,
-    np.uint32,
-    np.uint64,
-    np.float16,
-    np.float32,
-    np.float64,
-    np.longdouble,
-    np.complex64,
-    np.complex128,
-    np.dtype("M8[ns]"),
-    np.dtype("m8[s]"),
-    np.dtype("U7"),
-    np.dtype("S5"),
-    np.dtype([("a", "<i4"), ("b", "<f8"), ("c", "S3")]),
-    np.dtype(">i8"),
-]
-
-
-def _filled(dtype: Any, nbytes: int, seed: int = 0) -> np.ndarray:
-    dtype = np.dtype(dtype)
-    n = max(1, nbytes // dtype.itemsize)
-    raw = (np.arange(n) + seed) % 251
-    if dtype.names:
-        out = np.zeros(n, dtype=dtype)
-        out["a"], out["b"], out["c"] = raw, raw / 7, [b"x%d" % (i % 10) for i in raw]
-        return out
-    if dtype.kind in "US":
-        return raw.astype(dtype)
-    if dtype.kind in "Mm":
-        return raw.astype(np.int64).astype(dtype)
-    return raw.astype(dtype)
-
 
 def _arrays() -> dict[str, np.ndarray]:
     """Name -> array: every dtype contiguous, non-contiguous (a stride) and Fortran-ordered 2-D,
     and an object array."""
     arrays: dict[str, np.ndarray] = {}
     for k, dtype in enumerate(DTYPES):
-        base = _filled(dtype, 2 * BIG, seed=k)
+        base = filled(dtype, 2 * BIG, seed=k)
         arrays[f"c{k}"] = base[: len(base) // 2]
         arrays[f"s{k}"] = base[::2]
         half = base[: len(base) // 8 * 4]
@@ -133,7 +95,7 @@ def test_arrays_written_in_a_worker_are_read_in_the_parent_and_another_process()
                 assert seen.dtype == expected.dtype, name
             # stored contiguous (pickle copied the strided ones): read without a copy, unless
             # numpy pickles the dtype in band (object, datetime64, timedelta64): then by copy
-            assert w.views_mapping(seen) == _out_of_band(expected), name
+            assert w.in_shared_memory(seen) == _out_of_band(expected), name
         out = CTX.Queue()
         proc = CTX.Process(target=w.read_arrays, args=(share, list(arrays), out))
         proc.start()
@@ -149,7 +111,7 @@ def test_arrays_written_in_a_worker_are_read_in_the_parent_and_another_process()
 
 
 def test_a_reader_killed_while_it_holds_a_view_costs_nothing() -> None:
-    first = _filled(np.float64, 4 * BIG)
+    first = filled(np.float64, 4 * BIG)
     with Share() as share:
         share.arr = first
         out = CTX.Queue()
@@ -172,7 +134,7 @@ def test_a_reader_killed_while_it_holds_a_view_costs_nothing() -> None:
 
 
 def test_a_view_outlives_the_replaced_value_and_the_killed_writer() -> None:
-    first = _filled(np.int32, 4 * BIG)
+    first = filled(np.int32, 4 * BIG)
     with Share() as share:
         out = CTX.Queue()
         writer = CTX.Process(target=w.write_then_wait, args=(share, first, out))
@@ -193,7 +155,7 @@ def test_a_view_outlives_the_replaced_value_and_the_killed_writer() -> None:
 
 
 def test_a_big_value_survives_a_coordinator_restart() -> None:
-    value = _filled(np.float64, 4 * BIG)
+    value = filled(np.float64, 4 * BIG)
     with Share() as share:
         _run(w.set_arrays, share, {"arr": value})
         owner = share._sk_owner
@@ -203,7 +165,7 @@ def test_a_big_value_survives_a_coordinator_restart() -> None:
         assert owner.wait_restarted(1, 120), "the owner did not restart the coordinator"
         restored = w.snapshot(share, "arr")
         assert np.array_equal(restored, value)
-        assert w.views_mapping(restored)
+        assert w.in_shared_memory(restored)
         assert len(_buffer_segments(share)) == 1
         share.arr = value * 2
         assert np.array_equal(share.arr.copy(), value * 2)
@@ -233,7 +195,7 @@ _OPT_OUT = textwrap.dedent(
                 mapped = "memfd:sk_buffers" in maps.read()
             names = [n for n in os.listdir("/dev/shm") if n.startswith(f"sk_{{share._sk_id()}}_")]
             print("exit", p.exitcode, "equal", np.array_equal(seen, value))
-            print("views", w.views_mapping(seen), "coordinator", mapped, "segments", len(names))
+            print("views", w.in_shared_memory(seen), "coordinator", mapped, "segments", len(names))
     """
 )
 

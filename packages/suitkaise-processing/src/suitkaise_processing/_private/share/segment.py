@@ -109,18 +109,19 @@ def write_buffers(name: str, buffers: Sequence[memoryview], align: int) -> mmap.
 
 def map_shared_readonly(name: str) -> mmap.mmap:
     """A read-only shared mapping of segment ``name`` (``FileNotFoundError`` if it is gone)."""
-    fd = _posixshmem.shm_open(_posix_name(name), os.O_RDONLY, mode=0o600)
-    try:
-        return mmap.mmap(fd, os.fstat(fd).st_size, prot=mmap.PROT_READ)
-    finally:
-        os.close(fd)
+    return _map_whole(name, prot=mmap.PROT_READ)
 
 
 def map_private(name: str) -> mmap.mmap:
     """A private copy-on-write mapping of segment ``name`` (``FileNotFoundError`` if it is gone)."""
+    return _map_whole(name, access=mmap.ACCESS_COPY)
+
+
+def _map_whole(name: str, **how: int) -> mmap.mmap:
+    """All of segment ``name``, opened read-only and mapped as ``how`` says."""
     fd = _posixshmem.shm_open(_posix_name(name), os.O_RDONLY, mode=0o600)
     try:
-        return mmap.mmap(fd, os.fstat(fd).st_size, access=mmap.ACCESS_COPY)
+        return mmap.mmap(fd, os.fstat(fd).st_size, **how)
     finally:
         os.close(fd)
 

@@ -68,6 +68,42 @@ print(json.dumps({{"import": after_import, "load": after_load, "value": value}})
 
 
 @pytest.mark.timeout(120)
+def test_receiving_functions_by_value_loads_no_cloudpickle() -> None:
+    # A Pool worker's first task: functions of the sender's __main__ (module globals, a closure,
+    # a lambda, an lru_cache wrapper) are rebuilt without cloudpickle (several ms of every cold start).
+    sent = _fresh("""
+import functools, json, os
+import cucumber
+
+def outer():
+    step = 3
+    def add(x):
+        return x + step
+    return add
+
+@functools.lru_cache(maxsize=4)
+def cached(x):
+    return x * 2
+
+def uses_module(x):
+    return os.path.basename(x)
+
+payload = cucumber.serialize({"add": outer(), "lam": lambda x: -x, "cached": cached, "mod": uses_module})
+print(json.dumps({"hex": payload.hex()}))
+""")
+    code = f"""
+import json, sys
+import cucumber
+value = cucumber.deserialize(bytes.fromhex({sent["hex"]!r}))
+print(json.dumps({{
+    "results": [value["add"](1), value["lam"](2), value["cached"](3), value["mod"]("/a/b.txt")],
+    "loaded": sorted(m for m in sys.modules if m.startswith("cloudpickle") or m in {_HEAVY!r}),
+}}))
+"""
+    assert _fresh(code) == {"results": [4, -2, 6, "b.txt"], "loaded": []}
+
+
+@pytest.mark.timeout(120)
 def test_first_serialize_installs_the_handlers() -> None:
     code = """
 import json, sys, threading

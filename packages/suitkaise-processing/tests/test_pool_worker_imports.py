@@ -18,13 +18,15 @@ _SCRIPT = """
 import json, sys
 from suitkaise_processing import Pool
 
-def loaded(_):
-    import sys
-    return sorted(sys.modules)
+def probe():
+    tag = "closure"
+    def loaded(_):
+        return [tag, sorted(sys.modules)]  # a module global (sys) and a closure cell
+    return loaded
 
 if __name__ == "__main__":
     with Pool(workers=1) as pool:
-        print(json.dumps(pool.map(loaded, [0])[0]))
+        print(json.dumps(pool.map(probe(), [0])[0]))
 """
 
 # The parent side of the Pool, cucumber's serialize side (its pickler's families of handlers and
@@ -35,6 +37,8 @@ _NOT_IN_A_WORKER = (
     "sk_modifiers",
     "cucumber._private.families",
     "cucumber._private.pickler",
+    # functions of __main__ are rebuilt by cucumber._private.rebuild, without cloudpickle
+    "cloudpickle",
     "sqlite3",
     "suitkaise_processing._private.share",
     "suitkaise_processing._private.skprocess.parent",
@@ -60,6 +64,8 @@ def test_a_worker_holds_neither_the_parent_side_nor_cucumbers_serializer(tmp_pat
         timeout=100,
         env=env,
     ).stdout
-    modules = set(json.loads(out.strip().splitlines()[-1]))
+    tag, loaded = json.loads(out.strip().splitlines()[-1])
+    assert tag == "closure"
+    modules = set(loaded)
     assert "suitkaise_processing._private.pool._worker" in modules  # the probe ran in a worker
     assert sorted(m for m in _NOT_IN_A_WORKER if m in modules) == []

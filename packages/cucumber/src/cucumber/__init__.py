@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from cucumber._private.families.runtime import DeadReference
     from cucumber._private.ir import deserialize_ir, serialize_ir
     from cucumber._private.jsonview import ir_to_json, ir_to_jsonable, to_json, to_jsonable
-    from cucumber._private.namespaces import NamespaceProvider, set_namespace_provider
+    from cucumber._private.rebuild import NamespaceProvider, set_namespace_provider
     from cucumber._private.reconnect_all import reconnect_all
     from cucumber._private.reconnectors import (
         DbReconnector,
@@ -47,7 +47,7 @@ _LAZY_MODULES = {
     "cucumber._private.ir": ("serialize_ir", "deserialize_ir"),
     "cucumber._private.jsonview": ("ir_to_jsonable", "ir_to_json", "to_jsonable", "to_json"),
     "cucumber._private.registry": ("register",),
-    "cucumber._private.namespaces": ("set_namespace_provider", "NamespaceProvider"),
+    "cucumber._private.rebuild": ("set_namespace_provider", "NamespaceProvider"),
     "cucumber._private.reconnectors": (
         "Reconnector",
         "DbReconnector",

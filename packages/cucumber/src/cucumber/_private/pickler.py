@@ -25,6 +25,7 @@ from cucumber._private.namespaces import (
     reduce_lru_cache,
     reduce_module_function,
 )
+from cucumber._private.rebuild import import_module, make_cell, make_empty_cell
 
 __all__ = ["PROTOCOL", "CucumberPickler", "install_code_handlers"]
 
@@ -36,7 +37,6 @@ _NEEDED = (
     "_class_reduce",
     "_BUILTIN_TYPE_NAMES",
     "_module_reduce",
-    "subimport",
     "_code_reduce",
     "_make_empty_cell",
     "_function_getstate",
@@ -100,8 +100,16 @@ def _lru_cache_handler(_pickler: Any, obj: Any) -> Any:
 
 def _module_handler(_pickler: Any, obj: types.ModuleType) -> Any:
     if module_importable_elsewhere(obj.__name__):
-        return _cp.subimport, (obj.__name__,)
+        return import_module, (obj.__name__,)
     return _cp._module_reduce(obj)
+
+
+def _cell_handler(_pickler: Any, obj: types.CellType) -> Any:
+    try:
+        contents = obj.cell_contents
+    except ValueError:  # an empty cell
+        return make_empty_cell, ()
+    return make_cell, (contents,)
 
 
 def _code_recogniser(t: type) -> registry.Handler | None:
@@ -111,7 +119,9 @@ def _code_recogniser(t: type) -> registry.Handler | None:
 
 
 def install_code_handlers() -> None:
-    """Register cloudpickle's reducers and cucumber's by-value rules for code objects."""
+    """Register cloudpickle's reducers and cucumber's by-value rules for code objects (functions,
+    code, modules, cells: rebuilt by :mod:`.rebuild`, which a receiving process loads without
+    cloudpickle)."""
     for t, reducer in _cp.Pickler._dispatch_table.items():
         if not isinstance(t, type):
             continue
@@ -127,6 +137,7 @@ def install_code_handlers() -> None:
     registry.add_builtin(
         types.CodeType, "code (by value, with its file name)", lambda _p, obj: reduce_code(obj)
     )
+    registry.add_builtin(types.CellType, "closure cell", _cell_handler)
     registry.add_builtin(
         functools._lru_cache_wrapper,
         "lru_cache wrapper (by reference if importable, else by value)",

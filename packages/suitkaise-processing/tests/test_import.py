@@ -95,4 +95,8 @@ def test_the_fork_server_preloads_the_child_side_of_the_tools_imported(
         check=True,
         timeout=50,
     ).stdout
-    assert out.split() == ["cucumber", *(f"suitkaise_processing._private.{c}" for c in children)]
+    assert out.split() == [
+        "cucumber",
+        "suitkaise_processing._private.forkserver_exit",
+        *(f"suitkaise_processing._private.{c}" for c in children),
+    ]

@@ -38,8 +38,9 @@ _MAIN_ENTRIES = ("init_main_from_path", "init_main_from_name")
 #: whatever the fork server imported (the Share and Pipe machinery, asyncio, the parent side of Pool
 #: load there only when the program uses them).
 #: (``"__main__"``, multiprocessing's default, is left out: its fork server never receives the main
-#: path, CPython 3.10-3.13, so it would preload nothing.)
-_FORKSERVER_ALWAYS = ("cucumber",)
+#: path, CPython 3.10-3.13, so it would preload nothing.) ``forkserver_exit`` makes the server end at
+#: once when the program ends.
+_FORKSERVER_ALWAYS = ("cucumber", "suitkaise_processing._private.forkserver_exit")
 #: (module of a tool's parent side, module its children run)
 _CHILD_SIDES = (
     ("suitkaise_processing._private.pool._engine", "suitkaise_processing._private.pool._worker"),

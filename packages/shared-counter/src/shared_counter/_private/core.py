@@ -102,6 +102,7 @@ class Core:
     set_value: Callable[[object], None]
     lock_enter: Callable[[], bool]
     lock_release: Callable[..., None]
+    undo: Callable[[], None]
 
     def __init__(
         self,
@@ -135,79 +136,100 @@ class Core:
         pid = os.getpid()
         poll = recovery.POLL
 
+        sem_count = self.sem._count
+        sem_is_mine = self.sem._is_mine
+
+        def undo() -> None:
+            # An exception inside an operation's ``try`` (an overflow, or a KeyboardInterrupt or
+            # other asynchronous exception that lands right after the acquire returned): give back
+            # the level this operation took. Nothing in the ``try`` can raise before its acquire has
+            # returned, so if this thread holds the lock now, one level of it is this operation's.
+            if sem_is_mine():
+                if sem_count() == 1:
+                    words[1] = 0
+                sem_release()
+
         def add(n: int) -> int:
-            if not sem_acquire(False) and not sem_acquire(True, poll):
-                slow(None)
-            outer = words[1] != pid
-            if outer:
-                words[1] = pid
-                words[2] += 1
             try:
+                if not sem_acquire(False) and not sem_acquire(True, poll):
+                    slow(None)
+                outer = words[1] != pid
+                if outer:
+                    words[1] = pid
+                    words[2] += 1
                 new = words[0] + n
                 if not low <= new <= high:
                     raise overflow(new)
                 words[0] = new
-                return new
-            finally:
-                if outer:
-                    words[1] = 0
-                sem_release()
+            except BaseException:
+                undo()
+                raise
+            if outer:
+                words[1] = 0
+            sem_release()
+            return new
 
         def fetch_add(n: int) -> int:
-            if not sem_acquire(False) and not sem_acquire(True, poll):
-                slow(None)
-            outer = words[1] != pid
-            if outer:
-                words[1] = pid
-                words[2] += 1
             try:
+                if not sem_acquire(False) and not sem_acquire(True, poll):
+                    slow(None)
+                outer = words[1] != pid
+                if outer:
+                    words[1] = pid
+                    words[2] += 1
                 old = words[0]
                 new = old + n
                 if not low <= new <= high:
                     raise overflow(new)
                 words[0] = new
-                return old
-            finally:
-                if outer:
-                    words[1] = 0
-                sem_release()
+            except BaseException:
+                undo()
+                raise
+            if outer:
+                words[1] = 0
+            sem_release()
+            return old
 
         def compare_and_swap(expected: int, new: int) -> bool:
             if not low <= new <= high:
                 raise overflow(new)
-            if not sem_acquire(False) and not sem_acquire(True, poll):
-                slow(None)
-            outer = words[1] != pid
-            if outer:
-                words[1] = pid
-                words[2] += 1
             try:
-                if words[0] != expected:
-                    return False
-                words[0] = new
-                return True
-            finally:
+                if not sem_acquire(False) and not sem_acquire(True, poll):
+                    slow(None)
+                outer = words[1] != pid
                 if outer:
-                    words[1] = 0
-                sem_release()
+                    words[1] = pid
+                    words[2] += 1
+                swapped = words[0] == expected
+                if swapped:
+                    words[0] = new
+            except BaseException:
+                undo()
+                raise
+            if outer:
+                words[1] = 0
+            sem_release()
+            return swapped
 
         def exchange(new: int) -> int:
             if not low <= new <= high:
                 raise overflow(new)
-            if not sem_acquire(False) and not sem_acquire(True, poll):
-                slow(None)
-            outer = words[1] != pid
-            if outer:
-                words[1] = pid
-                words[2] += 1
             try:
+                if not sem_acquire(False) and not sem_acquire(True, poll):
+                    slow(None)
+                outer = words[1] != pid
+                if outer:
+                    words[1] = pid
+                    words[2] += 1
                 old = words[0]
                 words[0] = new
-                return old
-            finally:
-                if outer:
-                    words[1] = 0
-                sem_release()
+            except BaseException:
+                undo()
+                raise
+            if outer:
+                words[1] = 0
+            sem_release()
+            return old
 
         def load() -> int:
             # One aligned native 64-bit load (memoryview copies the 8 bytes with one instruction on
@@ -218,18 +240,20 @@ class Core:
         def store(new: int) -> None:
             if not low <= new <= high:
                 raise overflow(new)
-            if not sem_acquire(False) and not sem_acquire(True, poll):
-                slow(None)
-            outer = words[1] != pid
-            if outer:
-                words[1] = pid
-                words[2] += 1
             try:
-                words[0] = new
-            finally:
+                if not sem_acquire(False) and not sem_acquire(True, poll):
+                    slow(None)
+                outer = words[1] != pid
                 if outer:
-                    words[1] = 0
-                sem_release()
+                    words[1] = pid
+                    words[2] += 1
+                words[0] = new
+            except BaseException:
+                undo()
+                raise
+            if outer:
+                words[1] = 0
+            sem_release()
 
         value_cls = self.value_cls
         index = operator.index
@@ -246,16 +270,18 @@ class Core:
             else:
                 store(index(new))  # type: ignore[arg-type]
 
-        sem_count = self.sem._count
-        sem_is_mine = self.sem._is_mine
         describe = self.names.describe
 
         def lock_enter() -> bool:
-            if not sem_acquire(False) and not sem_acquire(True, poll):
-                slow(None)
-            if words[1] != pid:
-                words[1] = pid
-                words[2] += 1
+            try:
+                if not sem_acquire(False) and not sem_acquire(True, poll):
+                    slow(None)
+                if words[1] != pid:
+                    words[1] = pid
+                    words[2] += 1
+            except BaseException:
+                undo()
+                raise
             return True
 
         def lock_exit(*exc_info: object) -> None:
@@ -278,6 +304,7 @@ class Core:
         self.set_value = set_value
         self.lock_enter = lock_enter
         self.lock_release = lock_exit
+        self.undo = undo
         self.pid = pid
 
     def overflow(self, new: int) -> OverflowError:
@@ -292,12 +319,16 @@ class Core:
     def lock_acquire(self, blocking: bool, timeout: float | None) -> bool:
         """Acquire the (recursive) lock, recording this process as its owner."""
         sem = self.sem
-        if not sem.acquire(False) and not (blocking and self.acquire_slow(timeout)):
-            return False
-        words = self.mapping.words
-        if words[OWNER] != self.pid:
-            words[OWNER] = self.pid
-            words[SEQ] += 1
+        try:
+            if not sem.acquire(False) and not (blocking and self.acquire_slow(timeout)):
+                return False
+            words = self.mapping.words
+            if words[OWNER] != self.pid:
+                words[OWNER] = self.pid
+                words[SEQ] += 1
+        except BaseException:
+            self.undo()  # see undo in _build
+            raise
         return True
 
     def lock_held(self) -> bool:
@@ -336,9 +367,12 @@ class Core:
         return watch
 
     def _recover(self, owner: int, seq: int) -> None:
-        if not self.recovery_sem.acquire(True, recovery.POLL):
-            return
+        recovery_sem = self.recovery_sem
         try:
+            # Inside the try: an interrupt that lands right after this acquire returned still
+            # releases it below (a recovery lock held for ever would stop every later recovery).
+            if not recovery_sem.acquire(True, recovery.POLL):
+                return
             words = self.mapping.words
             if words[OWNER] != owner or words[SEQ] != seq:
                 return  # someone else recovered, or the holder moved on
@@ -359,7 +393,8 @@ class Core:
                 who,
             )
         finally:
-            self.recovery_sem.release()
+            if recovery_sem._is_mine():
+                recovery_sem.release()
 
     # --- lifetime ----------------------------------------------------------------------------
     def after_fork(self) -> None:

@@ -104,6 +104,42 @@ print(json.dumps({{
 
 
 @pytest.mark.timeout(120)
+def test_handlers_for_modules_imported_after_the_first_serialize_still_apply() -> None:
+    # sqlite3 and the executors are handled by name: the first serialize imports neither, and their
+    # handlers bind when an object of theirs (or of a subclass) is first serialized.
+    code = """
+import json, sys
+import cucumber
+cucumber.serialize({"plain": [1, 2]})
+before = sorted(m for m in ("sqlite3", "concurrent.futures", "concurrent.futures.process") if m in sys.modules)
+import sqlite3, concurrent.futures
+class MyConnection(sqlite3.Connection):
+    pass
+conn = sqlite3.connect(":memory:", factory=MyConnection)
+conn.execute("create table t (x)"); conn.execute("insert into t values (7)"); conn.commit()
+back = cucumber.deserialize(cucumber.serialize({"conn": conn, "cursor": conn.cursor()}))
+from cucumber import reconnect_all
+opened = reconnect_all(back)
+rows = opened["conn"].execute("select x from t").fetchall()
+threads = cucumber.deserialize(cucumber.serialize(concurrent.futures.ThreadPoolExecutor(3)))
+procs = cucumber.deserialize(cucumber.serialize(concurrent.futures.ProcessPoolExecutor(2)))
+print(json.dumps({
+    "before": before,
+    "types": [type(back["conn"]).__name__, type(back["cursor"]).__name__],
+    "rows": rows,
+    "executors": [type(threads).__name__, threads._max_workers, type(procs).__name__, procs._max_workers],
+}))
+threads.shutdown(); procs.shutdown()
+"""
+    assert _fresh(code) == {
+        "before": [],
+        "types": ["Connection", "Cursor"],  # reopened (an in-memory database is carried)
+        "rows": [[7]],
+        "executors": ["ThreadPoolExecutor", 3, "ProcessPoolExecutor", 2],
+    }
+
+
+@pytest.mark.timeout(120)
 def test_first_serialize_installs_the_handlers() -> None:
     code = """
 import json, sys, threading

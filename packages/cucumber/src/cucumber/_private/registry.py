@@ -6,6 +6,7 @@ The decision is made once per type and cached, so the pickler's hot path is one 
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ __all__ = [
     "Reducer",
     "Recogniser",
     "add_builtin",
+    "add_builtin_by_name",
     "add_recogniser",
     "clear_cache",
     "lookup",
@@ -44,6 +46,9 @@ _user: dict[type, Reducer] = {}
 _builtin: dict[type, Handler] = {}
 _recognisers: list[Recogniser] = []
 _cache: dict[type, Handler | None] = {}
+#: module name -> [(qualified name, handler)]: cucumber's handlers for types of modules not imported
+#: yet (see :func:`add_builtin_by_name`)
+_by_name: dict[str, list[tuple[str, Handler]]] = {}
 #: The per-type cache is emptied when it reaches this many types.
 MAX_CACHED_TYPES = 4096
 _lock = threading.RLock()
@@ -88,6 +93,32 @@ def add_builtin(types: tuple[type, ...] | type, name: str, fn: HandlerFn) -> Non
         _cache.clear()
 
 
+def add_builtin_by_name(module: str, qualnames: tuple[str, ...], name: str, fn: HandlerFn) -> None:
+    """:func:`add_builtin` for types named ``module.qualname``, without importing ``module``.
+
+    No object of such a type exists before its module is imported, so the handler is bound to the
+    type now if the module is imported, else when a type of that module (or a subclass of one) is
+    first classified: serializing never pays for importing sqlite3 or ``concurrent.futures.process``
+    in a program that uses neither.
+    """
+    with _lock:
+        _by_name.setdefault(module, []).extend((q, Handler(name, fn)) for q in qualnames)
+        _bind_by_name(module)
+        _cache.clear()
+
+
+def _bind_by_name(module: str) -> None:
+    """Bind the by-name handlers of ``module`` to its types if it is imported (holding ``_lock``)."""
+    loaded = sys.modules.get(module)
+    if loaded is None:
+        return
+    for qualname, handler in _by_name.pop(module):
+        target: Any = loaded
+        for part in qualname.split("."):
+            target = getattr(target, part)
+        _builtin[target] = handler
+
+
 def add_recogniser(recogniser: Recogniser) -> None:
     """Install a recogniser consulted for types no registration covers."""
     with _lock:
@@ -116,6 +147,11 @@ def _classify(t: type) -> Handler | None:
         reducer = _user.get(base)
         if reducer is not None:
             return _user_handler(reducer, base)
+    if _by_name:
+        with _lock:
+            for base in mro:
+                if getattr(base, "__module__", None) in _by_name:
+                    _bind_by_name(base.__module__)
     for base in mro:
         handler = _builtin.get(base)
         if handler is not None:

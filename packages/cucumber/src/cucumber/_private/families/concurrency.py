@@ -7,11 +7,11 @@ its items in order. An RLock comes back unlocked (its owner is a thread of the s
 
 from __future__ import annotations
 
-import concurrent.futures
 import queue
 import threading
 from typing import Any
 
+from cucumber._private import registry
 from cucumber._private.families._util import blank, handles
 from cucumber._private.reconnectors import ThreadReconnector
 
@@ -100,7 +100,9 @@ def _rebuild_local(cls: type[Any], attrs: dict[str, Any]) -> threading.local:
 def _rebuild_thread_pool(
     max_workers: int, prefix: str, initializer: Any, initargs: tuple[Any, ...]
 ) -> Any:
-    return concurrent.futures.ThreadPoolExecutor(max_workers, prefix, initializer, initargs)
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers, prefix, initializer, initargs)
 
 
 def _rebuild_process_pool(
@@ -111,14 +113,13 @@ def _rebuild_process_pool(
     max_tasks: int | None,
 ) -> Any:
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context(start_method) if start_method else None
     kwargs: dict[str, Any] = {}
     if max_tasks is not None:
         kwargs["max_tasks_per_child"] = max_tasks
-    return concurrent.futures.ProcessPoolExecutor(
-        max_workers, context, initializer, initargs, **kwargs
-    )
+    return ProcessPoolExecutor(max_workers, context, initializer, initargs, **kwargs)
 
 
 _THREAD_INTERNALS = frozenset(vars(threading.Thread()).keys())
@@ -207,9 +208,8 @@ def install() -> None:
             obj.is_alive(),
         )
 
-    @handles(
-        concurrent.futures.ThreadPoolExecutor, name="ThreadPoolExecutor (new executor, same config)"
-    )
+    # Executors by name: serializing does not import concurrent.futures (logging with it) or its
+    # process module (multiprocessing's queues) in a program that uses neither.
     def _thread_pool(obj: Any) -> Any:
         return _rebuild_thread_pool, (
             obj._max_workers,
@@ -218,10 +218,13 @@ def install() -> None:
             obj._initargs,
         )
 
-    @handles(
-        concurrent.futures.ProcessPoolExecutor,
-        name="ProcessPoolExecutor (new executor, same config)",
+    registry.add_builtin_by_name(
+        "concurrent.futures.thread",
+        ("ThreadPoolExecutor",),
+        "ThreadPoolExecutor (new executor, same config)",
+        lambda _p, obj: _thread_pool(obj),
     )
+
     def _process_pool(obj: Any) -> Any:
         context = getattr(obj, "_mp_context", None)
         method = context.get_start_method() if context is not None else None
@@ -232,3 +235,10 @@ def install() -> None:
             obj._initargs,
             getattr(obj, "_max_tasks_per_child", None),
         )
+
+    registry.add_builtin_by_name(
+        "concurrent.futures.process",
+        ("ProcessPoolExecutor",),
+        "ProcessPoolExecutor (new executor, same config)",
+        lambda _p, obj: _process_pool(obj),
+    )

@@ -7,9 +7,11 @@ they become a :class:`DbReconnector` with host, port, database and user, never t
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 from cucumber._private import registry
 from cucumber._private.reconnectors import (
@@ -146,6 +148,8 @@ def _db_recogniser(t: type) -> registry.Handler | None:
 
 
 def _sqlite_connection(conn: sqlite3.Connection) -> Any:
+    import sqlite3  # loaded: conn is one of its objects
+
     path: str | None = None
     try:
         for _seq, name, file in conn.execute("PRAGMA database_list"):
@@ -159,13 +163,16 @@ def _sqlite_connection(conn: sqlite3.Connection) -> Any:
 
 def install() -> None:
     """Register the database handlers."""
-    registry.add_builtin(
-        sqlite3.Connection,
+    # by name: a program that never imports sqlite3 does not load it here
+    registry.add_builtin_by_name(
+        "sqlite3",
+        ("Connection",),
         "sqlite3.Connection -> SQLiteConnectionReconnector",
         lambda _p, obj: _sqlite_connection(obj),
     )
-    registry.add_builtin(
-        sqlite3.Cursor,
+    registry.add_builtin_by_name(
+        "sqlite3",
+        ("Cursor",),
         "sqlite3.Cursor -> SQLiteCursorReconnector",
         lambda _p, obj: (SQLiteCursorReconnector, (obj.connection, obj.arraysize)),
     )

@@ -94,6 +94,30 @@ def test_without_a_provider_each_payload_has_its_own_globals() -> None:
     assert module.COUNT == 0
 
 
+class _Declines:
+    """A provider that leaves every payload to the default way (a Dask worker outside its tasks)."""
+
+    def namespace(self, module: dict[str, Any]) -> None:
+        return None
+
+    def merge(self, namespace: dict[str, Any], arrived: dict[str, Any]) -> None:
+        raise AssertionError("merge is only called for functions the provider gave a namespace")
+
+
+def test_a_provider_that_declines_leaves_payloads_to_the_default_way() -> None:
+    module = _module("cuke_ns_declined")
+    cucumber.set_namespace_provider(_Declines())
+    try:
+        first, second = _round_trip(module.bump), _round_trip(module.bump)
+        fib_a, fib_b = _round_trip(module.fib), _round_trip(module.fib)
+    finally:
+        cucumber.set_namespace_provider(None)
+    assert first is not second
+    assert [first(), first(), second()] == [1, 2, 1]
+    assert fib_a is not fib_b
+    assert fib_a(20) == fib_b(20) == 6765
+
+
 def test_lru_cache_wrapper_of_a_by_value_module_travels_by_value() -> None:
     fib = _round_trip(_module("cuke_ns_lru").fib)
     assert fib(30) == 832040

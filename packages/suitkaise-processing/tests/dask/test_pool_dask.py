@@ -20,6 +20,7 @@ import dask_items as d
 import pool_workers as w
 import pytest
 
+import cucumber
 from suitkaise_processing import Pool, PoolError, ShareError, WorkerDiedError
 from suitkaise_processing._private import wire
 from suitkaise_processing._private.pool import _dask_worker
@@ -113,6 +114,10 @@ def test_a_cluster_object() -> None:
     ):
         assert pool.workers == 2
         assert pool.map(lambda x: x * 3, range(5)) == [0, 3, 6, 9, 12]
+    # the cluster's worker ran in this process: outside its tasks, this process's own payloads
+    # are rebuilt the default way (a new function with its own globals per payload)
+    payload = cucumber.serialize(lambda: None)
+    assert cucumber.deserialize(payload) is not cucumber.deserialize(payload)
 
 
 def test_a_given_client_stays_open(dask_client: Any) -> None:

@@ -16,6 +16,9 @@ Rebuilding, two modes (per process):
   globals they arrived with go to ``provider.merge(namespace, globals)``, and a tracker id already
   known in this process gives back the object rebuilt before (its state is not applied again: a
   closure's cells and the function's attributes keep what this process made of them).
+  ``namespace`` may return ``None`` for a payload: its functions (and their ``lru_cache`` wrappers)
+  are then rebuilt the default way (a Dask worker running in the client's own process does so for
+  the client's payloads, outside its tasks).
   Install the provider before deserializing (a pool worker does it first thing).
 """
 
@@ -49,8 +52,9 @@ __all__ = [
 class NamespaceProvider(Protocol):
     """Decides which dict the functions of a by-value module run in, in this process."""
 
-    def namespace(self, module: dict[str, Any]) -> dict[str, Any]:
-        """The globals dict for the functions of ``module`` (its ``__name__``, ``__file__``, ...)."""
+    def namespace(self, module: dict[str, Any]) -> dict[str, Any] | None:
+        """The globals dict for the functions of ``module`` (its ``__name__``, ``__file__``, ...);
+        ``None``: rebuild them the default way."""
         ...
 
     def merge(self, namespace: dict[str, Any], arrived: dict[str, Any]) -> None:
@@ -64,9 +68,11 @@ _provider: NamespaceProvider | None = None
 _ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _objects: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 _lock = threading.Lock()
-#: id -> function, for the functions make_function made whose state was not applied yet (provider
-#: set); a load that fails between the two leaves its entry (one function, never reused)
+#: id -> function, for the functions make_function made in a provider's namespace whose state was
+#: not applied yet; a load that fails between the two leaves its entry (one function, never reused)
 _fresh: dict[int, types.FunctionType] = {}
+#: the same for the functions made the default way while a provider is installed (it declined)
+_declined: dict[int, types.FunctionType] = {}
 
 
 def set_namespace_provider(provider: NamespaceProvider | None) -> None:
@@ -123,17 +129,21 @@ def make_function(
 ) -> types.FunctionType:
     """Rebuild a function of a by-value module (its state follows: :func:`function_setstate`)."""
     provider = _provider
-    if provider is None:
-        module["__builtins__"] = builtins
-        return types.FunctionType(code, module, None, None, closure)
-    known = _objects.get(tracker_id)
-    if type(known) is types.FunctionType:
-        return known
-    namespace = provider.namespace(module)
-    namespace.setdefault("__builtins__", builtins)
-    func = types.FunctionType(code, namespace, None, None, closure)
-    track(tracker_id, func)
-    _fresh[id(func)] = func
+    if provider is not None:
+        namespace = provider.namespace(module)
+        if namespace is not None:
+            known = _objects.get(tracker_id)
+            if type(known) is types.FunctionType:
+                return known
+            namespace.setdefault("__builtins__", builtins)
+            func = types.FunctionType(code, namespace, None, None, closure)
+            track(tracker_id, func)
+            _fresh[id(func)] = func
+            return func
+    module["__builtins__"] = builtins
+    func = types.FunctionType(code, module, None, None, closure)
+    if provider is not None:
+        _declined[id(func)] = func
     return func
 
 
@@ -143,7 +153,7 @@ def function_setstate(
     attributes, slots = state
     arrived: dict[str, Any] = slots.pop("__globals__")
     provider = _provider
-    if provider is None:
+    if provider is None or _declined.pop(id(func), None) is func:
         func.__globals__.update(arrived)
     else:
         provider.merge(func.__globals__, arrived)
@@ -166,8 +176,9 @@ def function_setstate(
 def make_lru_cache(
     tracker_id: str, wrapped: Callable[..., Any], maxsize: int | None, typed: bool
 ) -> Any:
-    """Rebuild an ``lru_cache`` wrapper (the one rebuilt before, when a provider is installed)."""
-    if _provider is None:
+    """Rebuild an ``lru_cache`` wrapper (the one rebuilt before, when a provider is installed and
+    made ``wrapped``: a function it made is tracked, one made the default way is not)."""
+    if _provider is None or wrapped not in _ids:
         return functools.lru_cache(maxsize=maxsize, typed=typed)(wrapped)
     known = _objects.get(tracker_id)
     if known is not None:

@@ -102,21 +102,20 @@ def program(program_id: str) -> Program:
 
 class ProgramNamespaces:
     """The :class:`cucumber.NamespaceProvider` of a Dask worker process: the namespaces of the
-    program whose task runs in the calling thread; outside a task, cucumber's default (the globals
-    a payload brought, a fresh dict per payload)."""
+    program whose task runs in the calling thread; outside a task (``None``), cucumber's default
+    (the globals a payload brought, a fresh dict per payload): a worker of an in-process cluster
+    leaves the client's own payloads alone."""
 
-    def namespace(self, module: dict[str, Any]) -> dict[str, Any]:
+    def namespace(self, module: dict[str, Any]) -> dict[str, Any] | None:
         current = _task.program
         if current is None:
-            return module
+            return None
         with current.lock:
             return current.namespaces.namespace(module)
 
     def merge(self, namespace: dict[str, Any], arrived: dict[str, Any]) -> None:
-        current = _task.program
-        if current is None:
-            namespace.update(arrived)
-            return
+        current = _task.program  # set: namespace() gave this function its namespace in a task
+        assert current is not None
         with current.lock:
             current.namespaces.merge(namespace, arrived)
 

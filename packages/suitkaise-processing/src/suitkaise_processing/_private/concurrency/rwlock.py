@@ -47,7 +47,10 @@ class _RWState:
     """In-process state of one named read-write lock."""
 
     def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
+        # ``with st.mutex``, never ``with st.cond``: Condition.__enter__/__exit__ are Python
+        # functions, and an interrupt at their start or end left the mutex held for ever.
+        self.mutex = threading.Lock()
+        self.cond = threading.Condition(self.mutex)
         self.readers = 0  # this process's readers (the process holds REGION shared while > 0)
         self.writer = False  # this process's writer holds, or is taking, REGION exclusive
         self.waiting_writers = 0
@@ -60,23 +63,34 @@ class _RWState:
 def _take_file(
     node: Node[_RWState], exclusive: bool, deadline: float | None, blocking: bool
 ) -> bool:
-    """Take this process's file lock (readers: shared, writer: exclusive) through the gate."""
+    """Take this process's file lock (readers: shared, writer: exclusive) through the gate.
+
+    Called by one thread of the process at a time (the first reader, ``st.busy``, or the writer), so
+    an unlock of the gate or region it may not have got is always harmless.
+    """
     if node.presence < 0:
         node.open()  # after a fork
     gate, region = node.fds[GATE], node.fds[REGION]
     op = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    got = False
     try:
-        fcntl.flock(gate, LOCK_EX_NB)
-    except BlockingIOError:
-        if not flock_wait(gate, fcntl.LOCK_EX, deadline, blocking):
-            return False
-    try:
-        fcntl.flock(region, op | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return flock_wait(region, op, deadline, blocking)
-    finally:
-        fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            try:
+                fcntl.flock(gate, LOCK_EX_NB)
+            except BlockingIOError:
+                if not flock_wait(gate, fcntl.LOCK_EX, deadline, blocking):
+                    return False
+            try:
+                fcntl.flock(region, op | fcntl.LOCK_NB)
+                got = True
+            except BlockingIOError:
+                got = flock_wait(region, op, deadline, blocking)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+    except BaseException:  # an interrupt after the region was taken (up to the gate's unlock)
+        fcntl.flock(region, fcntl.LOCK_UN)
+        raise
+    return got
 
 
 class ReadWriteLock:
@@ -109,95 +123,137 @@ class ReadWriteLock:
         return self._stats.snapshot()
 
     # --- readers -------------------------------------------------------------------------------
+    # An interrupt (issue 11; see ``local``) can land after each call. Every change of the state
+    # is made under ``st.mutex`` by plain stores after the last call, and a ``counted`` / ``got``
+    # flag set with it tells the handler to undo it when an interrupt lands before the return.
     def acquire_read(self, blocking: bool = True, timeout: float | None = None) -> bool:
         start = _now()
         deadline = None if timeout is None else deadline_of(blocking, timeout)
         st = self._node.state
-        with st.cond:
-            while st.writer or st.waiting_writers or st.busy:
-                if not blocking or not _wait(st, deadline):
-                    return self._gave_up(blocking)
-            if st.readers:
-                st.readers += 1
-                return self._took_read(start)
-            st.busy = True
-        got = False
+        counted = False  # this call is one of st.readers
+        first = False  # this call set st.busy: it takes the region for the process
         try:
-            got = _take_file(self._node, False, deadline, blocking)
-        finally:
-            with st.cond:
-                st.busy = False
-                if got:
-                    st.readers = 1
-                if st.sleepers:
-                    st.cond.notify_all()
-        return self._took_read(start) if got else self._gave_up(blocking)
+            with st.mutex:
+                if not _wait_for(st, _readers_may_enter, deadline, blocking):
+                    return self._gave_up(blocking)
+                if st.readers:
+                    st.readers += 1
+                    counted = True
+                else:
+                    st.busy = True
+                    first = True
+            if first:
+                got = _take_file(self._node, False, deadline, blocking)
+                with st.mutex:
+                    st.busy = False
+                    first = False
+                    if got:
+                        st.readers = 1
+                        counted = True
+                    if st.sleepers:
+                        st.cond.notify_all()
+                if not got:
+                    return self._gave_up(blocking)
+            self._took_read(start)
+        except BaseException:
+            if first:  # interrupted while taking the region: give it back (if it got it)
+                with st.mutex:
+                    st.busy = False
+                    try:
+                        fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
+                    finally:
+                        st.cond.notify_all()
+            elif counted:
+                self.release_read()
+            raise
+        return True
 
     def release_read(self) -> None:
         st = self._node.state
-        with st.cond:
+        with st.mutex:
             if not st.readers:
                 raise LockNotHeldError(
                     f"release_read() of ReadWriteLock {self.name!r} with no reader here"
                 )
+            since = st.read_since.popleft() if st.read_since else None
             st.readers -= 1
-            if st.read_since:
-                self._stats.held(_now() - st.read_since.popleft())
             if not st.readers:
-                fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
-                if st.sleepers:
-                    st.cond.notify_all()
+                try:
+                    fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
+                finally:
+                    if st.sleepers:
+                        st.cond.notify_all()
+        if since is not None:
+            self._stats.held(_now() - since)
 
     # --- writers -------------------------------------------------------------------------------
     def acquire_write(self, blocking: bool = True, timeout: float | None = None) -> bool:
         start = _now()
         deadline = None if timeout is None else deadline_of(blocking, timeout)
         st = self._node.state
-        with st.cond:
-            st.waiting_writers += 1
-            try:
-                while st.writer or st.readers or st.busy:
-                    if not blocking or not _wait(st, deadline):
-                        st.cond.notify_all()  # readers held back by this writer may go
-                        return self._gave_up(blocking)
-            finally:
-                st.waiting_writers -= 1
-            st.writer = True
-        got = False
+        claimed = False  # this call set st.writer
+        got = False  # ... and holds the region
         try:
-            got = _take_file(self._node, True, deadline, blocking)
-        finally:
-            if not got:
-                with st.cond:
-                    st.writer = False
+            with st.mutex:
+                st.waiting_writers += 1
+                try:
+                    ready = _wait_for(st, _writer_may_enter, deadline, blocking)
+                except BaseException:
+                    st.waiting_writers -= 1
+                    st.cond.notify_all()  # readers held back by this writer may go
+                    raise
+                st.waiting_writers -= 1
+                if not ready:
                     st.cond.notify_all()
-        if not got:
-            return self._gave_up(blocking)
-        wait = _now() - start
-        if wait > 20e-6:
-            self._stats.waited(wait)
-        else:
-            self._stats.acquisitions += 1
-        st.write_since = _now()
+                    return self._gave_up(blocking)
+                st.writer = True
+                claimed = True
+            got = _take_file(self._node, True, deadline, blocking)
+            if not got:
+                with st.mutex:
+                    st.writer = False
+                    claimed = False
+                    st.cond.notify_all()
+                return self._gave_up(blocking)
+            wait = _now() - start
+            if wait > 20e-6:
+                self._stats.waited(wait)
+            else:
+                self._stats.acquisitions += 1
+            st.write_since = _now()
+        except BaseException:
+            if got:
+                self.release_write()
+            elif claimed:  # interrupted while taking the region: give it back (if it got it)
+                with st.mutex:
+                    st.writer = False
+                    try:
+                        fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
+                    finally:
+                        st.cond.notify_all()
+            raise
         return True
 
     def release_write(self) -> None:
         st = self._node.state
-        with st.cond:
+        with st.mutex:
             if not st.writer:
                 raise LockNotHeldError(
                     f"release_write() of ReadWriteLock {self.name!r} with no writer here"
                 )
-            self._stats.held(_now() - st.write_since)
-            fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
-            st.writer = False
-            if st.sleepers:
-                st.cond.notify_all()
+            since = st.write_since
+            try:
+                fcntl.flock(self._node.fds[REGION], fcntl.LOCK_UN)
+            finally:
+                st.writer = False
+                if st.sleepers:
+                    st.cond.notify_all()
+        self._stats.held(_now() - since)
 
     def locked(self) -> bool:
         """Whether a writer holds it (here or in another process)."""
         st = self._node.state
-        with st.cond:
+        with st.mutex:
             if st.writer:
                 return True
             if st.readers or st.busy:
@@ -208,7 +264,8 @@ class ReadWriteLock:
                 fcntl.flock(region, LOCK_SH_NB)
             except BlockingIOError:
                 return True
-            fcntl.flock(region, fcntl.LOCK_UN)
+            finally:  # no reader or writer here: the region is not ours, an unlock is harmless
+                fcntl.flock(region, fcntl.LOCK_UN)
             return False
 
     # --- context managers ----------------------------------------------------------------------
@@ -281,19 +338,34 @@ class ReadWriteLock:
         )
 
 
-def _wait(st: _RWState, deadline: float | None) -> bool:
-    """Wait on ``st.cond`` (held) until notified or ``deadline``; ``False`` once it has passed."""
-    if deadline is None:
-        left = None
-    else:
-        left = deadline - _now()
-        if left <= 0:
+def _readers_may_enter(st: _RWState) -> bool:
+    return not (st.writer or st.waiting_writers or st.busy)
+
+
+def _writer_may_enter(st: _RWState) -> bool:
+    return not (st.writer or st.readers or st.busy)
+
+
+def _wait_for(
+    st: _RWState, ready: Callable[[_RWState], bool], deadline: float | None, blocking: bool
+) -> bool:
+    """With ``st.mutex`` held: wait until ``ready(st)``; ``False`` when it is not and ``blocking`` is
+    false or ``deadline`` passes. (A function of its own: on CPython 3.13.0 an interrupt on the
+    backward jump of a loop written directly in a ``with`` block skipped the release, gh-130279.)"""
+    while not ready(st):
+        if not blocking:
             return False
-    st.sleepers += 1
-    try:
-        st.cond.wait(left)
-    finally:
-        st.sleepers -= 1
+        if deadline is None:
+            left = None
+        else:
+            left = deadline - _now()
+            if left <= 0:
+                return False
+        st.sleepers += 1
+        try:
+            st.cond.wait(left)
+        finally:
+            st.sleepers -= 1
     return True
 
 

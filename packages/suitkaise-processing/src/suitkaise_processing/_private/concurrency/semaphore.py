@@ -5,6 +5,9 @@ slot through ``flock(LOCK_EX)`` on it, so a dead holder's slot comes back at onc
 the slots without waiting, starting from a random one; a blocked acquirer polls (20 us growing to 1 ms)
 until a slot frees or its timeout passes. Across threads: each process remembers the slots its threads
 hold (a second flock on the same descriptor would succeed) under a ``threading.Lock``.
+
+Interrupts (issue 11; see ``local`` for where they can land): a slot's flock and its record in
+``mine`` are taken and given back together, so after an interrupt a slot is held (recorded) or free.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from suitkaise_processing._private.concurrency.errors import LockNotHeldError
 from suitkaise_processing._private.concurrency.files import (
     LOCK_EX_NB,
     MAX_POLL,
+    Node,
     attach,
     check_name,
     detach,
@@ -68,24 +72,29 @@ class LocalSemaphore(BaseSemaphore):
         held = len(self._node.state.mine)
         return f"LocalSemaphore({self.max_concurrent}, name={self.name!r}) <{held} held here>"
 
-    def _try_acquire(self) -> bool:
+    def _try_acquire(self, start: float | None = None) -> bool:
+        """One try; counts a success as uncontended, or (``start``: when the wait began) as waited."""
         node = self._node
         st = node.state
-        with st.guard:
-            node.open()
-            first = random.randrange(self.max_concurrent)
-            for k in range(self.max_concurrent):
-                slot = (first + k) % self.max_concurrent
-                if slot in st.mine:
-                    continue
-                try:
-                    fcntl.flock(node.fds[slot], LOCK_EX_NB)
-                except BlockingIOError:
-                    continue
-                st.mine[slot] = _now()
-                self._stats.acquisitions += 1
-                return True
-        return False
+        taken = -1  # the slot this call recorded in st.mine
+        try:
+            with st.guard:
+                node.open()
+                taken = _take_slot(node, st.mine, self.max_concurrent)
+            if taken >= 0:
+                if start is None:
+                    self._stats.acquisitions += 1
+                else:
+                    self._stats.waited(_now() - start)
+        except BaseException:
+            if taken >= 0:  # recorded, then interrupted on the way out: give the slot back
+                with st.guard:
+                    try:
+                        del st.mine[taken]
+                    finally:
+                        fcntl.flock(node.fds[taken], fcntl.LOCK_UN)
+            raise
+        return taken >= 0
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         if self._try_acquire():
@@ -102,9 +111,7 @@ class LocalSemaphore(BaseSemaphore):
                 return False
             time.sleep(delay if deadline is None else min(delay, deadline - now))
             delay = min(delay * 2, MAX_POLL)
-            if self._try_acquire():
-                self._stats.acquisitions -= 1
-                self._stats.waited(_now() - start)
+            if self._try_acquire(start):
                 return True
 
     def release(self) -> None:
@@ -115,20 +122,60 @@ class LocalSemaphore(BaseSemaphore):
                 raise LockNotHeldError(
                     f"release() of LocalSemaphore {self.name!r}, of which this process holds no slot"
                 )
-            slot = min(
-                st.mine, key=st.mine.__getitem__
-            )  # the oldest holder (threads share the count)
-            self._stats.held(_now() - st.mine.pop(slot))
-            fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
+            slot = min(st.mine, key=st.mine.__getitem__)  # the oldest (threads share the count)
+            since = st.mine[slot]
+            try:
+                del st.mine[slot]
+            finally:  # the record and the flock go together, even when interrupted in between
+                fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
+        self._stats.held(_now() - since)
 
     def locked(self) -> bool:
-        if not self._try_acquire():
-            return True
-        self.release()
-        self._stats.acquisitions -= 1
-        return False
+        node = self._node
+        st = node.state
+        with st.guard:
+            node.open()
+            return not _free_slot(node, st.mine, self.max_concurrent)
 
     @property
     def holders_here(self) -> int:
         """How many slots this process holds now."""
         return len(self._node.state.mine)
+
+
+# The loops over the slots run in these functions, not directly inside ``with st.guard``: on CPython
+# 3.13.0 an interrupt on a loop's backward jump inside a ``with`` block skipped the lock's release
+# (gh-130279).
+def _take_slot(node: Node[_SemState], mine: dict[int, float], slots: int) -> int:
+    """Take and record a free slot, starting from a random one; -1 when none is free."""
+    now = _now()
+    first = random.randrange(slots)
+    for k in range(slots):
+        slot = (first + k) % slots
+        if slot in mine:
+            continue
+        try:
+            fcntl.flock(node.fds[slot], LOCK_EX_NB)
+        except BlockingIOError:
+            continue
+        except BaseException:  # an interrupt right after the flock was taken
+            fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
+            raise
+        mine[slot] = now
+        return slot
+    return -1
+
+
+def _free_slot(node: Node[_SemState], mine: dict[int, float], slots: int) -> bool:
+    """Whether a slot is free (taken and given back at once)."""
+    for slot in range(slots):
+        if slot in mine:
+            continue
+        try:
+            fcntl.flock(node.fds[slot], LOCK_EX_NB)
+        except BlockingIOError:
+            continue
+        finally:  # only this process's free slots are tried: an unlock is always ours to do
+            fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
+        return True
+    return False

@@ -153,10 +153,12 @@ class Core:
             try:
                 if not sem_acquire(False) and not sem_acquire(True, poll):
                     slow(None)
-                outer = words[1] != pid
-                if outer:
+                if words[1] == pid:  # this thread holds it already (get_lock())
+                    owner_after = pid
+                else:
                     words[1] = pid
                     words[2] += 1
+                    owner_after = 0
                 new = words[0] + n
                 if not low <= new <= high:
                     raise overflow(new)
@@ -164,8 +166,7 @@ class Core:
             except BaseException:
                 undo()
                 raise
-            if outer:
-                words[1] = 0
+            words[1] = owner_after  # no branch here: nothing can interrupt before the release
             sem_release()
             return new
 
@@ -173,10 +174,12 @@ class Core:
             try:
                 if not sem_acquire(False) and not sem_acquire(True, poll):
                     slow(None)
-                outer = words[1] != pid
-                if outer:
+                if words[1] == pid:  # this thread holds it already (get_lock())
+                    owner_after = pid
+                else:
                     words[1] = pid
                     words[2] += 1
+                    owner_after = 0
                 old = words[0]
                 new = old + n
                 if not low <= new <= high:
@@ -185,8 +188,7 @@ class Core:
             except BaseException:
                 undo()
                 raise
-            if outer:
-                words[1] = 0
+            words[1] = owner_after  # no branch here: nothing can interrupt before the release
             sem_release()
             return old
 
@@ -196,18 +198,19 @@ class Core:
             try:
                 if not sem_acquire(False) and not sem_acquire(True, poll):
                     slow(None)
-                outer = words[1] != pid
-                if outer:
+                if words[1] == pid:  # this thread holds it already (get_lock())
+                    owner_after = pid
+                else:
                     words[1] = pid
                     words[2] += 1
+                    owner_after = 0
                 swapped = words[0] == expected
                 if swapped:
                     words[0] = new
             except BaseException:
                 undo()
                 raise
-            if outer:
-                words[1] = 0
+            words[1] = owner_after  # no branch here: nothing can interrupt before the release
             sem_release()
             return swapped
 
@@ -217,17 +220,18 @@ class Core:
             try:
                 if not sem_acquire(False) and not sem_acquire(True, poll):
                     slow(None)
-                outer = words[1] != pid
-                if outer:
+                if words[1] == pid:  # this thread holds it already (get_lock())
+                    owner_after = pid
+                else:
                     words[1] = pid
                     words[2] += 1
+                    owner_after = 0
                 old = words[0]
                 words[0] = new
             except BaseException:
                 undo()
                 raise
-            if outer:
-                words[1] = 0
+            words[1] = owner_after  # no branch here: nothing can interrupt before the release
             sem_release()
             return old
 
@@ -243,16 +247,17 @@ class Core:
             try:
                 if not sem_acquire(False) and not sem_acquire(True, poll):
                     slow(None)
-                outer = words[1] != pid
-                if outer:
+                if words[1] == pid:  # this thread holds it already (get_lock())
+                    owner_after = pid
+                else:
                     words[1] = pid
                     words[2] += 1
+                    owner_after = 0
                 words[0] = new
             except BaseException:
                 undo()
                 raise
-            if outer:
-                words[1] = 0
+            words[1] = owner_after  # no branch here: nothing can interrupt before the release
             sem_release()
 
         value_cls = self.value_cls

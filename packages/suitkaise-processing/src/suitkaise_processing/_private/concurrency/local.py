@@ -83,7 +83,8 @@ class LocalLock(BaseLock):
         return f"LocalLock({self.name!r}{', reentrant=True' if self.reentrant else ''}) <{state}>"
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else deadline_of(blocking, timeout)
+        if timeout is not None:
+            deadline_of(blocking, timeout)  # checks the arguments
         node = self._node
         st = node.state
         if self.reentrant and st.held and st.owner == _ident():
@@ -101,18 +102,19 @@ class LocalLock(BaseLock):
                 else:
                     stats = self._stats
                     stats.acquisitions += 1
-                    owner = _ident() if self.reentrant else 0
+                    if self.reentrant:  # read only while held: safe to set before
+                        st.owner = _ident()
+                        st.depth = 1
                     now = _now()
                     # no call from here to the return: no interrupt can fall in between
                     st.held = True
                     st.holder = stats
-                    st.owner = owner
-                    st.depth = 1 if owner else 0
                     st.since = now
                     return True
             elif not blocking:
                 return False
             start = _now()
+            deadline = deadline_of(blocking, timeout)
             if not have:
                 left = -1.0 if deadline is None else max(0.0, deadline - _now())
                 for have in map(st.tlock.acquire, (True,), (left,)):  # noqa: B007
@@ -150,12 +152,12 @@ class LocalLock(BaseLock):
             stats.acquisitions += 1
         else:
             stats.waited(wait)
-        owner = _ident() if self.reentrant else 0
+        if self.reentrant:  # read only while held: safe to set before
+            st.owner = _ident()
+            st.depth = 1
         now = _now()
         st.held = True
         st.holder = stats
-        st.owner = owner
-        st.depth = 1 if owner else 0
         st.since = now
 
     def release(self) -> None:
@@ -180,8 +182,9 @@ class LocalLock(BaseLock):
             if hold > holder.max_hold:
                 holder.max_hold = hold
         # no call from here to the flock's unlock: no interrupt can fall in between
-        st.owner = 0
-        st.depth = 0
+        if st.owner:
+            st.owner = 0
+            st.depth = 0
         st.held = False
         try:
             _flock(node.fds[0], _UN)

@@ -918,8 +918,9 @@ class Engine(JobsBackend):
             for worker in self._live():
                 self._kill(worker, error)
             self.wake()
-            while self._leader:
-                self._cond.wait()
+            # not a 'while' loop here: on CPython 3.13.0 an interrupt on its backward jump skips
+            # this 'with' block's release (gh-130279)
+            self._cond.wait_for(lambda: not self._leader)
             self._cond.notify_all()
         self._release()
 

@@ -166,16 +166,22 @@ class Submissions(Job):
         if self.pending:  # a chunk re-queued after its worker died
             return self.pending.popleft()
         with self.lock:
-            while self.queue:
-                future, task, payload = self.queue.popleft()
-                if not future.set_running_or_notify_cancel():
-                    continue  # cancelled while queued: it never runs
-                index = self.read
-                self.read += 1
-                self.running[index] = future
-                chunk = Chunk(self, index, [task])
-                chunk.payload = payload
-                return chunk
+            return self._first_queued()
+
+    def _first_queued(self) -> Chunk | None:
+        """Under ``self.lock``: the first queued call not cancelled, as a chunk. (A loop of its own,
+        not inside the ``with``: on CPython 3.13.0 an interrupt on a ``while`` loop's backward jump
+        skips the ``with``'s release, gh-130279.)"""
+        while self.queue:
+            future, task, payload = self.queue.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled while queued: it never runs
+            index = self.read
+            self.read += 1
+            self.running[index] = future
+            chunk = Chunk(self, index, [task])
+            chunk.payload = payload
+            return chunk
         return None
 
     def add_part(

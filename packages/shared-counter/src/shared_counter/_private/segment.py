@@ -57,16 +57,23 @@ def attach(name: str, *, wait: float) -> Mapping | None:
     """
     fd = native.open_segment_fd(name)
     try:
-        deadline = time.monotonic() + wait
-        delay = 0.0005
-        while os.fstat(fd).st_size < SIZE:
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-        return Mapping(mmap.mmap(fd, SIZE))
+        return Mapping(mmap.mmap(fd, SIZE)) if _wait_sized(fd, wait) else None
     finally:
         os.close(fd)
+
+
+def _wait_sized(fd: int, wait: float) -> bool:
+    """Wait until the segment has the layout's size; False after ``wait`` seconds. (A function of
+    its own: on CPython 3.13.0 an interrupt on the backward jump of a ``while`` loop skips the
+    ``finally`` of the frame holding the loop, gh-130279, and the descriptor would stay open.)"""
+    deadline = time.monotonic() + wait
+    delay = 0.0005
+    while os.fstat(fd).st_size < SIZE:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    return True
 
 
 def wait_initialised(words: memoryview, *, wait: float) -> bool:

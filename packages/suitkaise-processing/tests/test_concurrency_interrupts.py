@@ -24,6 +24,8 @@ import uuid
 
 import pytest
 
+from suitkaise_processing.concurrency import LockManager
+
 pytestmark = pytest.mark.timeout(120)
 
 _COMMON = textwrap.dedent(
@@ -217,3 +219,27 @@ def test_an_interrupt_anywhere_leaves_the_primitive_held_or_free_never_half(kind
     assert hits > 500, done.stdout  # the timer did interrupt the loop, in many places
     assert broken == 0, done.stdout
     assert other == "free", done.stdout
+
+
+def test_held_locks_release_the_rest_when_one_release_is_interrupted() -> None:
+    """``HeldLocks.release`` (``with manager.acquire(...)``) goes on releasing the other locks when
+    an interrupt cuts one release short, and the interrupt still reaches the caller."""
+    run = uuid.uuid4().hex[:8]
+    names = [f"t-interrupts-mgr-{run}-{i}" for i in range(3)]
+    manager = LockManager()
+    held = manager.acquire(*names, timeout=5.0)
+    middle = held.locks[1]
+    assert middle.name == names[1]
+    real_release = middle.release
+
+    def interrupted_release() -> None:  # as if Ctrl-C landed at the start of release()
+        raise KeyboardInterrupt
+
+    middle.release = interrupted_release  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        held.release()
+    assert not manager.lock(names[0]).locked()
+    assert not manager.lock(names[2]).locked()
+    assert middle.locked()  # the one whose release never ran
+    real_release()
+    assert not middle.locked()

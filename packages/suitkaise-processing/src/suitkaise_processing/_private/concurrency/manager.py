@@ -37,8 +37,7 @@ class HeldLocks:
         if self._released:
             return
         self._released = True
-        for lock in reversed(self.locks):
-            lock.release()
+        _release_all(self.locks[::-1])
 
     def __enter__(self) -> HeldLocks:
         return self
@@ -115,8 +114,7 @@ class LockManager:
                     )
                 taken.append(lock)
         except BaseException:
-            for lock in reversed(taken):
-                lock.release()
+            _release_all(taken[::-1])
             raise
         return HeldLocks(taken)
 
@@ -134,8 +132,7 @@ class LockManager:
                     )
                 taken.append(lock)
         except BaseException:
-            for lock in reversed(taken):
-                lock.release()
+            _release_all(taken[::-1])
             raise
         return HeldLocks(taken)
 
@@ -143,6 +140,16 @@ class LockManager:
         """``LockStats`` of each lock this manager has used in this process, by name."""
         with self._guard:
             return {name: lock.stats for name, lock in sorted(self._locks.items())}
+
+
+def _release_all(locks: list[BaseLock]) -> None:
+    """Release each lock in order, even when one release raises or is cut short by an interrupt
+    (issue 11): the others are still released, and the error propagates afterwards."""
+    if locks:
+        try:
+            locks[0].release()
+        finally:
+            _release_all(locks[1:])
 
 
 def _rebuild(redis_url: str | None, ttl: float) -> LockManager:

@@ -7,7 +7,8 @@ until a slot frees or its timeout passes. Across threads: each process remembers
 hold (a second flock on the same descriptor would succeed) under a ``threading.Lock``.
 
 Interrupts (issue 11; see ``local`` for where they can land): a slot's flock and its record in
-``mine`` are taken and given back together, so after an interrupt a slot is held (recorded) or free.
+``mine`` are taken and given back together, so after an interrupt a slot is held (recorded) or free;
+a slot recorded just before an interrupt on the way out of ``_try_acquire`` is given back there.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from suitkaise_processing._private.concurrency.errors import LockNotHeldError
 from suitkaise_processing._private.concurrency.files import (
     LOCK_EX_NB,
     MAX_POLL,
-    Node,
     attach,
     check_name,
     detach,
@@ -80,7 +80,22 @@ class LocalSemaphore(BaseSemaphore):
         try:
             with st.guard:
                 node.open()
-                taken = _take_slot(node, st.mine, self.max_concurrent)
+                mine, slots, now = st.mine, self.max_concurrent, _now()
+                first = random.randrange(slots)
+                for k in range(slots):
+                    slot = (first + k) % slots
+                    if slot in mine:
+                        continue
+                    try:
+                        fcntl.flock(node.fds[slot], LOCK_EX_NB)
+                    except BlockingIOError:
+                        continue
+                    except BaseException:  # an interrupt right after the flock was taken
+                        fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
+                        raise
+                    mine[slot] = now
+                    taken = slot
+                    break
             if taken >= 0:
                 if start is None:
                     self._stats.acquisitions += 1
@@ -135,47 +150,19 @@ class LocalSemaphore(BaseSemaphore):
         st = node.state
         with st.guard:
             node.open()
-            return not _free_slot(node, st.mine, self.max_concurrent)
+            for slot in range(self.max_concurrent):
+                if slot in st.mine:
+                    continue
+                try:
+                    fcntl.flock(node.fds[slot], LOCK_EX_NB)
+                except BlockingIOError:
+                    continue
+                finally:  # only slots not held here are tried: the unlock is always ours to do
+                    fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
+                return False
+        return True
 
     @property
     def holders_here(self) -> int:
         """How many slots this process holds now."""
         return len(self._node.state.mine)
-
-
-# The loops over the slots run in these functions, not directly inside ``with st.guard``: on CPython
-# 3.13.0 an interrupt on a loop's backward jump inside a ``with`` block skipped the lock's release
-# (gh-130279).
-def _take_slot(node: Node[_SemState], mine: dict[int, float], slots: int) -> int:
-    """Take and record a free slot, starting from a random one; -1 when none is free."""
-    now = _now()
-    first = random.randrange(slots)
-    for k in range(slots):
-        slot = (first + k) % slots
-        if slot in mine:
-            continue
-        try:
-            fcntl.flock(node.fds[slot], LOCK_EX_NB)
-        except BlockingIOError:
-            continue
-        except BaseException:  # an interrupt right after the flock was taken
-            fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
-            raise
-        mine[slot] = now
-        return slot
-    return -1
-
-
-def _free_slot(node: Node[_SemState], mine: dict[int, float], slots: int) -> bool:
-    """Whether a slot is free (taken and given back at once)."""
-    for slot in range(slots):
-        if slot in mine:
-            continue
-        try:
-            fcntl.flock(node.fds[slot], LOCK_EX_NB)
-        except BlockingIOError:
-            continue
-        finally:  # only this process's free slots are tried: an unlock is always ours to do
-            fcntl.flock(node.fds[slot], fcntl.LOCK_UN)
-        return True
-    return False

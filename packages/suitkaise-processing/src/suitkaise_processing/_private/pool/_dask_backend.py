@@ -334,41 +334,58 @@ class DaskEngine(JobsBackend):
         while self._suspects and self._isolated_key is None:
             suspect = self._suspects.popleft()
             if not suspect.job.closed and self._encode(suspect):
-                self._submit_chunk(suspect, isolated=True)
+                self._submit([suspect], isolated=True)
             else:  # its call ended (or was told why it cannot be sent)
                 suspect.job.inflight -= 1
         limit = _INFLIGHT_PER_THREAD * size
-        while len(self._tasks) < limit:
+        wave: list[Chunk] = []
+        while len(self._tasks) + len(wave) < limit:
             chunk = self._next_chunk()
             if chunk is None:
                 break
-            self._submit_chunk(chunk)
+            wave.append(chunk)
+        if wave:
+            self._submit(wave)
         return dropped
 
-    def _submit_chunk(self, chunk: Chunk, *, isolated: bool = False) -> None:
-        """Submit ``chunk`` as a task; a suspect (``isolated``) is already counted in flight."""
-        job = chunk.job
-        fn_key, fn_ref = self._functions[job.id]
-        self._next_key += 1
-        key = f"sk-pool-{self._token}-{job.id}-{chunk.start}-{self._next_key}"
-        assert chunk.payload is not None
-        future = self._client.submit(
+    def _submit(self, chunks: list[Chunk], *, isolated: bool = False) -> None:
+        """Submit ``chunks`` as tasks in one graph update (one message for the scheduler to handle,
+        instead of one per chunk); a suspect (``isolated``, alone) is already counted in flight."""
+        keys: list[str] = []
+        fn_keys: list[Any] = []
+        fn_refs: list[Any] = []
+        modes: list[int] = []
+        starts: list[int] = []
+        payloads: list[bytes] = []
+        for chunk in chunks:
+            job = chunk.job
+            fn_key, fn_ref = self._functions[job.id]
+            self._next_key += 1
+            keys.append(f"sk-pool-{self._token}-{job.id}-{chunk.start}-{self._next_key}")
+            fn_keys.append(fn_key)
+            fn_refs.append(fn_ref)
+            modes.append(chunk.mode_word or job.mode_word)
+            starts.append(chunk.start)
+            assert chunk.payload is not None
+            payloads.append(chunk.payload)
+        futures = self._client.map(
             run_batch,
-            fn_key,
-            fn_ref,
-            chunk.mode_word or job.mode_word,
-            chunk.start,
-            chunk.payload,
-            self._pool_args,
-            key=key,
+            fn_keys,
+            fn_refs,
+            modes,
+            starts,
+            payloads,
+            [self._pool_args] * len(chunks),
+            key=keys,
             pure=False,
         )
-        self._tasks[key] = _Task(chunk, future, isolated)
-        if isolated:
-            self._isolated_key = key
-        else:
-            job.inflight += 1
-        self._client.loop.add_callback(self._collect, future)
+        for chunk, key, future in zip(chunks, keys, futures, strict=True):
+            self._tasks[key] = _Task(chunk, future, isolated)
+            if isolated:
+                self._isolated_key = key
+            else:
+                chunk.job.inflight += 1
+            self._client.loop.add_callback(self._collect, future)
 
     # --- results ------------------------------------------------------------------------------
     async def _collect(self, future: Any) -> None:

@@ -13,13 +13,16 @@ items and compares, on the same client:
   Dask never walks into the items (what an expert does once they find that Dask traverses every
   list argument looking for futures).
 
-Rows: trivial items (``x + 1``) at N = 10,000 and 100,000, the same with a lambda, and ~10 ms items
-(``time.sleep(0.01)``, so that the row measures the overhead and not CPU contention on a small
-machine). The contenders run in turns (one call each per round, in balanced orders: a call slows the
-next one while Dask releases its tasks, so each contender follows each other one equally often;
-median over the rounds); every one is warmed up
-first (ours thereby knows the function's item time, as in a program that calls it again). Bar: ours
-<= 1.1x the best plain Dask way of the row.
+Rows: trivial items (``x + 1``) at N = 1,000 (full run only), 10,000 and 100,000, the same with a
+lambda and a closure, ~10 ms items (``time.sleep(0.01)``, so that the row measures the overhead and
+not CPU contention on a small machine), and the first call of a function (every contender maps a
+new function object at each call: nothing is cached, in cucumber, in Dask's function cache or in
+our learned item times). The contenders run in turns (one call each per round, in balanced orders,
+median over the rounds), and after every call the bench waits, untimed, until the scheduler and the
+workers have released its tasks: releasing them slows whatever runs next (one task per item leaves
+thousands), so each call starts on an idle cluster. Every contender is warmed up first (ours
+thereby knows the function's item time, as in a program that calls it again). Bar: ours <= 1.1x the
+best plain Dask way of the row.
 """
 
 from __future__ import annotations
@@ -79,11 +82,17 @@ def balanced_orders(count: int) -> list[list[int]]:
 
 
 def rotated(
-    contenders: dict[str, Callable[[], object]], repeat: int, warmup: int = 1
+    contenders: dict[str, Callable[[], object]],
+    repeat: int,
+    warmup: int = 1,
+    settle: Callable[[], None] | None = None,
 ) -> dict[str, float]:
     """Median wall time of each contender, timed in turns in :func:`balanced_orders`: a call
     leaves work behind in the scheduler and the workers (releasing its tasks and their results), which
-    slows whichever call comes next, so each contender follows each other one equally often."""
+    slows whichever call comes next, so each contender follows each other one equally often; and
+    ``settle`` (untimed, after every call) waits until that work is done, so that each call starts
+    on an idle cluster (one task per item leaves thousands of tasks to release: the next call, of
+    whichever contender, ran up to 2x slower)."""
     names = list(contenders)
     orders = balanced_orders(len(names))
     samples: dict[str, list[float]] = {name: [] for name in names}
@@ -93,7 +102,37 @@ def rotated(
             elapsed = median_time(contenders[name], repeat=1, warmup=0)
             if rnd >= warmup:
                 samples[name].append(elapsed)
+            if settle is not None:
+                settle()
     return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def _scheduler_tasks(dask_scheduler: Any) -> int:
+    return len(dask_scheduler.tasks)
+
+
+def _worker_tasks(dask_worker: Any) -> int:
+    return len(dask_worker.state.tasks)
+
+
+def idle_cluster(client: Any, timeout: float = 30.0) -> Callable[[], None]:
+    """A ``settle`` for :func:`rotated`: wait until the scheduler and every worker hold no more
+    tasks than when this was made (the calls before have released theirs)."""
+    base_scheduler = client.run_on_scheduler(_scheduler_tasks)
+    base_workers = client.run(_worker_tasks)
+
+    def settle() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if client.run_on_scheduler(_scheduler_tasks) <= base_scheduler and all(
+                count <= base_workers.get(address, 0)
+                for address, count in client.run(_worker_tasks).items()
+            ):
+                return
+            time.sleep(0.005)  # polling the cluster's state, not waiting for a process of ours
+        raise RuntimeError(f"P16: the cluster still held tasks after {timeout} s")
+
+    return settle
 
 
 def _batches(items: Sequence[Any], count: int) -> list[Sequence[Any]]:
@@ -101,27 +140,46 @@ def _batches(items: Sequence[Any], count: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def new_function() -> Callable[[int], int]:
+    """A new function object at every call (the same code): nothing about it is cached yet, in
+    cucumber, in Dask's function cache, or in the pool's learned item times."""
+
+    def first_call(x: int) -> int:
+        return x + 1
+
+    return first_call
+
+
 def _contenders(
-    client: Any, pool: Pool, fn: Callable[[Any], Any], n: int, per_item: bool
+    client: Any,
+    pool: Pool,
+    fn: Callable[[Any], Any],
+    n: int,
+    per_item: bool,
+    fresh: bool = False,
 ) -> dict[str, Callable[[], object]]:
+    """The contenders of one row; ``fresh``: each call maps a new function (``new_function``)."""
     items = list(range(n))
     threads = sum(client.nthreads().values())
 
+    def function() -> Callable[[Any], Any]:
+        return new_function() if fresh else fn
+
     def ours() -> object:
-        return pool.map(fn, items)
+        return pool.map(function(), items)
 
     def one_task_per_item() -> object:
-        return client.gather(client.map(fn, items, pure=False))
+        return client.gather(client.map(function(), items, pure=False))
 
     def batched() -> object:
         parts = client.gather(
-            client.map(map_list, [fn] * threads, _batches(items, threads), pure=False)
+            client.map(map_list, [function()] * threads, _batches(items, threads), pure=False)
         )
         return [x for part in parts for x in part]
 
     def batched_bytes() -> object:
         blobs = [pickle.dumps(list(b), pickle.HIGHEST_PROTOCOL) for b in _batches(items, threads)]
-        parts = client.gather(client.map(map_bytes, [fn] * threads, blobs, pure=False))
+        parts = client.gather(client.map(map_bytes, [function()] * threads, blobs, pure=False))
         return [x for part in parts for x in pickle.loads(part)]
 
     contenders: dict[str, Callable[[], object]] = {"ours": ours}
@@ -129,7 +187,7 @@ def _contenders(
         contenders["client.map per item"] = one_task_per_item
     contenders["client.map batched"] = batched
     contenders["client.map batched (bytes)"] = batched_bytes
-    expected = [fn(x) for x in items]
+    expected = [function()(x) for x in items]
     for name, run in contenders.items():  # every way gives the same list
         if run() != expected:
             raise AssertionError(f"P16: {name} gave a wrong result")
@@ -192,23 +250,10 @@ def run(quick: bool) -> list[Result]:
             ]
             if not quick:
                 rows.insert(0, ("trivial items, N=1,000", trivial, 1_000, True, ""))
-            rounds = iter(range(1, 1_000_000))
-
-            def first_call(x: int) -> int:
-                # a new function each call: cucumber bytes differ, so no item time is known yet
-                return x + next_k
-
-            next_k = 0
-
-            def new_function_each_call() -> object:
-                nonlocal next_k
-                next_k = next(rounds)
-                return pool.map(first_call, items_10k)
-
-            items_10k = list(range(10_000))
+            settle = idle_cluster(client)
             for name, fn, n, per_item, notes in rows:
                 contenders = _contenders(client, pool, fn, n, per_item)
-                times = rotated(contenders, repeat)
+                times = rotated(contenders, repeat, settle=settle)
                 items_per_s = n / times["ours"]
                 results.append(
                     _row(
@@ -219,14 +264,14 @@ def run(quick: bool) -> list[Result]:
                     )
                 )
             # the first call of a function: ours learns its item time on the first chunks
-            contenders = _contenders(client, pool, trivial, 10_000, False)
-            contenders["ours"] = new_function_each_call
-            times = rotated(contenders, repeat)
+            contenders = _contenders(client, pool, trivial, 10_000, False, fresh=True)
+            times = rotated(contenders, repeat, settle=settle)
             results.append(
                 _row(
                     "Pool(cluster=).map, first call of a function, N=10,000",
                     times,
-                    "a new function each call (no item time learned yet); peers map trivial",
+                    "every contender maps a new function at each call (nothing cached: ours has no "
+                    "item time learned, Dask no pickled function)",
                 )
             )
     finally:

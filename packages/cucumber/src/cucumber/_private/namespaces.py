@@ -85,11 +85,53 @@ def reduce_module_function(pickler: Any, func: types.FunctionType) -> Any:
     return (
         make_function,
         (func.__code__, module, closure, tracker_id_of(func)),
-        _cp._function_getstate(func),
+        _function_state(func),
         None,
         None,
         function_setstate,
     )
+
+
+#: code object -> the global names it (and the code nested in it) uses, as cloudpickle computes them;
+#: held strongly: cloudpickle's own cache is weakly keyed, and a rebuilt class in this process drops
+#: its entries (cloudpickle's ``_class_setstate`` frees code objects equal to the cached ones), so a
+#: same-process round trip walked the bytecode of every method again (most of its time, P6)
+_global_names: dict[types.CodeType, dict[str, None]] = {}
+_GLOBAL_NAMES_KEPT = 4096
+
+
+def _function_state(func: types.FunctionType) -> tuple[dict[str, Any], dict[str, Any]]:
+    """cloudpickle's ``(func.__dict__, slots)`` state of a function (``_function_getstate``), with
+    the global names of its code cached here."""
+    code = func.__code__
+    names = _global_names.get(code)
+    if names is None:
+        if len(_global_names) >= _GLOBAL_NAMES_KEPT:
+            _global_names.clear()
+        names = _global_names[code] = _cp._extract_code_globals(code)
+    func_globals = func.__globals__
+    sent = {name: func_globals[name] for name in names if name in func_globals}
+    closure = func.__closure__
+    values: list[Any] = list(sent.values())
+    if closure is not None:
+        for cell in closure:
+            try:
+                values.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                continue
+    slots = {
+        "__name__": func.__name__,
+        "__qualname__": func.__qualname__,
+        "__annotations__": func.__annotations__,
+        "__kwdefaults__": func.__kwdefaults__,
+        "__defaults__": func.__defaults__,
+        "__module__": func.__module__,
+        "__doc__": func.__doc__,
+        "__closure__": closure,
+        "_cloudpickle_submodules": _cp._find_imported_submodules(code, values),
+        "__globals__": sent,
+    }
+    return dict(func.__dict__), slots
 
 
 def reduce_lru_cache(wrapper: Any) -> Any:

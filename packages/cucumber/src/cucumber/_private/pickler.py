@@ -39,7 +39,8 @@ _NEEDED = (
     "_module_reduce",
     "_code_reduce",
     "_make_empty_cell",
-    "_function_getstate",
+    "_extract_code_globals",
+    "_find_imported_submodules",
 )
 _missing = [name for name in _NEEDED if not hasattr(_cp, name)] + [
     name

@@ -84,6 +84,9 @@ def set_namespace_provider(provider: NamespaceProvider | None) -> None:
 
 def tracker_id_of(obj: Any) -> str:
     """The tracker id of a function or wrapper about to be sent (made on its first send)."""
+    tracker_id = _ids.get(obj)  # a read needs no lock (one dict lookup under the GIL)
+    if tracker_id is not None:
+        return tracker_id
     with _lock:
         tracker_id = _ids.get(obj)
         if tracker_id is None:

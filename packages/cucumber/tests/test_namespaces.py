@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import os
 import traceback
 import types
 from collections.abc import Iterator
@@ -183,3 +184,30 @@ def test_a_provider_keeps_the_cells_of_a_closure_it_rebuilt_before(
     first = cucumber.deserialize(data)
     assert [first(), first()] == [1, 2]
     assert cucumber.deserialize(data)() == 3  # the same object: its cell was not reset
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+@pytest.mark.timeout(60)
+def test_a_forked_child_gives_its_functions_ids_of_its_own() -> None:
+    from cucumber._private.rebuild import tracker_id_of
+
+    def in_parent() -> None: ...
+
+    parent_id = tracker_id_of(in_parent)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a function made after the fork, as the parent's next one would be
+
+        def in_child() -> None: ...
+
+        os.write(write, tracker_id_of(in_child).encode())
+        os._exit(0)
+    os.close(write)
+    child_id = os.read(read, 200).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+
+    def parents_next() -> None: ...
+
+    assert child_id != tracker_id_of(parents_next)
+    assert child_id[:16] != parent_id[:16]  # a prefix of its own, not the parent's counter

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import itertools
 import os
 import sys
 import threading
@@ -75,6 +76,22 @@ _fresh: dict[int, types.FunctionType] = {}
 _declined: dict[int, types.FunctionType] = {}
 
 
+#: tracker ids: a random prefix per process (new in a forked child) and a counter (a function
+#: rebuilt the same way in each round trip of one process, a class's methods with cloudpickle's
+#: class tracker, gets a new id every time: ~0.2 us instead of ~0.5 for 16 random bytes)
+_id_prefix = os.urandom(8).hex()
+_id_counter = itertools.count()
+
+
+def _new_id_prefix() -> None:
+    global _id_prefix
+    _id_prefix = os.urandom(8).hex()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows (no fork there)
+    os.register_at_fork(after_in_child=_new_id_prefix)
+
+
 def set_namespace_provider(provider: NamespaceProvider | None) -> None:
     """Make the functions of by-value modules deserialized from now on in this process run in the
     namespaces of ``provider`` (``None``: a fresh dict per payload, the default)."""
@@ -90,9 +107,10 @@ def tracker_id_of(obj: Any) -> str:
     with _lock:
         tracker_id = _ids.get(obj)
         if tracker_id is None:
-            tracker_id = os.urandom(16).hex()
+            tracker_id = f"{_id_prefix}{next(_id_counter):x}"
             _ids[obj] = tracker_id
-            _objects[tracker_id] = obj
+            if _provider is not None:  # only a provider's rebuilding looks objects up by id
+                _objects[tracker_id] = obj
     return tracker_id
 
 

@@ -124,3 +124,35 @@ class ArrayResult(Skprocess):
 
     def __result__(self) -> np.ndarray:
         return np.arange(self.size, dtype=np.float64)
+
+
+def numeric_columns_in_shared_memory(frame: Any) -> list[bool]:
+    """For each numeric column of a pandas DataFrame (or a Series), whether it views shared memory."""
+    import pandas as pd  # only the pandas tests call this
+
+    columns = [frame] if frame.ndim == 1 else [frame[name] for name in frame.columns]
+    return [in_shared_memory(c.to_numpy()) for c in columns if pd.api.types.is_numeric_dtype(c)]
+
+
+def frame_report(frame: Any) -> tuple[list[bool], Any]:
+    """Where the frame's columns arrived, and the frame with a computed column added."""
+    return numeric_columns_in_shared_memory(frame), frame.assign(doubled=frame["a"] * 2)
+
+
+class FrameEcho(Skprocess):
+    """Receives pandas frames on its point and sends each back with where its numeric columns
+    arrived, until ``None``."""
+
+    def __init__(self, point: Any) -> None:
+        self.point = point
+        self.process_config.runs = 1
+
+    def __run__(self) -> None:
+        while True:
+            frame = self.point.recv()
+            if frame is None:
+                break
+            self.point.send((numeric_columns_in_shared_memory(frame), frame))
+
+    def __result__(self) -> str:
+        return "done"

@@ -69,9 +69,14 @@ class _NotPlain(Exception):
 
 
 # Modules whose classes and functions every one of our processes imports by name, so pickle's own
-# by-reference handling is right for them (no need for cucumber's by-value decisions).
-_TRUSTED_MODULES = frozenset({"builtins", "copyreg", "suitkaise_processing", "sktiming", "numpy"})
+# by-reference handling is right for them (no need for cucumber's by-value decisions); numpy and
+# pandas objects then also hand their big arrays over as out-of-band buffers (shared memory).
+_TRUSTED_MODULES = frozenset(
+    {"builtins", "copyreg", "suitkaise_processing", "sktiming", "numpy", "pandas"}
+)
 _CLASS_OR_FUNCTION = (type, types.FunctionType, types.BuiltinFunctionType)
+#: Cython's function types (pandas rebuilds its blocks with one): pickled by name, like functions
+_CYTHON_FUNCTIONS = frozenset({"cython_function_or_method", "fused_cython_function"})
 
 
 def _trusted(module: object) -> bool:
@@ -86,7 +91,7 @@ class _PlainPickler(pickle.Pickler):
     """
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, _CLASS_OR_FUNCTION):
+        if isinstance(obj, _CLASS_OR_FUNCTION) or type(obj).__name__ in _CYTHON_FUNCTIONS:
             if _trusted(getattr(obj, "__module__", None)):
                 return NotImplemented
         elif _trusted(type(obj).__module__):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import json
 import os
+import subprocess
+import sys
 import traceback
 import types
 from collections.abc import Iterator
@@ -189,25 +192,32 @@ def test_a_provider_keeps_the_cells_of_a_closure_it_rebuilt_before(
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
 @pytest.mark.timeout(60)
 def test_a_forked_child_gives_its_functions_ids_of_its_own() -> None:
-    from cucumber._private.rebuild import tracker_id_of
+    # in a fresh interpreter: this test process has threads, and forking it is deprecated on 3.12+
+    code = """
+import json, os
+from cucumber._private.rebuild import tracker_id_of
 
-    def in_parent() -> None: ...
+def in_parent(): ...
 
-    parent_id = tracker_id_of(in_parent)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: a function made after the fork, as the parent's next one would be
+parent_id = tracker_id_of(in_parent)
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:  # the child: a function made after the fork, as the parent's next one would be
+    def in_child(): ...
+    os.write(write, tracker_id_of(in_child).encode())
+    os._exit(0)
+os.close(write)
+child_id = os.read(read, 200).decode()
+os.waitpid(pid, 0)
 
-        def in_child() -> None: ...
+def parents_next(): ...
 
-        os.write(write, tracker_id_of(in_child).encode())
-        os._exit(0)
-    os.close(write)
-    child_id = os.read(read, 200).decode()
-    os.close(read)
-    os.waitpid(pid, 0)
-
-    def parents_next() -> None: ...
-
-    assert child_id != tracker_id_of(parents_next)
-    assert child_id[:16] != parent_id[:16]  # a prefix of its own, not the parent's counter
+print(json.dumps({"parent": parent_id, "next": tracker_id_of(parents_next), "child": child_id}))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=50
+    ).stdout
+    ids = json.loads(out.strip().splitlines()[-1])
+    assert ids["child"] != ids["next"]
+    assert ids["child"][:16] != ids["parent"][:16]  # a prefix of its own, not the parent's counter
+    assert ids["next"][:16] == ids["parent"][:16]

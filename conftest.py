@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,20 @@ import pytest
 
 # The `redis_server` / `redis_url` fixtures (a real redis-server on a loopback port), for every test tree.
 pytest_plugins = ["tools.pytest_redis"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give Ctrl-C its default meaning in this process and the programs the tests start.
+
+    A shell starts a background job (``pytest ... &``, ``nohup pytest``) with SIGINT ignored, and a
+    program inherits that: Python then installs no KeyboardInterrupt handler, so every test that
+    sends SIGINT to a program it started waited for a program that ignored it (seen on all Pythons).
+    A handled signal is reset to its default in an exec'd child, so handling it here restores the
+    default for every program a test starts.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 # Prefixes of everything our packages create in /dev/shm (segments and POSIX named semaphores).
 SHM_PREFIXES = ("sk_", "sem.sk_")

@@ -117,6 +117,10 @@ def deserialize(data: bytes | bytearray | memoryview) -> Any:
 _REUSE_LIMIT = 1 << 20
 
 
+#: what the plain pickler raises for a message it does not take (it then goes through cucumber)
+_REFUSED = (_NotPlain, pickle.PicklingError, TypeError, AttributeError, RecursionError)
+
+
 class _Encoder:
     """A plain pickler and its buffer, reused by :func:`encode` (one per thread): making a pickler
     costs more than pickling a small message (~0.7 of ~1.3 us for a small dict)."""
@@ -152,18 +156,15 @@ def encode(obj: Any, buffers: Collector | None = None) -> bytes | memoryview:
     enc = _encoder()
     if enc.busy:  # an object's __reduce__ encodes a message of its own on this thread
         return _encode_once(obj, buffers)
-    enc.busy = True
-    enc.target = buffers
     buf = enc.buf
     try:
+        enc.busy = True
+        enc.target = buffers
         enc.pickler.dump(obj)
-    except (_NotPlain, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+    except BaseException as exc:
         _threads.encoder = _Encoder()  # a pickler's state after a failed dump is not trusted
-        if buffers is not None:
-            buffers.clear()
-        return serialize(obj)
-    except BaseException:
-        _threads.encoder = _Encoder()
+        if isinstance(exc, _REFUSED):
+            return _through_cucumber(obj, buffers)
         raise
     finally:
         enc.busy = False
@@ -186,11 +187,16 @@ def _encode_once(obj: Any, buffers: Collector | None) -> bytes | memoryview:
     buf = io.BytesIO()
     try:
         _PlainPickler(buf, PROTOCOL, buffer_callback=buffers).dump(obj)
-    except (_NotPlain, pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        if buffers is not None:
-            buffers.clear()
-        return serialize(obj)
+    except _REFUSED:
+        return _through_cucumber(obj, buffers)
     return buf.getvalue()
+
+
+def _through_cucumber(obj: Any, buffers: Collector | None) -> bytes:
+    """cucumber bytes for a message the plain pickler refused (its big buffers then in band)."""
+    if buffers is not None:
+        buffers.clear()
+    return serialize(obj)
 
 
 def encode_by_reference(obj: Any, buffers: Collector | None = None) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mmap
 import os
 import signal
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -94,11 +95,12 @@ def die_holding(a: np.ndarray) -> float:
 
 
 class ArrayEcho(Skprocess):
-    """Receives values on its point and sends each back with whether it arrived in shared memory,
-    until ``None``."""
+    """Receives values on its point and sends each back with ``report(value)`` (by default whether
+    it arrived in shared memory), until ``None``."""
 
-    def __init__(self, point: Any) -> None:
+    def __init__(self, point: Any, report: Callable[[Any], Any] = in_shared_memory) -> None:
         self.point = point
+        self.report = report
         self.process_config.runs = 1
 
     def __run__(self) -> None:
@@ -106,7 +108,7 @@ class ArrayEcho(Skprocess):
             value = self.point.recv()
             if value is None:
                 break
-            self.point.send((in_shared_memory(value), value))
+            self.point.send((self.report(value), value))
 
     def __result__(self) -> str:
         return "done"
@@ -137,22 +139,3 @@ def numeric_columns_in_shared_memory(frame: Any) -> list[bool]:
 def frame_report(frame: Any) -> tuple[list[bool], Any]:
     """Where the frame's columns arrived, and the frame with a computed column added."""
     return numeric_columns_in_shared_memory(frame), frame.assign(doubled=frame["a"] * 2)
-
-
-class FrameEcho(Skprocess):
-    """Receives pandas frames on its point and sends each back with where its numeric columns
-    arrived, until ``None``."""
-
-    def __init__(self, point: Any) -> None:
-        self.point = point
-        self.process_config.runs = 1
-
-    def __run__(self) -> None:
-        while True:
-            frame = self.point.recv()
-            if frame is None:
-                break
-            self.point.send((numeric_columns_in_shared_memory(frame), frame))
-
-    def __result__(self) -> str:
-        return "done"

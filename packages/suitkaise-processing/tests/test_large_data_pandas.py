@@ -54,7 +54,7 @@ def test_frames_through_the_pool_arrive_in_shared_memory_both_ways() -> None:
 
 def test_frames_through_a_pipe_to_another_process_arrive_in_shared_memory() -> None:
     anchor, point = Pipe.pair()
-    process = w.FrameEcho(point)
+    process = w.ArrayEcho(point, w.numeric_columns_in_shared_memory)
     process.start()
     try:
         for seed in range(2):

@@ -34,7 +34,9 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypedDict, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, overload
+
+from suitkaise_processing._private.pool._signatures import P, R, T
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -44,10 +46,7 @@ if TYPE_CHECKING:
     from suitkaise_processing._private.pool._progress import ProgressOption
     from suitkaise_processing._private.skprocess.result_types import ProcessResult
 
-P = ParamSpec("P")
-T = TypeVar("T")
-R = TypeVar("R")
-S = TypeVar("S")
+S = TypeVar("S")  # what the function returns when several iterables are given
 R_co = TypeVar("R_co", covariant=True)
 C_co = TypeVar("C_co", covariant=True)
 

@@ -11,7 +11,7 @@ those with an ``Skprocess`` class.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVarTuple, Unpack
@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
     Ts = TypeVarTuple("Ts")  # star items: tuples of the function's parameters
 
-T = TypeVar("T")
-R = TypeVar("R")
+# the type variables of the Pool's typing, shared with ``pool.py`` and :mod:`._calls`
+P = ParamSpec("P")  # the parameters of a call's signature (``pool.submit``: of its function)
+T = TypeVar("T")  # an item
+R = TypeVar("R")  # what the function returns for one item
 
 
 def map_signature(

@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sized
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, cast
 
 from sk_modifiers import modifiable
 from suitkaise_processing._private import wire
@@ -31,6 +31,9 @@ from suitkaise_processing._private.pool._results import (
     in_background,
 )
 from suitkaise_processing._private.pool._signatures import (
+    P,
+    R,
+    T,
     imap_signature,
     map_signature,
     star_imap_signature,
@@ -42,9 +45,6 @@ if TYPE_CHECKING:
 
     from suitkaise_processing._private.pool._calls import IterCall, ListCall, MapOptions, Method
 
-P = ParamSpec("P")
-R = TypeVar("R")
-T = TypeVar("T")
 _Fn = Callable[..., Any]
 _Items = Iterable[Any]
 
@@ -199,17 +199,17 @@ class PoolCall:
         # Submitted here, in the caller's thread, so that a close() that follows lets it finish.
         # A background call collects everything: its input is read like map's (not lazily), so
         # close() waits for all of it instead of stopping at the read-ahead limit.
-        results = pool._iterate(
+        job = pool._start(
             self._kind,
             fn_or_process,
             iterables,
             self._star,
-            self._timeout,
             lazy=not self._background,
             item_timeout=self._item_timeout,
             chunksize=chunksize,
             progress=self._progress if progress is None else progress,
         )
+        results = ResultIterator(pool._engine, job, self._timeout, f"pool.{self._kind}")
         if self._asynced:
             return AsyncResults(results)
         if self._background:
@@ -593,31 +593,6 @@ class Pool(concurrent.futures.Executor):
             else check_item_timeout(item_timeout, f"pool.{kind}(item_timeout=...)"),
         )
         return engine.submit(lambda job_id: Job(job_id, spec, iterable))
-
-    def _iterate(
-        self,
-        kind: str,
-        fn: Callable[..., Any],
-        iterables: tuple[Iterable[Any], ...],
-        star: bool,
-        timeout: float | None,
-        *,
-        lazy: bool = True,
-        item_timeout: float | None = None,
-        chunksize: int | None = None,
-        progress: ProgressOption | None = None,
-    ) -> ResultIterator:
-        job = self._start(
-            kind,
-            fn,
-            iterables,
-            star,
-            lazy=lazy,
-            item_timeout=item_timeout,
-            chunksize=chunksize,
-            progress=progress,
-        )
-        return ResultIterator(self._engine, job, timeout, f"pool.{kind}")
 
     # --- concurrent.futures.Executor ----------------------------------------------------------
     def submit(

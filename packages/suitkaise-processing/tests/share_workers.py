@@ -225,3 +225,19 @@ def own_a_share(out: Any, hold: Any) -> None:
     assert owner is not None
     out.put((share, owner.proc.pid))
     hold.wait(300)
+
+
+def write_then_exit(share: Share, go: Any, out: Any, exit_wait: float, stderr_path: str) -> None:
+    """Writes once ``go`` is set, reports, then exits: the exit waits at most ``exit_wait`` seconds
+    for the write to be committed (``EXIT_FLUSH_WAIT``); what it says goes to ``stderr_path``."""
+    import sys
+
+    import suitkaise_processing._private.share.client as client
+
+    client.EXIT_FLUSH_WAIT = exit_wait
+    sys.stderr = open(stderr_path, "w", encoding="utf-8")  # noqa: SIM115 - open until the exit
+    share.counter  # noqa: B018 - connects first
+    out.put("connected")
+    go.wait(60)
+    share.counter = 5  # sent without waiting; the stopped coordinator never commits it
+    out.put("written")

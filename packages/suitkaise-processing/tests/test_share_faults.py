@@ -118,6 +118,45 @@ def test_child_processes_keep_working_when_the_coordinator_dies() -> None:
     assert p.exitcode == 0
 
 
+def test_an_exiting_process_waits_bounded_when_no_coordinator_comes_back(tmp_path: Path) -> None:
+    """A process exits while its write is uncommitted and the owner cannot restart the dead
+    coordinator (here: its lock is held): the exit waits ``EXIT_FLUSH_WAIT`` (1 s here), not the
+    60 s an access waits for a restart, and says on stderr that the write may be lost."""
+    share = Share()
+    share.counter = 0
+    owner = share._sk_owner
+    assert owner is not None
+    ctx = get_context()
+    go = ctx.Event()
+    out = ctx.Queue()
+    said = tmp_path / "stderr.txt"
+    p = ctx.Process(target=w.write_then_exit, args=(share, go, out, 1.0, str(said)))  # type: ignore[attr-defined]
+    p.start()
+    try:
+        assert out.get(timeout=120) == "connected"
+        coordinator = owner.proc
+        os.kill(coordinator.pid, signal.SIGSTOP)  # receives the write, never commits it
+        go.set()
+        assert out.get(timeout=120) == "written"
+        with owner.lock:  # no restart while held
+            os.kill(coordinator.pid, signal.SIGKILL)
+            coordinator.wait(30)
+            started = time.monotonic()
+            p.join(120)
+            exited_after = time.monotonic() - started
+        assert p.exitcode == 0
+        assert exited_after < 20, exited_after  # 60 s before: the exit waited for a restart
+        assert "1 write(s) of this process" in said.read_text(encoding="utf-8")
+        assert owner.wait_restarted(1, 60)
+        share.other = 1  # the Share works on (reading share.counter would wait ~10 s for the
+        assert share.other == 1  # coordinator to count the lost write as applied)
+    finally:
+        if p.is_alive():
+            p.kill()
+            p.join(10)
+        share.stop()
+
+
 def test_stopped_share_raises_in_other_handles() -> None:
     share = Share()
     share.counter = 3

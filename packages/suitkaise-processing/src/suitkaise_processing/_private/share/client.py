@@ -319,11 +319,13 @@ class Client:
             )
         return None
 
-    def _recover(self) -> None:
-        """The connection broke (lock held): reconnect to the restarted coordinator and resend."""
+    def _recover(self, deadline: float | None = None) -> None:
+        """The connection broke (lock held): reconnect to the restarted coordinator and resend,
+        waiting for the restart until ``deadline`` (default: :data:`RESTART_WAIT` from now)."""
         if self.dead is not None:
             raise ShareError(self._dead_message())
-        deadline = time.monotonic() + RESTART_WAIT
+        if deadline is None:
+            deadline = time.monotonic() + RESTART_WAIT
         try:
             while self.conn.poll(0):  # errors of earlier writes the dead coordinator had sent
                 rid, _ok, result = read_message(self.conn)
@@ -418,10 +420,12 @@ class Client:
         deadline = time.monotonic() + timeout
         while self.dead is None:
             if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                _say(
-                    f"gave up waiting for this process's last writes after {timeout:.0f} s: "
-                    "another thread held the Share's connection all that time"
-                )
+                if self.unacked:
+                    _say(
+                        f"{len(self.unacked)} write(s) of this process were not committed within "
+                        f"{timeout:g} s of its exit; they may be lost (the Share's connection "
+                        "stayed busy: another thread used it, or waited for a coordinator restart)"
+                    )
                 return
             try:
                 if self.unacked:
@@ -431,12 +435,20 @@ class Client:
                 if time.monotonic() > deadline:
                     _say(
                         f"{len(self.unacked)} write(s) of this process were not committed within "
-                        f"{timeout:.0f} s of its exit; they may be lost"
+                        f"{timeout:g} s of its exit; they may be lost"
                     )
                     return
                 if self._poll_now():
-                    self._take_unasked()  # reconnects and resends if the coordinator died
-            except (ShareError, ValueError, OSError):
+                    # reconnects and resends if the coordinator died, waiting no longer than the exit
+                    self._take_unasked(deadline)
+            except ShareError as exc:
+                if self.unacked:
+                    _say(
+                        f"{len(self.unacked)} write(s) of this process could not be committed "
+                        f"before it exited; they may be lost: {exc}"
+                    )
+                return
+            except (ValueError, OSError):
                 return
             finally:
                 self.lock.release()
@@ -523,15 +535,16 @@ class Client:
     def _poll_now(self) -> bool:
         return bool(self._poller.poll(0))
 
-    def _take_unasked(self) -> None:
-        """Read what the coordinator sent unasked (lock held); reconnect if it died."""
+    def _take_unasked(self, deadline: float | None = None) -> None:
+        """Read what the coordinator sent unasked (lock held); reconnect if it died (see
+        :meth:`_recover` for ``deadline``)."""
         try:
             while self.conn.poll(0):
                 rid, _ok, result = read_message(self.conn)
                 if rid == 0 and isinstance(result, BaseException):
                     self.deferred.append(result)
         except (EOFError, OSError):
-            self._recover()
+            self._recover(deadline)
 
     def _dead_message(self) -> str:
         if self.dead not in (None, "closed"):

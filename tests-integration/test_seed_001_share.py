@@ -188,7 +188,8 @@ def test_start_and_stop() -> None:
     assert share.exit() is True
 
     # While stopped, changes are queued but won't take effect until start() is called.
-    share.counter = 7
+    with pytest.warns(RuntimeWarning, match="reaches the other processes at share.start"):
+        share.counter = 7
     share.start()
     try:
         with Pool(workers=1) as pool:

@@ -26,11 +26,3 @@ def module_present(name: str) -> bool:
 def importable_helper(x: int) -> int:
     """A module-level function of an importable module (travels by reference)."""
     return x + 1000
-
-
-def round_trip_to_pipe(conn: Any, obj: Any) -> None:
-    """Serialize and deserialize ``obj`` in this child; send whether it came back equal."""
-    try:
-        conn.send(cucumber.deserialize(cucumber.serialize(obj)) == obj)
-    finally:
-        conn.close()

@@ -41,7 +41,11 @@ def test_cycle_continues_where_it_was_or_says_why_it_cannot() -> None:
         with pytest.raises(cucumber.SerializationError, match="infinite"):
             cucumber.serialize(it)
         return
-    back = _round_trip(it)
+    if sys.version_info >= (3, 12):  # Python's own warning: pickling itertools ends in 3.14
+        with pytest.warns(DeprecationWarning, match="itertools"):
+            back = _round_trip(it)
+    else:
+        back = _round_trip(it)
     assert list(itertools.islice(back, 3)) == ["b", "a", "b"]  # type: ignore[call-overload]
 
 

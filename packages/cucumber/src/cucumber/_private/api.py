@@ -74,23 +74,38 @@ _LENGTH8 = (pickle.BINBYTES8[0], pickle.BINUNICODE8[0], pickle.BYTEARRAY8[0])
 # concurrent call makes its own.
 _shared_lock = threading.Lock()
 _shared: list[_PicklerSlot] = []
-_load_lock = threading.Lock()  # taken by the first serialize while it loads the pickler
+#: taken by the first serialize while it loads the pickler, and by a thread that forks (see below)
+_load_lock = threading.RLock()
 #: dumps larger than this (bytes) retire the shared pickler (see ``_shared_serialize``)
 _BIG_DUMP = 1 << 20
 
 
+def _before_fork() -> None:
+    # A fork taken while another thread's first serialize imports the pickler would copy the import
+    # locks of the modules it is importing, held: the child's first serialize would wait on them for
+    # ever. So a fork waits for that load to finish (a few ms, once per process).
+    _load_lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _load_lock.release()
+
+
 def _reset_after_fork() -> None:
-    # A fork taken while another thread was serializing (or loading the pickler) copies a held lock
-    # and a half-used pickler.
+    # A fork taken while another thread was serializing copies a held lock and a half-used pickler.
     global _shared_lock, _load_lock
     _shared_lock = threading.Lock()
-    _load_lock = threading.Lock()
+    _load_lock = threading.RLock()
     if _shared:
         _shared[0] = _PicklerSlot()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_reset_after_fork,
+    )
 
 
 def _nbytes(chunk: Any) -> int:

@@ -125,6 +125,8 @@ def test_lock_held_in_the_parent_blocks_children(
     assert counter.value == 1100
 
 
+# a fork from the test process (which has threads): Python 3.12+ warns about any such fork
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 @pytest.mark.timeout(120)
 def test_forked_children_inherit_a_working_handle(make_counter: Make) -> None:
     import sys

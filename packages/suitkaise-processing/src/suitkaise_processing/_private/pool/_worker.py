@@ -197,12 +197,12 @@ def _serve(
 ) -> None:
     """Run chunks until the stop frame, or until ``retirement`` says this worker is done."""
     fns: dict[int, Callable[..., Any]] = {}
-    batch_sizes: dict[int, int] = {}
-    #: per job: its items took >= MARK_MIN_SECONDS each in the last sub-batch (run marked)
-    slow_jobs: dict[int, bool] = {}
-    #: per function (its encoded bytes): the sub-batch size and marking its last chunk here ended
-    #: with, so that the next call of the same function starts there instead of ramping up from one
-    #: marked item (each map call is a new job)
+    #: per job, its pace: the sub-batch size its last chunk here ended with, and whether its items
+    #: took >= MARK_MIN_SECONDS each in the last sub-batch (run marked)
+    paces: dict[int, tuple[int, bool]] = {}
+    #: per function (its encoded bytes): the pace its last chunk here ended with, so that the next
+    #: call of the same function starts there instead of ramping up from one marked item (each map
+    #: call is a new job)
     learned: dict[bytes, tuple[int, bool]] = {}
     job_blobs: dict[int, bytes] = {}
     mark = marks.write
@@ -227,8 +227,7 @@ def _serve(
         skprocess, star = call_style(mode)
         for old in forget:
             fns.pop(old, None)
-            batch_sizes.pop(old, None)
-            slow_jobs.pop(old, None)
+            paces.pop(old, None)
             job_blobs.pop(old, None)
         mv[slot] = DECODING
         mv[seq_slot] = seq
@@ -243,7 +242,7 @@ def _serve(
                 fns[job_id] = fn
                 job_blobs[job_id] = fn_blob
                 if fn_blob in learned:
-                    batch_sizes[job_id], slow_jobs[job_id] = learned[fn_blob]
+                    paces[job_id] = learned[fn_blob]
             fn = fns[job_id]
         except BaseException as exc:
             if shm is not None:
@@ -269,7 +268,8 @@ def _serve(
         # names exactly one item; timed items also send each result at once (see Slot.ITEM_DEADLINE).
         timed = limit_ns > 0
         fixed_one = skprocess or timed
-        size = 1 if fixed_one else batch_sizes.get(job_id, 1)
+        # unknown cost (first sub-batch of this job in this worker): one item, marked
+        size, marked = (1, True) if fixed_one else paces.get(job_id, (1, True))
         n = len(items)
         it = iter(items)
         pos = 0
@@ -279,8 +279,6 @@ def _serve(
         error: BaseException | None = None
         retiring = False
         mv[slot] = batch_word(start)  # item `start` is next, nothing runs yet
-        # unknown cost (first sub-batch of this job in this worker): mark
-        marked = fixed_one or slow_jobs.get(job_id, True)
         while pos < n:
             take = min(size, n - pos)
             if retirement is not None:
@@ -334,12 +332,11 @@ def _serve(
                 flushed = pos
                 out = []
                 last_flush = now
-        batch_sizes[job_id] = size
-        slow_jobs[job_id] = marked
+        pace = paces[job_id] = (size, marked)
         if not fixed_one and job_id in job_blobs:
             blob = job_blobs[job_id]
             learned.pop(blob, None)  # most recent last
-            learned[blob] = (size, marked)
+            learned[blob] = pace
             if len(learned) > _LEARNED_FUNCTIONS:
                 del learned[next(iter(learned))]
         # a retiring worker leaves the chunk open: its items from `pos` run on another worker

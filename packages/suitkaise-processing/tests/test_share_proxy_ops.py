@@ -50,6 +50,7 @@ def test_list_proxy_copies_are_plain_and_independent(share: Share) -> None:
 
 
 def test_list_proxy_writes(share: Share) -> None:
+    share.items = [3, 1, 2]
     share.seq = [0, 1, 2, 3]
     share.seq[1:3] = [share.items, 7]  # slice assignment stores plain values
     assert share.seq == [0, [3, 1, 2], 7, 3]

@@ -38,16 +38,39 @@ def _our_shm_entries() -> set[str]:
     return {p.name for p in shm.iterdir() if p.name.startswith(SHM_PREFIXES)}
 
 
-def _mapped_by_a_live_process(names: set[str]) -> set[str]:
-    """The entries some live process still maps (in use, e.g. by another test run on this machine)."""
+def _in_use_or_gone(names: set[str]) -> set[str]:
+    """The entries some live process still maps (e.g. another test run on this machine), and those
+    removed meanwhile.
+
+    Matched by device and inode, not by name: glibc creates a named semaphore under a temporary
+    name and renames it, so its creator's ``/proc/<pid>/maps`` shows ``/dev/shm/sem.XXXXXX
+    (deleted)``, never ``sem.sk_...``.
+    """
+    by_file: dict[tuple[int, int, int], str] = {}
+    gone: set[str] = set()
+    for name in names:
+        try:
+            st = os.stat(f"/dev/shm/{name}")
+        except FileNotFoundError:
+            gone.add(name)
+            continue
+        by_file[(os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)] = name
     in_use: set[str] = set()
     for maps in Path("/proc").glob("[0-9]*/maps"):
         try:
-            text = maps.read_text()
+            lines = maps.read_text().splitlines()
         except OSError:
             continue
-        in_use.update(name for name in names if f"/dev/shm/{name}" in text)
-    return in_use
+        for line in lines:
+            # address perms offset dev inode pathname
+            fields = line.split(maxsplit=5)
+            if len(fields) < 6 or not fields[5].startswith("/dev/shm/"):
+                continue
+            major, minor = (int(part, 16) for part in fields[3].split(":"))
+            name = by_file.get((major, minor, int(fields[4])))
+            if name is not None:
+                in_use.add(name)
+    return in_use | gone
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -56,7 +79,7 @@ def _no_shared_memory_left_behind() -> Iterator[None]:
     yield
     new = _our_shm_entries() - before
     # A leak is an entry nobody maps any more; entries mapped by live processes belong to runs still going.
-    leaked = new - _mapped_by_a_live_process(new)
+    leaked = new - _in_use_or_gone(new)
     assert not leaked, f"the test session left these in /dev/shm: {sorted(leaked)}"
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from suitkaise_processing import Skprocess
+from suitkaise_processing import Pipe, Skprocess
 
 #: one of each kind of dtype the large-data tests send (structured, strings, dates, big-endian)
 DTYPES = [
@@ -112,6 +113,23 @@ class ArrayEcho(Skprocess):
 
     def __result__(self) -> str:
         return "done"
+
+
+@contextlib.contextmanager
+def echoing(report: Callable[[Any], Any] = in_shared_memory, **pair_options: Any) -> Iterator[Any]:
+    """An :class:`ArrayEcho` started on a new ``Pipe.pair(**pair_options)``; yields the anchor to
+    send values on. On leaving it stops the echo (``None``) and checks that it ended."""
+    anchor, point = Pipe.pair(**pair_options)
+    process = ArrayEcho(point, report)
+    process.start()
+    try:
+        yield anchor
+        anchor.send(None)
+        assert process.wait(timeout=60)
+    finally:
+        anchor.close()
+        if process.is_alive:
+            process.kill()
 
 
 class ArrayResult(Skprocess):

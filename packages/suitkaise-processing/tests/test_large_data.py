@@ -201,12 +201,9 @@ def test_concurrent_callers_and_pipes_read_their_own_data() -> None:
 
 
 def test_pipe_messages_to_another_process_carry_arrays_in_shared_memory() -> None:
-    anchor, point = Pipe.pair()
-    process = w.ArrayEcho(point)
-    process.start()
     arrays = [w.filled(np.float64, 16 << 20), *_variants(w.filled(np.dtype("U7"), BIG))]
     arrays.append(np.array([{"a": 1}, [2]], dtype=object))
-    try:
+    with w.echoing() as anchor:
         for value in arrays:
             anchor.send(value)
             child_saw_shared, back = anchor.recv(timeout=60)
@@ -216,12 +213,6 @@ def test_pipe_messages_to_another_process_carry_arrays_in_shared_memory() -> Non
             )
             assert child_saw_shared == big_contiguous
             assert w.in_shared_memory(back) == big_contiguous
-        anchor.send(None)
-        assert process.wait(timeout=60)
-    finally:
-        anchor.close()
-        if process.is_alive:
-            process.kill()
 
 
 def test_skprocess_result_array_arrives_in_shared_memory() -> None:
@@ -318,18 +309,9 @@ def test_pool_shared_memory_false_sends_arrays_inside_the_messages() -> None:
 
 def test_pipe_pair_shared_memory_false_sends_arrays_inside_the_messages_in_both_processes() -> None:
     value = w.filled(np.float64, 4 * BIG)
-    anchor, point = Pipe.pair(shared_memory=False)
-    process = w.ArrayEcho(point)
-    process.start()
-    try:
+    with w.echoing(shared_memory=False) as anchor:
         anchor.send(value)
         child_saw_shared, back = anchor.recv(timeout=60)
-        anchor.send(None)
-        assert process.wait(timeout=60)
-    finally:
-        anchor.close()
-        if process.is_alive:
-            process.kill()
     assert not child_saw_shared
     assert not w.in_shared_memory(back)  # the moved point kept the setting
     assert np.array_equal(back, value)

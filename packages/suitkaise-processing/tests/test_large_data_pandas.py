@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suitkaise_processing import Pipe, Pool
+from suitkaise_processing import Pool
 from suitkaise_processing._private import bigbuffers
 
 pytestmark = [
@@ -53,10 +53,7 @@ def test_frames_through_the_pool_arrive_in_shared_memory_both_ways() -> None:
 
 
 def test_frames_through_a_pipe_to_another_process_arrive_in_shared_memory() -> None:
-    anchor, point = Pipe.pair()
-    process = w.ArrayEcho(point, w.numeric_columns_in_shared_memory)
-    process.start()
-    try:
+    with w.echoing(w.numeric_columns_in_shared_memory) as anchor:
         for seed in range(2):
             frame = _frame(seed)
             anchor.send(frame)
@@ -64,9 +61,3 @@ def test_frames_through_a_pipe_to_another_process_arrive_in_shared_memory() -> N
             assert in_child == [True, True]
             assert w.numeric_columns_in_shared_memory(back) == [True, True]
             assert back.equals(frame)
-        anchor.send(None)
-        assert process.wait(timeout=60)
-    finally:
-        anchor.close()
-        if process.is_alive:
-            process.kill()

@@ -156,7 +156,9 @@ def test_upgrading_one_package_leaves_the_others_alone(wheels: Path, tmp_path: P
     shutil.copytree(
         ROOT / "packages" / "cucumber",
         source,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "build", "dist"),
+        ignore=shutil.ignore_patterns(
+            "__pycache__", "*.pyc", ".pytest_cache", "build", "dist", "*.so", "*.egg-info"
+        ),
     )
     about = source / "src" / "cucumber" / "__about__.py"
     text, n = re.subn(r'__version__ = "[^"]+"', '__version__ = "0.1.1"', about.read_text())

@@ -62,11 +62,10 @@ def random_bytes(data: bytes) -> None:
 
 
 @_FUZZ
-@given(st.binary(max_size=200), st.booleans())
-def random_bytes_behind_a_valid_header(body: bytes, old_format: bool) -> None:
+@given(st.binary(max_size=200), st.booleans(), st.booleans())
+def random_bytes_behind_a_valid_header(body: bytes, old_format: bool, debug: bool) -> None:
     # A valid format 2 header (checksum included) or a format 1 one: the bytes reach the unpickler.
-    # A matching checksum is trusted by default; debug=True is the guarded path for such payloads.
-    _load_only_our_error(format1(body) if old_format else format2(body), debug=not old_format)
+    _load_only_our_error(format1(body) if old_format else format2(body), debug=debug)
 
 
 _BLOWUP_OPCODES = (b"r", b"p", b"B", b"\x8e", b"\x96", b"\x8d", b"\x95", b"\x8b", b"(")
@@ -78,16 +77,17 @@ _BLOWUP_OPCODES = (b"r", b"p", b"B", b"\x8e", b"\x96", b"\x8d", b"\x95", b"\x8b"
     st.sampled_from(_BLOWUP_OPCODES),
     st.binary(min_size=5, max_size=9),
     st.booleans(),
+    st.booleans(),
 )
 # Found by this fuzzer on 3.10: a look-alike LONG_BINPUT that was data (BINPUT's argument) hid the
 # over-long BYTEARRAY8 right behind it from the guarded reader.
-@example(b"q", b"r", b"\x96\x00\x00\x01\x00\x00\x00\x00", False)
+@example(b"q", b"r", b"\x96\x00\x00\x01\x00\x00\x00\x00", False, False)
 def memo_and_length_opcodes_behind_a_valid_header(
-    before: bytes, opcode: bytes, argument: bytes, old_format: bool
+    before: bytes, opcode: bytes, argument: bytes, old_format: bool, debug: bool
 ) -> None:
     # Random bytes around an opcode that can blow up the C unpickler, with any argument.
     body = b"\x80\x05N" + before + opcode + argument + b"."
-    _load_only_our_error(format1(body) if old_format else format2(body), debug=not old_format)
+    _load_only_our_error(format1(body) if old_format else format2(body), debug=debug)
 
 
 def _mutate(payload: bytearray, data: st.DataObject, start: int) -> None:
@@ -115,13 +115,15 @@ def mutated_payloads(obj: Any, data: st.DataObject) -> None:
 
 
 @_FUZZ
-@given(_plain, st.data(), st.booleans())
-def mutated_streams_behind_a_valid_header(obj: Any, data: st.DataObject, old_format: bool) -> None:
+@given(_plain, st.data(), st.booleans(), st.booleans())
+def mutated_streams_behind_a_valid_header(
+    obj: Any, data: st.DataObject, old_format: bool, debug: bool
+) -> None:
     # Damage the stream and make the checksum match again: what a buggy producer would send.
     stream = bytearray(cucumber.serialize(obj)[21:])
     _mutate(stream, data, 2)
     body = bytes(stream)
-    _load_only_our_error(format1(body) if old_format else format2(body), debug=not old_format)
+    _load_only_our_error(format1(body) if old_format else format2(body), debug=debug)
 
 
 CASES = (

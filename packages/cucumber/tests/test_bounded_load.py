@@ -20,12 +20,17 @@ from cucumber_payloads import format1, format2, stream_of
 
 import cucumber
 from cucumber import DeserializationError
+from cucumber._private import api
 
 _BOMBS = textwrap.dedent(
     """
     import resource, struct, sys
     from cucumber_payloads import format1, format2
     import cucumber
+    from cucumber._private import api
+
+    if sys.argv[1] == "guarded":  # as built without the C opcode scanner
+        api._first_hazard = None
 
     base = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
     cap = base + (160 << 20)  # the 64 MB of the promise, plus room for the test's own work
@@ -46,8 +51,12 @@ _BOMBS = textwrap.dedent(
         "memo bomb after data": b"\\x80\\x05]\\x94(" + b"K\\x01" * 50_000 + b"er" + huge4 + b".",
     }
     for name, stream in streams.items():
-        # Format 2 with a matching checksum: the guarded path (debug=True). Format 1: the default path.
-        payloads = {"format 2": (format2(stream), True), "format 1": (format1(stream), False)}
+        # Format 2 with a matching checksum (also with debug=True); format 1 (no checksum, frames).
+        payloads = {
+            "format 2": (format2(stream), False),
+            "format 2 debug": (format2(stream), True),
+            "format 1": (format1(stream), False),
+        }
         if name == "memo LONG_BINPUT":
             payloads["issue 11"] = (
                 b"CUKE\\x01" + struct.pack("<Q", 9) + b"\\x80\\x05Nr" + huge4 + b".", False
@@ -71,9 +80,12 @@ _BOMBS = textwrap.dedent(
 
 
 @pytest.mark.timeout(120)
-def test_bombs_give_deserialization_error_under_a_memory_cap() -> None:
+@pytest.mark.parametrize("loader", ["scanned", "guarded"])
+def test_bombs_give_deserialization_error_under_a_memory_cap(loader: str) -> None:
+    # "scanned": the C opcode scanner refuses the stream before it runs; "guarded": cucumber built
+    # without it, loading through the guarded reader.
     done = subprocess.run(
-        [sys.executable, "-c", _BOMBS],
+        [sys.executable, "-c", _BOMBS, loader],
         cwd=Path(__file__).parent,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         capture_output=True,
@@ -82,9 +94,10 @@ def test_bombs_give_deserialization_error_under_a_memory_cap() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert len(lines) == 26, done.stdout
+    assert len(lines) == 12 * 3 + 1 + 1, done.stdout
+    assert lines[0].startswith("memo LONG_BINPUT (format 2) -> "), lines[0]
     assert "memo index 1073741823" in lines[0]
-    assert "a PUT opcode" in lines[5]
+    assert "a PUT opcode" in lines[8]
     assert int(lines[-1].split()[1]) < 200, done.stdout  # peak RSS of the whole child, in MB
 
 
@@ -144,11 +157,17 @@ def test_format_2_has_no_frames_and_loads_with_the_same_result() -> None:
     ],
     ids=["ints", "text", "random-bytes", "random-bytearrays", "opcode-lookalikes"],
 )
-def test_data_that_looks_like_dangerous_opcodes_round_trips(obj: object) -> None:
+@pytest.mark.parametrize("loader", ["scanned", "guarded"])
+def test_data_that_looks_like_dangerous_opcodes_round_trips(
+    obj: object, loader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if loader == "guarded":  # as built without the C opcode scanner
+        monkeypatch.setattr(api, "_first_hazard", None)
     payload = cucumber.serialize(obj)
     assert cucumber.deserialize(payload) == obj
     assert cucumber.deserialize(payload, debug=True) == obj
     assert cucumber.deserialize(bytearray(payload)) == obj
+    assert cucumber.deserialize(memoryview(payload)) == obj
 
 
 def test_format_1_payloads_still_load() -> None:
@@ -163,12 +182,23 @@ def test_format_1_refuses_memo_opcodes_cucumber_never_wrote() -> None:
         cucumber.deserialize(format1(b"\x80\x05Nq\x01."))
 
 
-def test_a_frame_in_a_format_2_stream_is_refused_when_guarded() -> None:
-    # The guarded loader (debug=True) takes no frames.
+@pytest.mark.parametrize("loader", ["scanned", "guarded"])
+def test_a_frame_in_a_format_2_stream_is_refused(
+    loader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if loader == "guarded":
+        monkeypatch.setattr(api, "_first_hazard", None)
     body = b"C\x05r\xff\xff\xff\xff."  # SHORT_BINBYTES whose data looks like a memo store
     stream = b"\x80\x05\x95" + struct.pack("<Q", len(body)) + body
-    with pytest.raises(DeserializationError, match="FRAME opcode"):
-        cucumber.deserialize(format2(stream), debug=True)
+    with pytest.raises(DeserializationError, match="FRAME opcode at byte 23"):
+        cucumber.deserialize(format2(stream))
+
+
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_a_memo_store_is_refused_whatever_holds_the_payload(kind: type) -> None:
+    payload = format2(b"\x80\x05]r\x00\x00\x00\x40.")  # an empty list stored at memo index 2**30
+    with pytest.raises(DeserializationError, match="LONG_BINPUT opcode at byte 24"):
+        cucumber.deserialize(kind(payload))
 
 
 def test_an_unknown_future_version_names_the_fix() -> None:

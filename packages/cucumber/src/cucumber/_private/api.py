@@ -3,6 +3,10 @@
 The pickler (cloudpickle's, with cucumber's families of handlers) is loaded by the first
 ``serialize`` of the process, not at import: ``deserialize`` never needs it. The guarded reader
 (:mod:`.safeload`) and the walk over objects for messages (:mod:`.walk`) load when first used.
+
+``deserialize`` runs a stream only after the C opcode scanner (``_opscan.c``) found none of the opcodes
+that can make the C unpickler allocate without bound; where cucumber was built without it (no C
+compiler), it loads through the guarded reader instead.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from typing import Any
 
 from cucumber._private import header
 from cucumber._private.errors import DeserializationError, SerializationError
+
+_first_hazard: Callable[[Any], int] | None
+try:
+    from cucumber._private._opscan import first_hazard as _first_hazard
+except ImportError:  # built without a C compiler (setup.py): the guarded reader takes its place
+    _first_hazard = None
 
 __all__ = ["deserialize", "serialize"]
 
@@ -333,14 +343,23 @@ def _load_checked(data: bytes | bytearray | memoryview, debug: bool, verbose: bo
 
             # No checksum, and frames: the pure-Python unpickler reads it with bounded memory.
             return safeload.load_python(memoryview(data)[checked.start :])
-        if debug:
+        stream = memoryview(data)[checked.start :]
+        if _first_hazard is None:
             from cucumber._private import safeload
 
-            # Guarded: bounded memory even when the checksum matches but the opcodes are damaged.
+            # Bounded memory even when the checksum matches but the opcodes are damaged.
             searchable = data.tobytes() if isinstance(data, memoryview) else data
             tracer = _TracingUnpickler(safeload.guarded_file(searchable, checked.start))
             return tracer.load()
-        return _loads(memoryview(data)[checked.start :])
+        at = _first_hazard(stream)
+        if at >= 0:
+            from cucumber._private import safeload
+
+            raise safeload.opcode_error(data, checked.start + at)
+        if debug:
+            tracer = _TracingUnpickler(io.BytesIO(stream))
+            return tracer.load()
+        return _loads(stream)
     except DeserializationError:
         raise
     except Exception as exc:
@@ -353,13 +372,12 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
     """Turn bytes made by :func:`serialize` back into an object.
 
     Empty, truncated, corrupt or foreign input raises :class:`DeserializationError` with a
-    one-line reason: the header's checksum catches damage before any pickle opcode runs. Like
-    ``pickle``, loading runs code named in the data: use it only for data from processes you trust.
-    ``debug=True`` adds the last global looked up to error messages and loads through a guarded
-    reader, so that even a payload whose checksum matches but whose opcodes are damaged cannot make
-    loading allocate more than about 64 MB beyond its size (slower: a few Python calls per byte that
-    looks like a dangerous opcode); ``verbose=True`` prints the header and a walk over the result to
-    stderr.
+    one-line reason: the header's checksum catches damage before any pickle opcode runs, and a
+    stream whose checksum matches but which holds an opcode cucumber never writes (a memo store, a
+    frame, a length longer than the data) is refused before it runs, so loading never allocates more
+    than about 64 MB beyond the input's size. Like ``pickle``, loading runs code named in the data:
+    use it only for data from processes you trust. ``debug=True`` adds the last global looked up to
+    error messages; ``verbose=True`` prints the header and a walk over the result to stderr.
     """
     # The fast path for well-formed bytes without large buffers; anything else takes the checked path.
     if (
@@ -373,9 +391,11 @@ def deserialize(data: Any, *, debug: bool = False, verbose: bool = False) -> Any
             count == 0
             and length == len(data) - _FIXED_SIZE
             and _crc32(memoryview(data)[17:], _crc32(data[:13])) == crc
+            and _first_hazard is not None
+            and _first_hazard(stream := memoryview(data)[_FIXED_SIZE:]) < 0
         ):
             try:
-                return _loads(memoryview(data)[_FIXED_SIZE:])
+                return _loads(stream)
             except Exception as exc:
                 raise DeserializationError(f"cannot deserialize: {_one_line(exc)}") from exc
     result = _load_checked(_as_buffer(data), debug, verbose)

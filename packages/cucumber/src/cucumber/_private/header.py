@@ -17,7 +17,8 @@ The checksum lets ``deserialize`` reject damaged input (bit flips, truncation, i
 pickle opcode runs, at crc32 speed over the opcodes and small values only: the contents of large buffers
 are data, never opcodes, and are not checksummed (a flipped bit there changes a value, nothing else).
 Frames are left out because a frame makes the C unpickler take up to 64 KiB of opcodes at once, out of
-reach of the memo guard (:mod:`cucumber._private.safeload`).
+reach of the guarded reader (:mod:`cucumber._private.safeload`); the opcode scanner (``_opscan.c``) refuses
+a stream that holds one.
 
 Format 1 (cucumber 0.1 and 0.2): ``b"CUKE"``, version 1, 8-byte length, then the pickle stream (with
 frames), 13 bytes of header and no checksum. This cucumber still reads it, through the pure-Python

@@ -11,7 +11,9 @@ A *hazard candidate* is a byte that would be such a store with an index of at le
 Finding candidates takes ``bytes.find`` and a check of the bytes after each hit; knowing whether a
 candidate *is* an opcode takes a parse.
 
-- :func:`guarded_file`: the C unpickler reads the stream through :class:`_GuardedFile`, which hands it out
+- :func:`guarded_file`, for cucumber installs built without the C opcode scanner (``_opscan.c``, which
+  finds the same opcodes by a parse at C speed and is what :func:`cucumber.deserialize` uses where it
+  exists): the C unpickler reads the stream through :class:`_GuardedFile`, which hands it out
   in segments that end right after each candidate (or after a ``FRAME`` byte, see below). When the
   unpickler comes back for more exactly there, its next request says what the candidate was: a 4-byte
   read after ``r`` (or a line after ``p``) means the unpickler executed the store, and
@@ -20,8 +22,7 @@ candidate *is* an opcode takes a parse.
   the stream (never scanned). ``FRAME`` makes the unpickler take a whole frame at once (out of reach of the
   segments), so a guarded stream may not hold frames: cucumber format 2 writes none, and an executed
   ``FRAME`` is refused. Each candidate costs a few Python calls, and small integers and text are full of
-  look-alike bytes (a dict of 10k ints: 3x slower to load, 3,000 short strings: 100x), so
-  :func:`cucumber.deserialize` uses it only with ``debug=True``; its default path relies on the checksum.
+  look-alike bytes (a dict of 10k ints: 3x slower to load, 3,000 short strings: 100x).
 - :func:`load_python` (format 1 payloads, which carry frames and no checksum): the pure-Python unpickler,
   whose memo is a dict and whose reads are bounded by the input; its allocations ahead of a read
   (``BYTEARRAY8``, ``FRAME``) are checked against the stream size, and memo stores are refused. About ten
@@ -30,6 +31,9 @@ candidate *is* an opcode takes a parse.
 The C unpickler also allocates the argument of ``BINBYTES``, ``BINBYTES8`` and ``BYTEARRAY8`` before
 reading it (address space only, but a ``MemoryError`` where it is capped): such an opcode whose length is
 more than the bytes after it is a candidate too, refused when it runs.
+
+:func:`opcode_error` words the refusal for both (the scanner gives an offset, the guarded reader a
+request).
 
 What the bytes *call* is outside this module: like pickle, a payload names functions that run while it
 loads, so data must come from trusted peers (the checksum in the header catches accidental damage).
@@ -46,7 +50,7 @@ from typing import Any, ClassVar
 
 from cucumber._private.errors import DeserializationError
 
-__all__ = ["MEMO_LIMIT", "guarded_file", "load_python"]
+__all__ = ["MEMO_LIMIT", "guarded_file", "load_python", "opcode_error"]
 
 #: The smallest memo index treated as a hazard: 2**22 slots are 64 MB of memo table.
 MEMO_LIMIT = 1 << 22
@@ -63,6 +67,10 @@ _PUT_OP = 0x70
 _FRAME_OP = 0x95
 # Opcodes that allocate their argument before reading it, by the width of their length field.
 _LENGTH_WIDTH = {pickle.BINBYTES[0]: 4, pickle.BINBYTES8[0]: 8, pickle.BYTEARRAY8[0]: 8}
+# What the unpickler asks the file for right after each hazard opcode ran (-1: a line).
+_ARGUMENT_REQUEST = {_LONG_BINPUT_OP: 4, _PUT_OP: -1, _FRAME_OP: 8, **_LENGTH_WIDTH}
+_MEMO_STORES = {_PUT_OP: "PUT", pickle.BINPUT[0]: "BINPUT", _LONG_BINPUT_OP: "LONG_BINPUT"}
+_NOT_OURS = "the data is damaged or was not made by cucumber.serialize"
 #: How far one segment reaches when no candidate comes first.
 _WINDOW = 1 << 16
 
@@ -99,6 +107,34 @@ def _next_candidate(data: bytes | bytearray, pos: int, end: int) -> int:
                 break
             i = data.find(byte, i + 1, end)
     return end
+
+
+def opcode_error(data: bytes | bytearray | memoryview, at: int) -> DeserializationError:
+    """The error for the refused opcode at ``data[at]``: a memo store (cucumber memoizes with
+    ``MEMOIZE``), a ``FRAME`` (format 2 has none) or an allocating opcode longer than what follows."""
+    op = data[at]
+    name = _MEMO_STORES.get(op)
+    if name is not None:
+        detail = ""
+        if op == _LONG_BINPUT_OP and len(data) - at > 4:
+            (index,) = struct.unpack_from("<I", data, at + 1)
+            detail = (
+                f": memo index {index} would make the unpickler allocate {16 * index // 2**20} MB"
+            )
+        return DeserializationError(
+            f"corrupt input: a {name} opcode at byte {at} (a memo store, which cucumber never "
+            f"writes{detail}); {_NOT_OURS}"
+        )
+    if op == _FRAME_OP:
+        return DeserializationError(
+            f"corrupt input: a FRAME opcode at byte {at} (cucumber format 2 writes none); {_NOT_OURS}"
+        )
+    width = _LENGTH_WIDTH[op]
+    size = int.from_bytes(data[at + 1 : at + 1 + width], "little")
+    return DeserializationError(
+        f"input is truncated or corrupt: an opcode at byte {at} announces {size} bytes, "
+        f"{len(data) - at - 1 - width} are left"
+    )
 
 
 class _GuardedFile:
@@ -139,33 +175,9 @@ class _GuardedFile:
         # ``request`` bytes (-1: a line). A candidate byte that ended an argument is followed by an
         # opcode (a 1-byte request); one that ran as an opcode asks for its own argument.
         self._stop = -1
-        pos = self._pos
-        op = self._data[pos - 1]
-        if op == _LONG_BINPUT_OP and request == 4:
-            (index,) = struct.unpack_from("<I", self._data, pos)
-            raise DeserializationError(
-                f"corrupt input: a LONG_BINPUT opcode at byte {pos - 1} names memo index {index}, "
-                f"which would make the unpickler allocate {16 * index // 2**20} MB (cucumber never writes "
-                "this opcode); the data is damaged or was not made by cucumber.serialize"
-            )
-        if op == _PUT_OP and request == -1:
-            raise DeserializationError(
-                f"corrupt input: a PUT opcode at byte {pos - 1} names a memo index >= {MEMO_LIMIT} "
-                "(cucumber never writes this opcode); the data is damaged or was not made by "
-                "cucumber.serialize"
-            )
-        if op == _FRAME_OP and request == 8:
-            raise DeserializationError(
-                f"corrupt input: a FRAME opcode at byte {pos - 1} (cucumber format 2 writes none); "
-                "the data is damaged or was not made by cucumber.serialize"
-            )
-        width = _LENGTH_WIDTH.get(op)
-        if width == request:
-            size = int.from_bytes(self._data[pos : pos + request], "little")
-            raise DeserializationError(
-                f"input is truncated or corrupt: an opcode at byte {pos - 1} announces {size} bytes, "
-                f"{self._size - pos - request} are left"
-            )
+        at = self._pos - 1
+        if _ARGUMENT_REQUEST.get(self._data[at]) == request:
+            raise opcode_error(self._data, at)
 
     def read(self, n: int = -1) -> memoryview:
         pos = self._pos

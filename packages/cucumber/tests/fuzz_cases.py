@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import cucumber
 from cucumber import DeserializationError
 
-_plain = st.recursive(
+#: Plain data of every kind pickle handles, nested (also used by test_opscan.py).
+PLAIN = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
@@ -107,7 +108,7 @@ def _mutate(payload: bytearray, data: st.DataObject, start: int) -> None:
 
 
 @_FUZZ
-@given(_plain, st.data())
+@given(PLAIN, st.data())
 def mutated_payloads(obj: Any, data: st.DataObject) -> None:
     payload = bytearray(cucumber.serialize(obj))
     _mutate(payload, data, 21)
@@ -115,7 +116,7 @@ def mutated_payloads(obj: Any, data: st.DataObject) -> None:
 
 
 @_FUZZ
-@given(_plain, st.data(), st.booleans(), st.booleans())
+@given(PLAIN, st.data(), st.booleans(), st.booleans())
 def mutated_streams_behind_a_valid_header(
     obj: Any, data: st.DataObject, old_format: bool, debug: bool
 ) -> None:

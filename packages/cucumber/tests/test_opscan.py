@@ -13,6 +13,7 @@ import struct
 from typing import Any
 
 import pytest
+from fuzz_cases import PLAIN
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,22 +106,6 @@ def test_any_buffer_is_read_and_other_objects_are_refused() -> None:
         first_hazard("text")  # type: ignore[arg-type]
 
 
-_plain = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=20)
-    | st.binary(max_size=40),
-    lambda children: (
-        st.lists(children, max_size=5)
-        | st.dictionaries(st.text(max_size=8), children, max_size=5)
-        | st.tuples(children, children)
-    ),
-    max_leaves=25,
-)
-
-
 def _stream(obj: Any) -> bytes:
     payload = cucumber.serialize(obj)
     assert payload[17:21] == bytes(4)  # no large buffers listed: the stream follows the header
@@ -128,7 +113,7 @@ def _stream(obj: Any) -> bytes:
 
 
 @settings(max_examples=300, deadline=None, database=None)
-@given(_plain, st.data())
+@given(PLAIN, st.data())
 def test_a_memo_store_at_any_opcode_boundary_is_found(obj: Any, data: st.DataObject) -> None:
     stream = _stream(obj)
     assert first_hazard(stream) == -1

@@ -79,6 +79,15 @@ _BOMBS = textwrap.dedent(
 )
 
 
+@pytest.fixture(params=["scanned", "guarded"])
+def format2_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How format 2 loads in the test: through the C opcode scanner, or through the guarded reader
+    (as where cucumber was built without the scanner)."""
+    if request.param == "guarded":
+        monkeypatch.setattr(api, "_first_hazard", None)
+    return str(request.param)
+
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("loader", ["scanned", "guarded"])
 def test_bombs_give_deserialization_error_under_a_memory_cap(loader: str) -> None:
@@ -157,12 +166,8 @@ def test_format_2_has_no_frames_and_loads_with_the_same_result() -> None:
     ],
     ids=["ints", "text", "random-bytes", "random-bytearrays", "opcode-lookalikes"],
 )
-@pytest.mark.parametrize("loader", ["scanned", "guarded"])
-def test_data_that_looks_like_dangerous_opcodes_round_trips(
-    obj: object, loader: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if loader == "guarded":  # as built without the C opcode scanner
-        monkeypatch.setattr(api, "_first_hazard", None)
+@pytest.mark.usefixtures("format2_loader")
+def test_data_that_looks_like_dangerous_opcodes_round_trips(obj: object) -> None:
     payload = cucumber.serialize(obj)
     assert cucumber.deserialize(payload) == obj
     assert cucumber.deserialize(payload, debug=True) == obj
@@ -182,12 +187,8 @@ def test_format_1_refuses_memo_opcodes_cucumber_never_wrote() -> None:
         cucumber.deserialize(format1(b"\x80\x05Nq\x01."))
 
 
-@pytest.mark.parametrize("loader", ["scanned", "guarded"])
-def test_a_frame_in_a_format_2_stream_is_refused(
-    loader: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if loader == "guarded":
-        monkeypatch.setattr(api, "_first_hazard", None)
+@pytest.mark.usefixtures("format2_loader")
+def test_a_frame_in_a_format_2_stream_is_refused() -> None:
     body = b"C\x05r\xff\xff\xff\xff."  # SHORT_BINBYTES whose data looks like a memo store
     stream = b"\x80\x05\x95" + struct.pack("<Q", len(body)) + body
     with pytest.raises(DeserializationError, match="FRAME opcode at byte 23"):

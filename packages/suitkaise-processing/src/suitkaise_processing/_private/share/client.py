@@ -418,14 +418,14 @@ class Client:
         """Wait until every write of this client is committed (restarting included), at most
         ``timeout`` seconds; used when the process exits."""
         deadline = time.monotonic() + timeout
+        late = f"were not committed within {timeout:g} s of its exit"
         while self.dead is None:
             if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                if self.unacked:
-                    _say(
-                        f"{len(self.unacked)} write(s) of this process were not committed within "
-                        f"{timeout:g} s of its exit; they may be lost (the Share's connection "
-                        "stayed busy: another thread used it, or waited for a coordinator restart)"
-                    )
+                self._say_lost(
+                    late,
+                    " (the Share's connection stayed busy: another thread used it, or waited for "
+                    "a coordinator restart)",
+                )
                 return
             try:
                 if self.unacked:
@@ -433,26 +433,24 @@ class Client:
                 if not self.unacked:
                     return
                 if time.monotonic() > deadline:
-                    _say(
-                        f"{len(self.unacked)} write(s) of this process were not committed within "
-                        f"{timeout:g} s of its exit; they may be lost"
-                    )
+                    self._say_lost(late)
                     return
                 if self._poll_now():
                     # reconnects and resends if the coordinator died, waiting no longer than the exit
                     self._take_unasked(deadline)
             except ShareError as exc:
-                if self.unacked:
-                    _say(
-                        f"{len(self.unacked)} write(s) of this process could not be committed "
-                        f"before it exited; they may be lost: {exc}"
-                    )
+                self._say_lost("could not be committed before it exited", f": {exc}")
                 return
             except (ValueError, OSError):
                 return
             finally:
                 self.lock.release()
             time.sleep(0.0005)
+
+    def _say_lost(self, what: str, more: str = "") -> None:
+        """Say on stderr that this process's uncommitted writes ``what`` and may be lost."""
+        if self.unacked:
+            _say(f"{len(self.unacked)} write(s) of this process {what}; they may be lost{more}")
 
     # ------------------------------------------------------------------ lifecycle
     def _close_ctl(self) -> None:

@@ -11,6 +11,13 @@ its type variables by the protocols' ``ParamSpec``. An ``Skprocess`` class as th
 gives, per item, what its ``__result__()`` returns (``ProcessResult``): a second overload of
 each ``__call__``, generic in that type, which is why every shape of result (a list, a ``Future``
 of one, a coroutine of one, an iterator, ...) has its own protocol: the overload has to name it.
+The same holds for the call with several iterables (its result type ``S`` is bound per call).
+Python's typing has no higher-kinded types (a type variable cannot stand for ``list``/``Future``),
+so the six protocols repeat one pattern of three overloads. Tried and refused by mypy (2.4): an
+overloaded signature function captured by ``Callable[P, R]`` keeps only its first overload; a
+union ``type[ProcessResult[R]] | Callable[[T], R]`` infers nothing for an ``Skprocess`` class
+(``Never``); a wrapper protocol ``Background[F]`` whose ``__call__`` unpacks ``F`` as
+``Callable[P, R]`` sees an overloaded ``__call__`` as ``Any``.
 
 Only type checkers import this module (``pool.py`` under ``TYPE_CHECKING``): creating these
 protocol classes would add ~1 ms to every import of ``Pool``, workers included.
